@@ -1,0 +1,1 @@
+"""CLI command modules (see core/cli.py)."""

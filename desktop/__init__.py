@@ -1,0 +1,1 @@
+"""Melograph desktop UI (PySide6 + pyqtgraph)."""

@@ -1,0 +1,1 @@
+"""Melograph neural networks: architectures, training, evaluation, shipped weights."""

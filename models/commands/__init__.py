@@ -1,0 +1,1 @@
+"""CLI command modules for the models (see core/cli.py)."""
