@@ -130,3 +130,19 @@ def windows(S: np.ndarray, *, width: int, hop: int) -> np.ndarray:
     if starts[-1] != n - width:
         starts.append(n - width)
     return np.stack([S[:, s : s + width] for s in starts]).astype(np.float32)
+
+
+def mfcc_from_logmel(*, S: np.ndarray, n_mfcc: int = 20) -> np.ndarray:
+    """MFCCs of a dB log-mel: DCT-II (orthonormal) over the mel axis, first ``n_mfcc`` rows.
+
+    Same as ``librosa.feature.mfcc(S=S, n_mfcc=n_mfcc)`` (dct_type 2, norm 'ortho').
+    ``S`` is ``(..., n_mels, n_columns)`` in dB; returns ``(..., n_mfcc, n_columns)`` float32.
+    """
+    import scipy.fft
+
+    S = np.asarray(S, dtype=np.float32)
+    if S.ndim < 2:
+        raise ValueError(f"mfcc_from_logmel needs (..., n_mels, n_columns), got shape {S.shape}")
+    if not 1 <= n_mfcc <= S.shape[-2]:
+        raise ValueError(f"n_mfcc must be in 1..{S.shape[-2]}, got {n_mfcc}")
+    return scipy.fft.dct(S, axis=-2, type=2, norm="ortho")[..., :n_mfcc, :].astype(np.float32)
