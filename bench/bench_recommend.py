@@ -1,0 +1,78 @@
+"""Retraining and re-ranking time of the recommender on a synthetic library (issue 7: at most 3 s
+to retrain and 0.5 s to re-rank for 10,000 tracks with 100 likes).
+
+    .venv/bin/python bench/bench_recommend.py [--tracks 10000] [--windows 10] [--dim 256] [--likes 100]
+
+The library is clustered (one cluster per "genre"), with titles, artists and albums so the
+ranking pays its real price (diversity caps, duplicates, explanations).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from core.recommender import Recommender, RecommenderConfig, TrackMeta, TrackVectors  # noqa: E402
+
+
+def synthetic_library(n_tracks: int, n_windows: int, dim: int, n_clusters: int = 20, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((n_clusters, dim)).astype(np.float32) * 2
+    cluster = rng.integers(0, n_clusters, n_tracks)
+    track_centre = centres[cluster] + rng.standard_normal((n_tracks, dim)).astype(np.float32)
+    X = np.repeat(track_centre, n_windows, axis=0) + rng.standard_normal((n_tracks * n_windows, dim)).astype(np.float32)
+    X = np.maximum(X, 0)  # ReLU-like, as the trunk's max-pooled outputs
+    offsets = np.arange(0, n_tracks * n_windows + 1, n_windows)
+    meta = [TrackMeta(f"Song {i}", f"Artist {i // 12}", f"Album {i // 12}-{i // 6 % 2}", 180.0 + i % 60)
+            for i in range(n_tracks)]
+    probs = rng.dirichlet(np.ones(10), n_tracks).astype(np.float32)
+    vectors = TrackVectors(list(range(n_tracks)), X, offsets, meta=meta, genre_probs=probs,
+                           classes=[f"genre{i}" for i in range(10)])
+    return vectors, cluster
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tracks", type=int, default=10_000)
+    ap.add_argument("--windows", type=int, default=10)
+    ap.add_argument("--dim", type=int, default=256)
+    ap.add_argument("--likes", type=int, default=100)
+    ap.add_argument("--dislikes", type=int, default=20)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--top", type=int, default=50)
+    args = ap.parse_args(argv)
+
+    vectors, cluster = synthetic_library(args.tracks, args.windows, args.dim)
+    rng = np.random.default_rng(1)
+    taste = np.flatnonzero(np.isin(cluster, [0, 1]))
+    liked = rng.choice(taste, args.likes, replace=False).tolist()
+    others = np.setdiff1d(np.arange(args.tracks), taste)
+    disliked = rng.choice(others, args.dislikes, replace=False).tolist()
+
+    cfg = RecommenderConfig()
+    fit_t, rank_t = [], []
+    for k in range(args.repeat):
+        t0 = time.perf_counter()
+        rec = Recommender(cfg).fit(vectors, liked, disliked, seed=k)
+        fit_t.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        ranking = rec.rank(vectors, top=args.top)
+        rank_t.append(time.perf_counter() - t0)
+    hit = np.mean(np.isin(cluster[ranking.ids], [0, 1]))
+    print(f"library: {args.tracks} tracks x {args.windows} windows x {args.dim} dims, "
+          f"{args.likes} likes, {args.dislikes} dislikes; config hidden={list(cfg.hidden)} "
+          f"epochs={cfg.epochs} ensemble={cfg.ensemble}")
+    print(f"retrain  : median {np.median(fit_t):.3f} s  (max {max(fit_t):.3f} s; goal <= 3 s)")
+    print(f"re-rank  : median {np.median(rank_t):.3f} s  (max {max(rank_t):.3f} s; goal <= 0.5 s; top {args.top} "
+          "with caps, duplicates and explanations)")
+    print(f"sanity   : {hit:.0%} of the top {args.top} from the liked clusters")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

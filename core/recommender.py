@@ -1,0 +1,935 @@
+"""Personal recommendations from likes, with reasons (issue 7).  Pure numpy: no TensorFlow.
+
+The input is the genre network's window embeddings (its convolutional trunk) for every analysed
+track of the library.  A small per-user network is trained on the windows of the liked tracks
+(positives) against windows drawn at random from the other tracks (negatives, a fresh draw every
+epoch, as many as there are positives), with the disliked tracks' windows as weighted hard
+negatives.  A track's score is the mean over its windows of the network's sigmoid output.
+
+Everything here works on plain data so the catalog, the CLI and the desktop wire it thinly::
+
+    vectors = TrackVectors.from_tracks(ids, embeddings, meta=[TrackMeta(...)], genre_probs=P,
+                                       classes=["blues", ...])   # None embedding = not analysed
+    rec = Recommender().fit(vectors, liked_ids, disliked_ids, seed=0)
+    ranking = rec.rank(vectors, top=20)          # Ranking: .items, .not_analysed, ...
+    for r in ranking: r.track_id, r.score, r.nearest_liked, r.genres
+    rec.save(path); Recommender.load(path)       # npz; CorruptProfile on a bad file
+
+``ProfileStore`` keeps one model file per profile under ``<data dir>/profiles/<name>/`` and
+rebuilds it from the likes (the catalog is the truth) when it is missing, stale or corrupt;
+``RetrainScheduler`` is a Qt-free debouncer for background retraining.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import re
+import threading
+import time
+import unicodedata
+import zipfile
+from pathlib import Path
+from typing import Any, Callable, Hashable, Iterable, Iterator, Sequence
+
+import numpy as np
+
+from core.errors import MelographError
+
+FORMAT_VERSION = 1
+TOP_CAPPED = 20  #: the album/artist caps apply to this many leading recommendations
+MAX_PER_ALBUM = 2
+MAX_PER_ARTIST = 3
+DUPLICATE_SECONDS = 3.0  #: two versions of one song closer than this in duration are duplicates
+N_NEAREST = 3  #: liked tracks named in each explanation
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class RecommenderError(MelographError):
+    """A recommendation cannot be made; ``str(err)`` is the sentence to show the user."""
+
+
+class NoLikes(RecommenderError):
+    pass
+
+
+class NothingToRecommend(RecommenderError):
+    pass
+
+
+class CorruptProfile(RecommenderError):
+    """The saved model file cannot be used; rebuild it from the likes in the catalog."""
+
+
+# --------------------------------------------------------------------------- plain data
+
+
+@dataclasses.dataclass(frozen=True)
+class TrackMeta:
+    title: str = ""
+    artist: str = ""
+    album: str = ""
+    duration: float | None = None  #: seconds
+
+
+@dataclasses.dataclass(frozen=True)
+class Recommendation:
+    track_id: Hashable
+    score: float  #: mean sigmoid output over the track's windows, in [0, 1]
+    nearest_liked: list[tuple[Hashable, float]]  #: up to 3 (liked id, cosine similarity)
+    genres: list[tuple[str, float]]  #: main genres (name, probability), most likely first
+
+    def as_dict(self) -> dict:
+        return {
+            "track_id": self.track_id,
+            "score": round(float(self.score), 4),
+            "nearest_liked": [{"track_id": t, "similarity": round(float(s), 4)} for t, s in self.nearest_liked],
+            "genres": [{"genre": g, "probability": round(float(p), 4)} for g, p in self.genres],
+        }
+
+
+@dataclasses.dataclass
+class Ranking:
+    """The result of :meth:`Recommender.rank`; iterable over its recommendations."""
+
+    items: list[Recommendation]
+    candidates: int  #: analysed tracks that could be recommended (not liked/disliked)
+    not_analysed: int  #: tracks left out because they have no embeddings yet
+    duplicates_hidden: int = 0
+
+    def __iter__(self) -> Iterator[Recommendation]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i):
+        return self.items[i]
+
+    @property
+    def ids(self) -> list:
+        return [r.track_id for r in self.items]
+
+
+class TrackVectors:
+    """Window embeddings of the analysed tracks of a library, as one array plus offsets.
+
+    ``X`` is ``(n_windows_total, D)`` float32; the windows of track ``i`` are
+    ``X[offsets[i]:offsets[i + 1]]``.  ``meta`` (one :class:`TrackMeta` per track) and
+    ``genre_probs`` (``(n, n_classes)``, with ``classes``) are optional.  ``not_analysed`` lists
+    the ids that were given without embeddings (they are left out and counted).
+    """
+
+    def __init__(self, ids: Sequence[Hashable], X: np.ndarray, offsets: np.ndarray, *,
+                 meta: Sequence[TrackMeta] | None = None, genre_probs: np.ndarray | None = None,
+                 classes: Sequence[str] | None = None, not_analysed: Sequence[Hashable] = (),
+                 model_version: str = ""):
+        self.ids = list(ids)
+        self.X = np.ascontiguousarray(X, dtype=np.float32)
+        self.offsets = np.asarray(offsets, dtype=np.int64)
+        n = len(self.ids)
+        if self.X.ndim != 2:
+            raise ValueError(f"window embeddings must be 2-D (windows, dims), got shape {self.X.shape}")
+        if self.offsets.shape != (n + 1,) or self.offsets[0] != 0 or self.offsets[-1] != len(self.X):
+            raise ValueError("offsets must have n_tracks + 1 entries from 0 to the number of windows")
+        if n and np.any(np.diff(self.offsets) <= 0):
+            raise ValueError("every track needs at least one window")
+        if len(set(self.ids)) != n:
+            raise ValueError("track ids must be unique")
+        self.meta = list(meta) if meta is not None else [TrackMeta() for _ in range(n)]
+        if len(self.meta) != n:
+            raise ValueError("meta must have one entry per track")
+        self.genre_probs = None if genre_probs is None else np.asarray(genre_probs, dtype=np.float32)
+        if self.genre_probs is not None and self.genre_probs.shape[0] != n:
+            raise ValueError("genre_probs must have one row per track")
+        self.classes = list(classes) if classes is not None else None
+        self.not_analysed = list(not_analysed)
+        self.model_version = str(model_version or "")
+        self.index = {t: i for i, t in enumerate(self.ids)}
+        self._means: np.ndarray | None = None
+
+    @classmethod
+    def from_tracks(cls, ids: Sequence[Hashable], embeddings: Sequence[np.ndarray | None], *,
+                    meta: Sequence[TrackMeta | dict | None] | None = None,
+                    genre_probs: Sequence[np.ndarray | None] | np.ndarray | None = None,
+                    classes: Sequence[str] | None = None, model_version: str = "") -> "TrackVectors":
+        """Build from one ``(n_windows, D)`` array per track; ``None`` or empty = not analysed."""
+        keep, arrays, missing = [], [], []
+        dim = None
+        for i, (tid, e) in enumerate(zip(ids, embeddings, strict=True)):
+            if e is None:
+                missing.append(tid)
+                continue
+            e = np.asarray(e, dtype=np.float32)
+            if e.ndim == 1:
+                e = e[None]
+            if e.size == 0:
+                missing.append(tid)
+                continue
+            if dim is None:
+                dim = e.shape[1]
+            elif e.shape[1] != dim:
+                raise ValueError(f"track {tid!r} has {e.shape[1]}-dim embeddings, others {dim}")
+            keep.append(i)
+            arrays.append(e)
+        lengths = [len(a) for a in arrays]
+        X = np.concatenate(arrays) if arrays else np.zeros((0, dim or 1), np.float32)
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        m = None
+        if meta is not None:
+            m = [_as_meta(meta[i]) for i in keep]
+        gp = None
+        if genre_probs is not None:
+            rows = [genre_probs[i] for i in keep]
+            if rows and all(r is not None for r in rows):
+                gp = np.stack([np.asarray(r, np.float32) for r in rows])
+        return cls([ids[i] for i in keep], X, offsets, meta=m, genre_probs=gp, classes=classes,
+                   not_analysed=missing, model_version=model_version)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def dim(self) -> int:
+        return int(self.X.shape[1])
+
+    @property
+    def n_windows(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def track_of_window(self) -> np.ndarray:
+        return np.repeat(np.arange(len(self.ids)), self.n_windows)
+
+    def rows(self, ids: Iterable[Hashable]) -> np.ndarray:
+        """Row indices of the given ids that are analysed (others are ignored)."""
+        return np.array(sorted({self.index[t] for t in ids if t in self.index}), dtype=np.int64)
+
+    def windows_of(self, rows: np.ndarray) -> np.ndarray:
+        """Window indices (into ``X``) of the tracks at ``rows``."""
+        if len(rows) == 0:
+            return np.zeros(0, np.int64)
+        return np.concatenate([np.arange(self.offsets[r], self.offsets[r + 1]) for r in rows])
+
+    def track_means(self) -> np.ndarray:
+        """``(n, D)`` mean window embedding of each track (cached)."""
+        if self._means is None:
+            if len(self.ids) == 0:
+                self._means = np.zeros((0, self.dim), np.float32)
+            else:
+                sums = np.add.reduceat(self.X, self.offsets[:-1], axis=0)
+                self._means = (sums / self.n_windows[:, None]).astype(np.float32)
+        return self._means
+
+
+def _as_meta(m) -> TrackMeta:
+    if m is None:
+        return TrackMeta()
+    if isinstance(m, TrackMeta):
+        return m
+    if isinstance(m, dict):
+        d = m.get("duration")
+        return TrackMeta(title=m.get("title") or "", artist=m.get("artist") or "", album=m.get("album") or "",
+                         duration=None if d is None else float(d))
+    title, artist, album, duration = (list(m) + [None] * 4)[:4]
+    return TrackMeta(title or "", artist or "", album or "", None if duration is None else float(duration))
+
+
+# --------------------------------------------------------------------------- duplicate versions
+
+_VERSION_WORDS = (
+    r"remaster(?:ed)?|re-?master(?:ed)?|live|mono|stereo|version|edit|radio|single|album|deluxe|bonus|"
+    r"demo|mix|remix|acoustic|unplugged|explicit|clean|anniversary|expanded|edition|session|take|"
+    r"feat\.?|ft\.?|featuring|with|from|bonus track|instrumental|original"
+)
+_BRACKETS = re.compile(r"[\(\[\{]([^\)\]\}]*)[\)\]\}]")
+_DASH_SUFFIX = re.compile(r"\s+[-–—]\s+(.*)$")
+_FEAT = re.compile(r"\s*(?:\(|\[)?\b(?:feat\.?|ft\.?|featuring|with)\s.*$", re.IGNORECASE)
+_VERSIONISH = re.compile(rf"\b(?:{_VERSION_WORDS})\b|\b(?:19|20)\d\d\b", re.IGNORECASE)
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.lower().replace("&", " and ")
+    text = re.sub(r"[^\w\s]|_", " ", text)
+    return " ".join(text.split())
+
+
+def normalise_title(title: str) -> str:
+    """Song title without version decorations: ``"Song (Remastered 2011) - Live"`` -> ``"song"``."""
+    t = title or ""
+    # parenthesised or bracketed parts that name a version or a guest
+    t = _BRACKETS.sub(lambda m: " " if _VERSIONISH.search(m.group(1)) else m.group(0), t)
+    # " - Remastered 2009", " - Live at Wembley", " - Radio Edit"
+    while True:
+        m = _DASH_SUFFIX.search(t)
+        if not m or not _VERSIONISH.search(m.group(1)):
+            break
+        t = t[: m.start()]
+    t = _FEAT.sub("", t)
+    return _fold(t)
+
+
+def normalise_artist(artist: str) -> str:
+    """Main artist, folded: ``"Beyoncé feat. Jay-Z"`` -> ``"beyonce"``; a leading "the" dropped."""
+    a = _FEAT.sub("", artist or "")
+    a = _fold(a)
+    return a[4:] if a.startswith("the ") else a
+
+
+def song_key(meta: TrackMeta) -> tuple[str, str] | None:
+    title = normalise_title(meta.title)
+    if not title:
+        return None
+    return title, normalise_artist(meta.artist)
+
+
+def same_song(a: TrackMeta, b: TrackMeta, *, tolerance: float = DUPLICATE_SECONDS) -> bool:
+    ka, kb = song_key(a), song_key(b)
+    if ka is None or ka != kb:
+        return False
+    if a.duration is None or b.duration is None:
+        return True
+    return abs(a.duration - b.duration) <= tolerance
+
+
+# --------------------------------------------------------------------------- the network
+
+
+@dataclasses.dataclass
+class RecommenderConfig:
+    hidden: tuple[int, ...] = (256, 64)  #: hidden layer widths (issue's suggestion: (1024, 128))
+    dropout: float = 0.3
+    epochs: int = 30  #: early stop by epoch count (no validation set exists at fit time)
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-4  #: L2 on the weights, decoupled (AdamW style)
+    ensemble: int = 1  #: networks trained with different seeds, scores averaged
+    dislike_weight: float = 2.0  #: a disliked window weighs this many average positive windows
+    balance_tracks: bool = True  #: each liked track weighs the same, however many windows it has
+    centroid_blend: float = 0.0  #: mix of cosine-to-centroid in the final score (0 = network only)
+    max_positives: int = 4096  #: cap of positive windows per epoch (subsampled afresh when above)
+
+    def as_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["hidden"] = list(self.hidden)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RecommenderConfig":
+        fields = {f.name for f in dataclasses.fields(cls)}
+        d = {k: v for k, v in d.items() if k in fields}
+        if "hidden" in d:
+            d["hidden"] = tuple(int(h) for h in d["hidden"])
+        return cls(**d)
+
+
+class NegativeSampler:
+    """Draws negative windows uniformly from a pool, afresh on every call (one call per epoch)."""
+
+    def __init__(self, pool: np.ndarray, rng: np.random.Generator):
+        self.pool = np.asarray(pool, dtype=np.int64)
+        self.rng = rng
+        self.draws = 0
+
+    def draw(self, n: int) -> np.ndarray:
+        if len(self.pool) == 0 or n <= 0:
+            return np.zeros(0, np.int64)
+        self.draws += 1
+        replace = n > len(self.pool)
+        return self.pool[self.rng.choice(len(self.pool), size=n, replace=replace)]
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # stable for any z
+
+
+class _MLP:
+    """Dense ReLU layers with dropout, one logit output.  Parameters: ``[W0, b0, W1, b1, ...]``."""
+
+    def __init__(self, params: list[np.ndarray]):
+        self.params = params
+
+    @classmethod
+    def init(cls, d_in: int, hidden: Sequence[int], rng: np.random.Generator) -> "_MLP":
+        params = []
+        sizes = [d_in, *hidden, 1]
+        for a, b in zip(sizes[:-1], sizes[1:]):
+            params.append((rng.standard_normal((a, b)) * math.sqrt(2.0 / a)).astype(np.float32))
+            params.append(np.zeros(b, np.float32))
+        params[-2] *= 0.5 / math.sqrt(2.0)  # a smaller output layer starts near 0.5
+        return cls(params)
+
+    def logits(self, X: np.ndarray) -> np.ndarray:
+        h = X
+        n_layers = len(self.params) // 2
+        for k in range(n_layers):
+            h = h @ self.params[2 * k] + self.params[2 * k + 1]
+            if k < n_layers - 1:
+                np.maximum(h, 0, out=h)
+        return h[:, 0]
+
+    def loss_grad(self, X, y, w, dropout, rng):
+        """Weighted binary cross-entropy (mean by ``w.sum()``) and its gradients."""
+        n_layers = len(self.params) // 2
+        acts, masks = [X], []
+        h = X
+        for k in range(n_layers):
+            h = h @ self.params[2 * k] + self.params[2 * k + 1]
+            if k < n_layers - 1:
+                np.maximum(h, 0, out=h)
+                if dropout > 0:
+                    m = (rng.random(h.shape, dtype=np.float32) >= dropout).astype(np.float32) / (1 - dropout)
+                    h = h * m
+                else:
+                    m = None
+                masks.append(m)
+                acts.append(h)
+        z = h[:, 0]
+        wsum = float(w.sum())
+        loss = float(np.sum(w * (np.logaddexp(0, z) - y * z)) / wsum)
+        dz = ((_sigmoid(z) - y) * w / wsum).astype(np.float32)[:, None]
+        grads = [None] * len(self.params)
+        g = dz
+        for k in range(n_layers - 1, -1, -1):
+            grads[2 * k] = acts[k].T @ g
+            grads[2 * k + 1] = g.sum(axis=0)
+            if k > 0:
+                g = g @ self.params[2 * k].T
+                g = g * (acts[k] > 0)
+                if masks[k - 1] is not None:
+                    g = g * masks[k - 1]
+        return loss, grads
+
+
+class _Adam:
+    def __init__(self, params, lr, weight_decay, b1=0.9, b2=0.999, eps=1e-8):
+        self.params, self.lr, self.wd, self.b1, self.b2, self.eps = params, lr, weight_decay, b1, b2, eps
+        self.m = [np.zeros_like(p) for p in params]
+        self.v = [np.zeros_like(p) for p in params]
+        self.t = 0
+
+    def step(self, grads):
+        self.t += 1
+        c1 = 1 - self.b1 ** self.t
+        c2 = 1 - self.b2 ** self.t
+        for i, (p, g) in enumerate(zip(self.params, grads)):
+            self.m[i] *= self.b1
+            self.m[i] += (1 - self.b1) * g
+            self.v[i] *= self.b2
+            self.v[i] += (1 - self.b2) * g * g
+            p -= self.lr * (self.m[i] / c1) / (np.sqrt(self.v[i] / c2) + self.eps)
+            if self.wd and p.ndim == 2:
+                p -= self.lr * self.wd * p
+
+
+# --------------------------------------------------------------------------- the recommender
+
+
+def _fingerprint(liked: Iterable, disliked: Iterable) -> str:
+    h = hashlib.sha1()
+    h.update(json.dumps(sorted(map(str, liked))).encode())
+    h.update(b"|")
+    h.update(json.dumps(sorted(map(str, disliked))).encode())
+    return h.hexdigest()
+
+
+def _unit_rows(A: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(A, axis=1, keepdims=True)
+    return A / np.maximum(n, 1e-12)
+
+
+class Recommender:
+    """A per-user model of taste over window embeddings.  See the module docstring."""
+
+    def __init__(self, config: RecommenderConfig | None = None):
+        self.config = config or RecommenderConfig()
+        self.members: list[_MLP] = []
+        self.mean: np.ndarray | None = None
+        self.std: np.ndarray | None = None
+        self.liked: list = []  #: liked ids (analysed ones, used in training)
+        self.disliked: list = []
+        self.liked_all: list = []  #: every liked id given (the fingerprint is over these)
+        self.disliked_all: list = []
+        self.model_version = ""
+        self.info: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ training
+
+    @property
+    def fingerprint(self) -> str:
+        return _fingerprint(self.liked_all, self.disliked_all)
+
+    @property
+    def is_fitted(self) -> bool:
+        return bool(self.members)
+
+    def fit(self, vectors: TrackVectors, liked_ids: Iterable[Hashable], disliked_ids: Iterable[Hashable] = (),
+            *, seed: int = 0) -> "Recommender":
+        """Train on ``vectors`` from the liked (and disliked) tracks.
+
+        Raises :class:`NoLikes` when no liked track is analysed and :class:`NothingToRecommend`
+        when every analysed track is liked.
+        """
+        t0 = time.perf_counter()
+        cfg = self.config
+        liked_all = list(dict.fromkeys(liked_ids))
+        liked_set = set(liked_all)
+        disliked_all = [t for t in dict.fromkeys(disliked_ids) if t not in liked_set]
+        if not liked_all:
+            raise NoLikes("No liked tracks yet: like a few tracks you enjoy (at least 3 to 5) "
+                          "and recommendations will follow.")
+        pos_rows = vectors.rows(liked_all)
+        if len(pos_rows) == 0:
+            raise NoLikes(f"None of your {len(liked_all)} liked track(s) has been analysed yet; "
+                          "run the analysis first (python main.py analyze) or like analysed tracks.")
+        dis_rows = vectors.rows(disliked_all)
+        other = np.setdiff1d(np.arange(len(vectors)), np.concatenate([pos_rows, dis_rows]))
+        if len(other) == 0 and len(dis_rows) == 0:
+            raise NothingToRecommend("Every analysed track is already liked: there is nothing left to "
+                                     "recommend. Add music to the library (or analyse more of it).")
+        self.liked = [vectors.ids[r] for r in pos_rows]
+        self.disliked = [vectors.ids[r] for r in dis_rows]
+        self.liked_all, self.disliked_all = liked_all, disliked_all
+        self.model_version = vectors.model_version
+
+        X = vectors.X
+        # Standardise with library statistics (robust to the all-positive ReLU embeddings).
+        sample = X if len(X) <= 50_000 else X[np.random.default_rng(0).choice(len(X), 50_000, replace=False)]
+        self.mean = sample.mean(axis=0).astype(np.float32)
+        self.std = (sample.std(axis=0) + 1e-3 * (sample.std() + 1e-6)).astype(np.float32)
+
+        pos_w_idx = vectors.windows_of(pos_rows)
+        n_win = vectors.n_windows
+        if cfg.balance_tracks:
+            per_track = 1.0 / n_win[pos_rows]
+            pos_weight = np.repeat(per_track, n_win[pos_rows])
+            pos_weight *= len(pos_weight) / pos_weight.sum()  # mean 1
+        else:
+            pos_weight = np.ones(len(pos_w_idx))
+        dis_w_idx = vectors.windows_of(dis_rows)
+        neg_pool = vectors.windows_of(other)
+
+        self.members = []
+        draws = 0
+        losses = []
+        for k in range(max(1, cfg.ensemble)):
+            rng = np.random.default_rng([seed, k])
+            sampler = NegativeSampler(neg_pool, rng)
+            net, loss = self._train_member(X, pos_w_idx, pos_weight.astype(np.float32), dis_w_idx, sampler, rng)
+            self.members.append(net)
+            draws += sampler.draws
+            losses.append(loss)
+        self.info = {
+            "liked_used": len(pos_rows), "liked_not_analysed": len(liked_all) - len(pos_rows),
+            "disliked_used": len(dis_rows), "positive_windows": int(len(pos_w_idx)),
+            "negative_draws": draws, "final_loss": float(np.mean(losses)),
+            "train_seconds": round(time.perf_counter() - t0, 3), "seed": seed,
+        }
+        self._fold_standardisation()
+        return self
+
+    def _train_member(self, X, pos_idx, pos_w, dis_idx, sampler: NegativeSampler, rng):
+        cfg = self.config
+        net = _MLP.init(X.shape[1], cfg.hidden, rng)
+        opt = _Adam(net.params, cfg.learning_rate, cfg.weight_decay)
+        mean, std = self.mean, self.std
+        loss = float("nan")
+        for _ in range(cfg.epochs):
+            p_idx, p_w = pos_idx, pos_w
+            if len(p_idx) > cfg.max_positives:
+                sel = rng.choice(len(p_idx), cfg.max_positives, replace=False)
+                p_idx, p_w = p_idx[sel], p_w[sel]
+            n_pos = len(p_idx)
+            neg = sampler.draw(n_pos)  # fresh random negatives every epoch, as many as positives
+            idx = np.concatenate([p_idx, neg, dis_idx])
+            y = np.concatenate([np.ones(n_pos), np.zeros(len(neg) + len(dis_idx))]).astype(np.float32)
+            w_neg = np.full(len(neg), p_w.sum() / max(len(neg), 1))  # class balance: negatives weigh as much
+            w_dis = np.full(len(dis_idx), cfg.dislike_weight * p_w.mean())
+            w = np.concatenate([p_w, w_neg, w_dis]).astype(np.float32)
+            order = rng.permutation(len(idx))
+            batch = cfg.batch_size
+            epoch_loss = 0.0
+            for s in range(0, len(order), batch):
+                b = order[s : s + batch]
+                xb = (X[idx[b]] - mean) / std
+                loss_b, grads = net.loss_grad(xb, y[b], w[b], cfg.dropout, rng)
+                opt.step(grads)
+                epoch_loss += loss_b * len(b)
+            loss = epoch_loss / len(order)
+        return net, loss
+
+    def _fold_standardisation(self):
+        """Inference weights with the standardisation folded into the first layer."""
+        self._infer = []
+        for net in self.members:
+            W0, b0 = net.params[0], net.params[1]
+            W0f = (W0 / self.std[:, None]).astype(np.float32)
+            b0f = (b0 - (self.mean / self.std) @ W0).astype(np.float32)
+            self._infer.append(_MLP([W0f, b0f, *net.params[2:]]))
+
+    # ------------------------------------------------------------------ scoring and ranking
+
+    def _check(self, vectors: TrackVectors):
+        if not self.members:
+            raise RecommenderError("the recommender has not been trained yet")
+        if vectors.dim != len(self.mean):
+            raise RecommenderError(f"the embeddings have {vectors.dim} dimensions, the profile's model "
+                                   f"{len(self.mean)}: retrain it")
+
+    def window_scores(self, vectors: TrackVectors, chunk: int = 16384) -> np.ndarray:
+        self._check(vectors)
+        out = np.empty(len(vectors.X), np.float32)
+        for s in range(0, len(vectors.X), chunk):
+            xb = vectors.X[s : s + chunk]
+            acc = np.zeros(len(xb), np.float32)
+            for net in self._infer:
+                acc += _sigmoid(net.logits(xb))
+            out[s : s + chunk] = acc / len(self._infer)
+        return out
+
+    def score(self, vectors: TrackVectors) -> np.ndarray:
+        """``(n,)`` score of every track of ``vectors``: mean over its windows of the sigmoid."""
+        if len(vectors) == 0:
+            return np.zeros(0, np.float32)
+        w = self.window_scores(vectors)
+        s = np.add.reduceat(w, vectors.offsets[:-1]) / vectors.n_windows
+        if self.config.centroid_blend > 0:
+            c = self.centroid_similarity(vectors)
+            s = (1 - self.config.centroid_blend) * s + self.config.centroid_blend * (c + 1) / 2
+        return s.astype(np.float32)
+
+    def _unit_means(self, vectors: TrackVectors) -> np.ndarray:
+        return _unit_rows((vectors.track_means() - self.mean) / self.std)
+
+    def centroid_similarity(self, vectors: TrackVectors) -> np.ndarray:
+        U = self._unit_means(vectors)
+        rows = vectors.rows(self.liked)
+        if len(rows) == 0:
+            return np.zeros(len(vectors), np.float32)
+        c = U[rows].mean(axis=0)
+        return U @ (c / max(np.linalg.norm(c), 1e-12))
+
+    def rank(self, vectors: TrackVectors, *, top: int = 20, exclude: Iterable[Hashable] = ()) -> Ranking:
+        """The ``top`` recommendations among ``vectors``, diversified and explained.
+
+        Liked and disliked tracks (and other versions of them) are excluded, as is ``exclude``;
+        at most 2 per album and 3 per artist in the first 20; one version of each song.
+        Raises :class:`NothingToRecommend` when no candidate is left.
+        """
+        self._check(vectors)
+        liked_rows = vectors.rows(self.liked)
+        banned = set(self.liked_all) | set(self.disliked_all) | set(exclude)
+        cand = np.array([i for i, t in enumerate(vectors.ids) if t not in banned], dtype=np.int64)
+        if len(cand) == 0:
+            raise NothingToRecommend("Every analysed track is liked or disliked: there is nothing left to "
+                                     "recommend. Add music to the library (or analyse more of it).")
+        scores = self.score(vectors)
+        order = cand[np.argsort(-scores[cand], kind="stable")]
+        # known versions of liked/disliked songs must not come back as "new"
+        seen: dict[tuple, list[float | None]] = {}
+        for r in vectors.rows(banned):
+            m = vectors.meta[r]
+            k = song_key(m)
+            if k is not None:
+                seen.setdefault(k, []).append(m.duration)
+        picked: list[int] = []
+        deferred: list[int] = []
+        albums: dict[tuple, int] = {}
+        artists: dict[str, int] = {}
+        dup = 0
+
+        def is_dup(m: TrackMeta) -> bool:
+            k = song_key(m)
+            if k is None or k not in seen:
+                return False
+            return any(d is None or m.duration is None or abs(d - m.duration) <= DUPLICATE_SECONDS
+                       for d in seen[k])
+
+        def take(r: int) -> None:
+            picked.append(r)
+            k = song_key(vectors.meta[r])
+            if k is not None:
+                seen.setdefault(k, []).append(vectors.meta[r].duration)
+
+        # 1. the head: at most 2 per album and 3 per artist, capped tracks deferred
+        head = min(top, TOP_CAPPED)
+        pos = 0
+        while pos < len(order) and len(picked) < head:
+            r = int(order[pos])
+            pos += 1
+            m = vectors.meta[r]
+            if is_dup(m):
+                dup += 1
+                continue
+            artist = normalise_artist(m.artist)
+            album = (artist, _fold(m.album)) if _fold(m.album or "") else None
+            if (album and albums.get(album, 0) >= MAX_PER_ALBUM) or (artist and artists.get(artist, 0) >= MAX_PER_ARTIST):
+                deferred.append(r)
+                continue
+            if album:
+                albums[album] = albums.get(album, 0) + 1
+            if artist:
+                artists[artist] = artists.get(artist, 0) + 1
+            take(r)
+        # 2. the tail, by score (deferred tracks scored above everything not yet visited)
+        for r in [*deferred, *order[pos:].tolist()]:
+            if len(picked) >= top:
+                break
+            if is_dup(vectors.meta[r]):
+                dup += 1
+                continue
+            take(r)
+        return self._explain(vectors, scores, liked_rows, picked, len(cand), dup)
+
+    def _explain(self, vectors, scores, liked_rows, picked, n_cand, dup) -> Ranking:
+        U = self._unit_means(vectors)
+        items = []
+        sims = U[np.asarray(picked, np.int64)] @ U[liked_rows].T if picked else np.zeros((0, 0))
+        for j, r in enumerate(picked):
+            near = []
+            if len(liked_rows):
+                top_k = np.argsort(-sims[j], kind="stable")[:N_NEAREST]
+                near = [(vectors.ids[liked_rows[i]], float(sims[j, i])) for i in top_k]
+            items.append(Recommendation(vectors.ids[r], float(scores[r]), near, self._genres(vectors, r)))
+        return Ranking(items, candidates=n_cand, not_analysed=len(vectors.not_analysed), duplicates_hidden=dup)
+
+    @staticmethod
+    def _genres(vectors: TrackVectors, r: int, k: int = 3, floor: float = 0.1) -> list[tuple[str, float]]:
+        if vectors.genre_probs is None:
+            return []
+        p = vectors.genre_probs[r]
+        names = vectors.classes or [str(i) for i in range(len(p))]
+        order = np.argsort(-p, kind="stable")[:k]
+        out = [(names[i], float(p[i])) for i in order if p[i] >= floor]
+        return out or [(names[order[0]], float(p[order[0]]))]
+
+    # ------------------------------------------------------------------ persistence
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the model to an ``.npz`` atomically (a crash never leaves half a file)."""
+        if not self.members:
+            raise RecommenderError("nothing to save: the recommender has not been trained")
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        header = {
+            "format": FORMAT_VERSION, "config": self.config.as_dict(), "liked": self.liked,
+            "disliked": self.disliked, "liked_all": self.liked_all, "disliked_all": self.disliked_all,
+            "model_version": self.model_version, "info": self.info, "n_members": len(self.members),
+            "fingerprint": self.fingerprint,
+        }
+        arrays = {"header": np.frombuffer(json.dumps(header, default=str).encode(), dtype=np.uint8),
+                  "mean": self.mean, "std": self.std}
+        for k, net in enumerate(self.members):
+            for j, p in enumerate(net.params):
+                arrays[f"m{k}_p{j}"] = p
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Recommender":
+        """Read a model saved by :meth:`save`; :class:`CorruptProfile` when it is unusable."""
+        path = Path(path)
+        if not path.exists():
+            raise CorruptProfile(f"{path}: no saved recommender")
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                header = json.loads(bytes(z["header"]).decode())
+                if header.get("format") != FORMAT_VERSION:
+                    raise ValueError(f"format {header.get('format')!r}, expected {FORMAT_VERSION}")
+                rec = cls(RecommenderConfig.from_dict(header["config"]))
+                rec.mean = np.asarray(z["mean"], np.float32)
+                rec.std = np.asarray(z["std"], np.float32)
+                n_params = 2 * (len(rec.config.hidden) + 1)
+                rec.members = [_MLP([np.asarray(z[f"m{k}_p{j}"], np.float32) for j in range(n_params)])
+                               for k in range(int(header["n_members"]))]
+            if not rec.members:
+                raise ValueError("no networks in the file")
+            d = len(rec.mean)
+            if rec.std.shape != (d,) or rec.members[0].params[0].shape[0] != d:
+                raise ValueError("inconsistent shapes")
+            for net in rec.members:
+                for p in net.params:
+                    if not np.all(np.isfinite(p)):
+                        raise ValueError("non-finite weights")
+            rec.liked, rec.disliked = header["liked"], header["disliked"]
+            rec.liked_all, rec.disliked_all = header["liked_all"], header["disliked_all"]
+            rec.model_version = header.get("model_version", "")
+            rec.info = header.get("info", {})
+        except CorruptProfile:
+            raise
+        except (OSError, ValueError, KeyError, TypeError, IndexError, EOFError, zipfile.BadZipFile,
+                json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise CorruptProfile(f"{path}: the saved recommender is unreadable ({exc}); "
+                                 "it will be rebuilt from your likes") from exc
+        rec._fold_standardisation()
+        return rec
+
+
+# --------------------------------------------------------------------------- profiles
+
+DEFAULT_PROFILE = "default"
+_PROFILE_NAME = re.compile(r"^[\w][\w .-]{0,63}$", re.UNICODE)
+MODEL_FILE = "recommender.npz"
+
+
+def check_profile_name(name: str) -> str:
+    name = (name or "").strip()
+    if not _PROFILE_NAME.match(name) or name in (".", "..") or name.endswith((".", " ")):
+        raise RecommenderError(f"invalid profile name {name!r}: use letters, digits, spaces, '.', '-' or '_' "
+                               "(at most 64 characters)")
+    return name
+
+
+class ProfileStore:
+    """One recommender file per profile under ``<data_dir>/profiles/<name>/``.
+
+    The likes are the truth (they live in the catalog); a model file is only a cache of the
+    training, rebuilt whenever it is missing, corrupt, or trained from other likes.
+    """
+
+    def __init__(self, data_dir: str | os.PathLike):
+        self.root = Path(data_dir) / "profiles"
+
+    def names(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir())
+
+    def path(self, name: str) -> Path:
+        return self.root / check_profile_name(name) / MODEL_FILE
+
+    def create(self, name: str) -> Path:
+        d = self.root / check_profile_name(name)
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+    def load(self, name: str) -> Recommender:
+        return Recommender.load(self.path(name))
+
+    def load_or_fit(self, name: str, vectors: TrackVectors, liked_ids: Iterable[Hashable],
+                    disliked_ids: Iterable[Hashable] = (), *, config: RecommenderConfig | None = None,
+                    seed: int = 0) -> tuple[Recommender, str]:
+        """The profile's model for these likes: ``(recommender, how)`` where ``how`` is
+        ``"loaded"`` (saved and current), ``"trained"`` (none saved, or the likes changed) or
+        ``"rebuilt"`` (the saved file was corrupt)."""
+        liked = list(dict.fromkeys(liked_ids))
+        disliked = [t for t in dict.fromkeys(disliked_ids) if t not in set(liked)]
+        path = self.path(name)
+        how = "trained"
+        if path.exists():
+            try:
+                rec = Recommender.load(path)
+                same_data = (rec.model_version == vectors.model_version and len(rec.mean) == vectors.dim)
+                # likes compare as strings: JSON round-trips ids
+                if same_data and rec.fingerprint == _fingerprint(liked, disliked) and \
+                        (config is None or config.as_dict() == rec.config.as_dict()):
+                    return rec, "loaded"
+            except CorruptProfile:
+                how = "rebuilt"
+        rec = Recommender(config).fit(vectors, liked, disliked, seed=seed)
+        rec.save(path)
+        return rec, how
+
+
+# --------------------------------------------------------------------------- background retraining
+
+
+class RetrainScheduler:
+    """Debounced background retraining, plain Python (``threading.Timer``; wrap it in Qt yourself).
+
+    Call :meth:`notify` whenever likes or dislikes change; once they have stopped changing for
+    ``delay`` seconds, ``job()`` runs on a worker thread (at most one at a time) and its result
+    goes to ``on_result(result)`` (or the exception to ``on_error(exc)``), on that worker thread.
+    A change that arrives while a job runs schedules one more run afterwards; a result that was
+    overtaken by a newer change is dropped rather than delivered stale.
+
+    ``job`` is typically ``lambda: store.load_or_fit(profile, vectors, likes(), dislikes())[0]
+    .rank(vectors, top=50)`` reading the likes from the catalog at the time it runs.
+    """
+
+    def __init__(self, job: Callable[[], Any], on_result: Callable[[Any], None],
+                 on_error: Callable[[BaseException], None] | None = None, *, delay: float = 1.0):
+        self.job, self.on_result, self.on_error, self.delay = job, on_result, on_error, float(delay)
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+        self._generation = 0
+        self._running = False
+        self._pending = False
+        self._closed = False
+        self._idle = threading.Event()
+        self._idle.set()
+
+    def notify(self) -> None:
+        """Likes changed: (re)start the quiet-period timer."""
+        with self._lock:
+            if self._closed:
+                return
+            self._generation += 1
+            self._idle.clear()
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = threading.Timer(self.delay, self._fire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:
+            self._timer = None
+            if self._closed:
+                self._idle.set()
+                return
+            if self._running:
+                self._pending = True
+                return
+            self._running = True
+            gen = self._generation
+        try:
+            result, error = self.job(), None
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            result, error = None, exc
+        with self._lock:
+            self._running = False
+            stale = gen != self._generation or self._closed
+            again = self._pending and not self._closed
+            self._pending = False
+        if not stale:
+            try:
+                if error is None:
+                    self.on_result(result)
+                elif self.on_error is not None:
+                    self.on_error(error)
+            except Exception:  # noqa: BLE001 - a broken callback must not kill the scheduler
+                import logging
+
+                logging.getLogger(__name__).exception("recommendation callback failed")
+        with self._lock:
+            if again or (stale and not self._closed and self._timer is None):
+                # a change arrived while training: train once more on the latest likes
+                self._timer = threading.Timer(0.0 if again else self.delay, self._fire)
+                self._timer.daemon = True
+                self._timer.start()
+            elif self._timer is None:
+                self._idle.set()
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until no retraining is scheduled or running (for tests and shutdown)."""
+        return self._idle.wait(timeout)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            if not self._running:
+                self._idle.set()
