@@ -1,0 +1,790 @@
+"""The catalog: Melograph's SQLite database.  The only module that imports ``sqlite3``.
+
+Shape (DESIGN.md, "The catalog"):
+
+* WAL mode, foreign keys on, ``busy_timeout`` so several processes (the app, analysis workers,
+  the CLI) can share one file; one connection per thread (``threading.local``), so the UI thread
+  can read while a scan thread writes.
+* ``with catalog.transaction():`` groups writes (``BEGIN IMMEDIATE``; nested blocks join the
+  outer one); a crash never leaves half a track.
+* The schema version lives in ``PRAGMA user_version``.  ``MIGRATIONS`` is an ordered list; the
+  migration at index ``i`` takes the schema from version ``i`` to ``i + 1``, in its own
+  transaction, at open.  A migration flagged ``rewrites_data`` gets a backup copy of the database
+  first (``catalog.sqlite3.bak-v<k>-<time>``).  Adding one is one decorated function::
+
+      @migration(rewrites_data=False)
+      def _v2_analysis(db):
+          db.executescript("CREATE TABLE analysis(...);")
+
+* Likes/dislikes (``ratings``) point at the track row (``track_id``; a row keeps its id through a
+  rename or a move, and is only marked missing when its file disappears) and also keep the
+  track's content fingerprint, artist, title and duration.  If the row is ever deleted
+  (:meth:`Catalog.purge_missing`) the rating stays, detached, and is re-attached when a track
+  with the same fingerprint -- or failing that the same artist + title and a duration within
+  2 s -- is added again.  A rating is never deleted except by ``set_rating(track_id, 0)``.
+
+Timestamps are Unix seconds (float).  Paths are absolute ``str``.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+
+__all__ = [
+    "Catalog",
+    "CatalogError",
+    "Track",
+    "Rating",
+    "Failure",
+    "Library",
+    "MIGRATIONS",
+    "Migration",
+    "migration",
+    "TRACK_FIELDS",
+    "SORT_KEYS",
+]
+
+
+class CatalogError(Exception):
+    """The catalog cannot be opened or used (newer schema, corrupt file, bad argument)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Migrations
+# --------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Migration:
+    name: str
+    apply: Callable[[sqlite3.Connection], None]
+    rewrites_data: bool = False
+
+
+#: Ordered: MIGRATIONS[i] takes user_version i -> i + 1.  Append only; never edit a shipped one.
+MIGRATIONS: list[Migration] = []
+
+
+def migration(*, rewrites_data: bool = False, into: list[Migration] | None = None):
+    """Decorator appending ``fn(conn)`` to ``MIGRATIONS`` (or ``into``) as the next version."""
+
+    def register(fn: Callable[[sqlite3.Connection], None]):
+        (MIGRATIONS if into is None else into).append(Migration(fn.__name__, fn, rewrites_data))
+        return fn
+
+    return register
+
+
+@migration()
+def _v1_core(db: sqlite3.Connection) -> None:
+    # executescript would COMMIT; run the statements one by one inside the migration transaction
+    for statement in _V1_SQL.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+_V1_SQL = """
+CREATE TABLE libraries (
+    id              INTEGER PRIMARY KEY,
+    root            TEXT    NOT NULL UNIQUE,
+    added_at        REAL    NOT NULL,
+    last_scanned_at REAL
+);
+CREATE TABLE tracks (
+    id              INTEGER PRIMARY KEY,
+    path            TEXT    NOT NULL UNIQUE,
+    size            INTEGER NOT NULL,
+    mtime_ns        INTEGER NOT NULL,
+    fingerprint     TEXT    NOT NULL,
+    format          TEXT,
+    codec           TEXT,
+    duration        REAL,
+    sample_rate     INTEGER,
+    channels        INTEGER,
+    bitrate         INTEGER,
+    bits_per_sample INTEGER,
+    title           TEXT,
+    artist          TEXT,
+    album           TEXT,
+    album_artist    TEXT,
+    track_no        INTEGER,
+    track_total     INTEGER,
+    disc_no         INTEGER,
+    disc_total      INTEGER,
+    year            INTEGER,
+    genre_tag       TEXT,
+    search_text     TEXT    NOT NULL DEFAULT '',
+    added_at        REAL    NOT NULL,
+    updated_at      REAL    NOT NULL,
+    last_seen_at    REAL    NOT NULL,
+    missing         INTEGER NOT NULL DEFAULT 0 CHECK (missing IN (0, 1)),
+    missing_since   REAL
+);
+CREATE INDEX tracks_fingerprint ON tracks(fingerprint);
+CREATE INDEX tracks_missing ON tracks(missing);
+CREATE TABLE scan_failures (
+    path      TEXT    PRIMARY KEY,
+    kind      TEXT    NOT NULL,
+    reason    TEXT    NOT NULL,
+    size      INTEGER,
+    mtime_ns  INTEGER,
+    failed_at REAL    NOT NULL
+);
+CREATE TABLE ratings (
+    id          INTEGER PRIMARY KEY,
+    track_id    INTEGER UNIQUE REFERENCES tracks(id) ON DELETE SET NULL,
+    rating      INTEGER NOT NULL CHECK (rating IN (-1, 1)),
+    rated_at    REAL    NOT NULL,
+    fingerprint TEXT,
+    artist      TEXT,
+    title       TEXT,
+    duration    REAL
+);
+CREATE INDEX ratings_fingerprint ON ratings(fingerprint);
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT
+)
+"""
+
+
+# --------------------------------------------------------------------------------------------
+# Row types
+# --------------------------------------------------------------------------------------------
+
+#: Columns a caller may give to add_track / update_track.
+TRACK_FIELDS = (
+    "path", "size", "mtime_ns", "fingerprint", "format", "codec", "duration", "sample_rate",
+    "channels", "bitrate", "bits_per_sample", "title", "artist", "album", "album_artist",
+    "track_no", "track_total", "disc_no", "disc_total", "year", "genre_tag",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Track:
+    id: int
+    path: str
+    size: int
+    mtime_ns: int
+    fingerprint: str
+    format: str | None
+    codec: str | None
+    duration: float | None
+    sample_rate: int | None
+    channels: int | None
+    bitrate: int | None
+    bits_per_sample: int | None
+    title: str | None
+    artist: str | None
+    album: str | None
+    album_artist: str | None
+    track_no: int | None
+    track_total: int | None
+    disc_no: int | None
+    disc_total: int | None
+    year: int | None
+    genre_tag: str | None
+    added_at: float
+    updated_at: float
+    last_seen_at: float
+    missing: bool
+    missing_since: float | None
+    rating: int = 0  # +1 liked, -1 disliked, 0 neither
+
+    @property
+    def display_title(self) -> str:
+        return self.title or os.path.splitext(os.path.basename(self.path))[0]
+
+
+_TRACK_COLUMNS = [f.name for f in dataclasses.fields(Track) if f.name != "rating"]
+_TRACK_SELECT = (
+    "SELECT " + ", ".join(f"t.{c}" for c in _TRACK_COLUMNS) + ", COALESCE(r.rating, 0) "
+    "FROM tracks t LEFT JOIN ratings r ON r.track_id = t.id"
+)
+
+
+def _track(row: Sequence) -> Track:
+    values = list(row)
+    values[_TRACK_COLUMNS.index("missing")] = bool(values[_TRACK_COLUMNS.index("missing")])
+    return Track(*values)
+
+
+@dataclasses.dataclass(frozen=True)
+class Rating:
+    track_id: int | None  # None: detached (its track row was purged); re-attached on re-add
+    rating: int  # +1 or -1
+    rated_at: float
+    fingerprint: str | None
+    artist: str | None
+    title: str | None
+    duration: float | None
+    path: str | None  # the track's current path (None when detached)
+    missing: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class Failure:
+    path: str
+    kind: str  # core.errors kinds: unreadable, unsupported, decode_failed, too_short
+    reason: str
+    failed_at: float
+    size: int | None = None
+    mtime_ns: int | None = None
+
+    def as_dict(self) -> dict:
+        return {"path": self.path, "kind": self.kind, "reason": self.reason, "failed_at": self.failed_at}
+
+
+@dataclasses.dataclass(frozen=True)
+class Library:
+    id: int
+    root: str
+    added_at: float
+    last_scanned_at: float | None
+
+
+#: sort key -> ORDER BY clause (tracks table alias ``t``); NULLs always sort last.
+SORT_KEYS: dict[str, str] = {
+    "artist": "t.artist IS NULL, t.artist COLLATE NOCASE {d}, t.album COLLATE NOCASE, t.disc_no, t.track_no, t.path",
+    "album": "t.album IS NULL, t.album COLLATE NOCASE {d}, t.disc_no, t.track_no, t.path",
+    "title": "t.title IS NULL, t.title COLLATE NOCASE {d}, t.path",
+    "album_artist": "t.album_artist IS NULL, t.album_artist COLLATE NOCASE {d}, t.album COLLATE NOCASE, t.disc_no, t.track_no",
+    "year": "t.year IS NULL, t.year {d}, t.artist COLLATE NOCASE, t.album COLLATE NOCASE, t.track_no",
+    "genre": "t.genre_tag IS NULL, t.genre_tag COLLATE NOCASE {d}, t.artist COLLATE NOCASE",
+    "duration": "t.duration IS NULL, t.duration {d}, t.path",
+    "track_no": "t.disc_no {d}, t.track_no {d}, t.path",
+    "added": "t.added_at {d}, t.id {d}",
+    "path": "t.path {d}",
+    "format": "t.format {d}, t.path",
+    "bitrate": "t.bitrate IS NULL, t.bitrate {d}, t.path",
+    "rating": "COALESCE(r.rating, 0) {d}, t.artist COLLATE NOCASE, t.title COLLATE NOCASE",
+    "id": "t.id {d}",
+}
+
+_TEXT_FIELDS = ("title", "artist", "album", "album_artist")
+
+
+def _search_text(fields: Mapping[str, Any]) -> str:
+    parts = [str(fields.get(k) or "") for k in _TEXT_FIELDS]
+    parts.append(os.path.basename(str(fields.get("path") or "")))
+    return " ".join(p for p in parts if p).casefold()
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _prefix_range(root: str) -> tuple[str, str]:
+    """(lo, hi) such that lo <= path < hi selects exactly the paths below folder ``root``."""
+    root = root.rstrip(os.sep) or os.sep
+    prefix = root if root.endswith(os.sep) else root + os.sep
+    return prefix, prefix[:-1] + chr(ord(os.sep) + 1)
+
+
+# --------------------------------------------------------------------------------------------
+# The catalog
+# --------------------------------------------------------------------------------------------
+
+
+class Catalog:
+    """A catalog file.  Safe to share between threads (each gets its own connection).
+
+    ``Catalog(path)`` opens (creating it if needed) and migrates to the newest schema.
+    ``migrations`` and ``target_version`` exist for tests of the migrations themselves.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        migrations: Sequence[Migration] | None = None,
+        target_version: int | None = None,
+        timeout: float = 15.0,
+    ):
+        self.path = Path(path)
+        self._timeout = float(timeout)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._all_lock = threading.Lock()
+        self._closed = False
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._migrations = list(MIGRATIONS if migrations is None else migrations)
+        target = len(self._migrations) if target_version is None else int(target_version)
+        if not 0 <= target <= len(self._migrations):
+            raise CatalogError(f"no such schema version {target}")
+        try:
+            self._migrate(target)
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise CatalogError(f"{self.path}: cannot open the catalog: {exc}") from exc
+        except BaseException:
+            self.close()
+            raise
+
+    @classmethod
+    def open(cls, data_dir: str | os.PathLike | None = None) -> "Catalog":
+        """The catalog in ``data_dir`` (else $MELOGRAPH_DATA_DIR, else the user's data dir)."""
+        from core.paths import catalog_path
+
+        return cls(catalog_path(data_dir))
+
+    # -- connections -------------------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            if self._closed:
+                raise CatalogError("the catalog is closed")
+            conn = sqlite3.connect(
+                self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+            )
+            conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":  # e.g. a file system without shared memory
+                raise CatalogError(f"{self.path}: cannot use WAL mode (got {mode})")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self._local.conn = conn
+            self._local.depth = 0
+            with self._all_lock:
+                self._all.append(conn)
+        return conn
+
+    def close(self) -> None:
+        """Close every thread's connection.  Call once, when nothing else uses the catalog."""
+        self._closed = True
+        with self._all_lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            with contextlib.suppress(Exception):
+                conn.close()
+        self._local = threading.local()
+
+    def __enter__(self) -> "Catalog":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator["Catalog"]:
+        """``with catalog.transaction():`` -- all or nothing.  Nested blocks join the outer one."""
+        conn = self._conn()
+        if self._local.depth:
+            self._local.depth += 1
+            try:
+                yield self
+            finally:
+                self._local.depth -= 1
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        self._local.depth = 1
+        try:
+            yield self
+        except BaseException:
+            self._local.depth = 0
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise
+        else:
+            self._local.depth = 0
+            conn.execute("COMMIT")
+
+    # Generic access for tables added by later migrations (analysis, queue, profiles).  Other
+    # modules pass SQL text and plain values; they never import sqlite3.
+
+    def execute(self, sql: str, params: Sequence | Mapping = ()) -> int:
+        """Run one statement; returns the row count (or lastrowid for an INSERT)."""
+        cur = self._conn().execute(sql, params)
+        return cur.lastrowid if sql.lstrip()[:6].upper() == "INSERT" else cur.rowcount
+
+    def executemany(self, sql: str, rows: Iterable[Sequence | Mapping]) -> None:
+        self._conn().executemany(sql, rows)
+
+    def fetchall(self, sql: str, params: Sequence | Mapping = ()) -> list[tuple]:
+        return self._conn().execute(sql, params).fetchall()
+
+    def fetchone(self, sql: str, params: Sequence | Mapping = ()) -> tuple | None:
+        return self._conn().execute(sql, params).fetchone()
+
+    # -- schema ------------------------------------------------------------------------------
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._conn().execute("PRAGMA user_version").fetchone()[0])
+
+    @property
+    def latest_version(self) -> int:
+        return len(self._migrations)
+
+    def _migrate(self, target: int) -> None:
+        conn = self._conn()
+        current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if current > len(self._migrations):
+            raise CatalogError(
+                f"{self.path} has schema version {current}, newer than this Melograph knows "
+                f"({len(self._migrations)}); update Melograph or use another --data-dir"
+            )
+        if current >= target:
+            return
+        conn.execute("PRAGMA foreign_keys = OFF")  # migrations may rebuild tables
+        try:
+            for version in range(current, target):
+                step = self._migrations[version]
+                conn.execute("BEGIN IMMEDIATE")
+                # another process may have migrated while we waited for the lock
+                now = int(conn.execute("PRAGMA user_version").fetchone()[0])
+                if now > version:
+                    conn.execute("COMMIT")
+                    continue
+                try:
+                    if step.rewrites_data and version > 0:
+                        self._backup(conn, version)
+                    step.apply(conn)
+                    bad = conn.execute("PRAGMA foreign_key_check").fetchall()
+                    if bad:
+                        raise CatalogError(f"migration {step.name} broke foreign keys: {bad[:3]}")
+                    conn.execute(f"PRAGMA user_version = {version + 1}")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+        finally:
+            conn.execute("PRAGMA foreign_keys = ON")
+
+    def _backup(self, conn: sqlite3.Connection, version: int) -> Path:
+        dest = self.path.with_name(f"{self.path.name}.bak-v{version}-{time.strftime('%Y%m%d-%H%M%S')}")
+        n = 1
+        while dest.exists():
+            dest = dest.with_name(dest.name.split("~")[0] + f"~{n}")
+            n += 1
+        # inside our write transaction nobody else can write, so a file copy of the main file plus
+        # its WAL is consistent; the backup API does that for us.
+        target = sqlite3.connect(dest)
+        try:
+            conn.backup(target)
+        finally:
+            target.close()
+        return dest
+
+    # -- libraries ---------------------------------------------------------------------------
+
+    def add_library(self, root: str | os.PathLike) -> int:
+        root = os.path.abspath(os.fspath(root))
+        with self.transaction():
+            row = self.fetchone("SELECT id FROM libraries WHERE root = ?", (root,))
+            if row:
+                return row[0]
+            return self.execute("INSERT INTO libraries(root, added_at) VALUES (?, ?)", (root, time.time()))
+
+    def remove_library(self, root: str | os.PathLike) -> bool:
+        """Forget a root folder (its tracks and likes stay)."""
+        return bool(self.execute("DELETE FROM libraries WHERE root = ?", (os.path.abspath(os.fspath(root)),)))
+
+    def library_roots(self) -> list[Library]:
+        return [Library(*r) for r in self.fetchall("SELECT id, root, added_at, last_scanned_at FROM libraries ORDER BY root")]
+
+    def mark_library_scanned(self, root: str | os.PathLike, when: float | None = None) -> None:
+        self.execute(
+            "UPDATE libraries SET last_scanned_at = ? WHERE root = ?",
+            (time.time() if when is None else when, os.path.abspath(os.fspath(root))),
+        )
+
+    # -- tracks ------------------------------------------------------------------------------
+
+    def add_track(self, fields: Mapping[str, Any], *, now: float | None = None) -> int:
+        """Insert a track (``path``, ``size``, ``mtime_ns``, ``fingerprint`` required; other
+        TRACK_FIELDS optional).  Re-attaches a detached rating that matches.  Returns its id."""
+        now = time.time() if now is None else now
+        cols = [k for k in TRACK_FIELDS if k in fields]
+        for required in ("path", "size", "mtime_ns", "fingerprint"):
+            if required not in fields:
+                raise CatalogError(f"add_track: {required} is required")
+        values = [fields[k] for k in cols]
+        cols += ["search_text", "added_at", "updated_at", "last_seen_at"]
+        values += [_search_text(fields), now, now, now]
+        with self.transaction():
+            track_id = self.execute(
+                f"INSERT INTO tracks({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", values
+            )
+            self._reattach_rating(track_id, fields)
+        return track_id
+
+    def update_track(self, track_id: int, fields: Mapping[str, Any], *, now: float | None = None) -> None:
+        """Change a track's columns (any of TRACK_FIELDS).  Clears its missing flag: the caller
+        has just seen the file.  Keeps its rating's fingerprint/artist/title in step."""
+        now = time.time() if now is None else now
+        bad = set(fields) - set(TRACK_FIELDS)
+        if bad:
+            raise CatalogError(f"update_track: unknown fields {sorted(bad)}")
+        with self.transaction():
+            current = self.get_track(track_id)
+            if current is None:
+                raise CatalogError(f"no track {track_id}")
+            merged = dataclasses.asdict(current) | dict(fields)
+            cols = list(fields) + ["search_text", "updated_at", "last_seen_at", "missing", "missing_since"]
+            values = [fields[k] for k in fields] + [_search_text(merged), now, now, 0, None]
+            self.execute(
+                f"UPDATE tracks SET {', '.join(c + ' = ?' for c in cols)} WHERE id = ?", values + [track_id]
+            )
+            self.execute(
+                "UPDATE ratings SET fingerprint = ?, artist = ?, title = ?, duration = ? WHERE track_id = ?",
+                (merged["fingerprint"], merged["artist"], merged["title"], merged["duration"], track_id),
+            )
+
+    def get_track(self, track_id: int) -> Track | None:
+        row = self.fetchone(_TRACK_SELECT + " WHERE t.id = ?", (int(track_id),))
+        return _track(row) if row else None
+
+    def track_by_path(self, path: str | os.PathLike) -> Track | None:
+        row = self.fetchone(_TRACK_SELECT + " WHERE t.path = ?", (os.path.abspath(os.fspath(path)),))
+        return _track(row) if row else None
+
+    def tracks_by_fingerprint(self, fingerprint: str) -> list[Track]:
+        return [_track(r) for r in self.fetchall(_TRACK_SELECT + " WHERE t.fingerprint = ? ORDER BY t.id", (fingerprint,))]
+
+    def tracks(
+        self,
+        text: str | None = None,
+        *,
+        sort: str = "artist",
+        descending: bool = False,
+        include_missing: bool = False,
+        root: str | os.PathLike | None = None,
+        rating: int | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Track]:
+        """Tracks matching every word of ``text`` (in title, artist, album, album artist or file
+        name; case-insensitive, any script), under ``root`` if given, with ``rating`` (+1/-1/0) if
+        given, sorted by one of SORT_KEYS."""
+        if sort not in SORT_KEYS:
+            raise CatalogError(f"unknown sort key {sort!r}; one of {', '.join(SORT_KEYS)}")
+        where, params = self._filters(text, include_missing, root, rating)
+        sql = _TRACK_SELECT + where + " ORDER BY " + SORT_KEYS[sort].format(d="DESC" if descending else "ASC")
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [int(limit), int(offset)]
+        return [_track(r) for r in self.fetchall(sql, params)]
+
+    def track_count(
+        self, text: str | None = None, *, include_missing: bool = False,
+        root: str | os.PathLike | None = None, rating: int | None = None,
+    ) -> int:
+        where, params = self._filters(text, include_missing, root, rating)
+        return self.fetchone("SELECT COUNT(*) FROM tracks t LEFT JOIN ratings r ON r.track_id = t.id" + where, params)[0]
+
+    @staticmethod
+    def _filters(text, include_missing, root, rating) -> tuple[str, list]:
+        clauses, params = [], []
+        if not include_missing:
+            clauses.append("t.missing = 0")
+        for word in (text or "").casefold().split():
+            clauses.append("t.search_text LIKE ? ESCAPE '\\'")
+            params.append(f"%{_like_escape(word)}%")
+        if root is not None:
+            lo, hi = _prefix_range(os.path.abspath(os.fspath(root)))
+            clauses.append("t.path >= ? AND t.path < ?")
+            params += [lo, hi]
+        if rating is not None:
+            clauses.append("COALESCE(r.rating, 0) = ?")
+            params.append(int(rating))
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def find_track(self, ref: str | int) -> Track | None:
+        """A track by id (an int, or a string of digits that is not an existing file) or by path."""
+        if isinstance(ref, int):
+            return self.get_track(ref)
+        ref = str(ref)
+        found = self.track_by_path(ref)
+        if found is None and ref.isdigit() and not os.path.exists(ref):
+            found = self.get_track(int(ref))
+        return found
+
+    # -- used by the scanner -----------------------------------------------------------------
+
+    def rows_under(self, root: str | os.PathLike) -> dict[str, tuple[int, int, int, bool, str]]:
+        """path -> (id, size, mtime_ns, missing, fingerprint) for every track below ``root``."""
+        lo, hi = _prefix_range(os.path.abspath(os.fspath(root)))
+        rows = self.fetchall(
+            "SELECT path, id, size, mtime_ns, missing, fingerprint FROM tracks WHERE path >= ? AND path < ?", (lo, hi)
+        )
+        return {r[0]: (r[1], r[2], r[3], bool(r[4]), r[5]) for r in rows}
+
+    def move_track(self, track_id: int, new_path: str, fields: Mapping[str, Any], *, now: float | None = None) -> None:
+        """The file of ``track_id`` now lives at ``new_path``: same row, same id, same rating."""
+        self.update_track(track_id, dict(fields) | {"path": os.path.abspath(new_path)}, now=now)
+
+    def mark_seen(self, track_ids: Iterable[int], *, now: float | None = None) -> int:
+        """Files seen unchanged: refresh last_seen_at and clear the missing flag.  Returns how
+        many of them were missing before."""
+        now = time.time() if now is None else now
+        ids = [(int(i),) for i in track_ids]
+        with self.transaction():
+            conn = self._conn()
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS _seen(id INTEGER PRIMARY KEY)")
+            conn.execute("DELETE FROM _seen")
+            conn.executemany("INSERT OR IGNORE INTO _seen(id) VALUES (?)", ids)
+            restored = conn.execute(
+                "UPDATE tracks SET missing = 0, missing_since = NULL WHERE missing = 1 AND id IN (SELECT id FROM _seen)"
+            ).rowcount
+            conn.execute("UPDATE tracks SET last_seen_at = ? WHERE id IN (SELECT id FROM _seen)", (now,))
+            conn.execute("DELETE FROM _seen")
+        return restored
+
+    def mark_missing(self, track_ids: Iterable[int], *, now: float | None = None) -> int:
+        """Files that are gone: flag them (rows and ratings stay).  Returns how many were newly flagged."""
+        now = time.time() if now is None else now
+        with self.transaction():
+            n = 0
+            for i in track_ids:
+                n += self._conn().execute(
+                    "UPDATE tracks SET missing = 1, missing_since = ? WHERE id = ? AND missing = 0", (now, int(i))
+                ).rowcount
+        return n
+
+    def purge_missing(self, root: str | os.PathLike | None = None) -> int:
+        """Delete the rows of missing tracks (under ``root``).  Their ratings stay, detached, and
+        re-attach if the file is added again.  Returns the number of rows deleted."""
+        where, params = "missing = 1", []
+        if root is not None:
+            lo, hi = _prefix_range(os.path.abspath(os.fspath(root)))
+            where += " AND path >= ? AND path < ?"
+            params = [lo, hi]
+        with self.transaction():
+            return self.execute(f"DELETE FROM tracks WHERE {where}", params)
+
+    # -- ratings -----------------------------------------------------------------------------
+
+    def set_rating(self, track_id: int, value: int, *, now: float | None = None) -> None:
+        """+1 like, -1 dislike, 0 clear.  Stored (committed) before it returns."""
+        value = int(value)
+        if value not in (-1, 0, 1):
+            raise CatalogError(f"a rating is +1, -1 or 0, not {value}")
+        now = time.time() if now is None else now
+        with self.transaction():
+            track = self.get_track(track_id)
+            if track is None:
+                raise CatalogError(f"no track {track_id}")
+            if value == 0:
+                self.execute("DELETE FROM ratings WHERE track_id = ?", (track.id,))
+                return
+            self.execute(
+                "INSERT INTO ratings(track_id, rating, rated_at, fingerprint, artist, title, duration) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(track_id) DO UPDATE SET "
+                "rating = excluded.rating, rated_at = excluded.rated_at, fingerprint = excluded.fingerprint, "
+                "artist = excluded.artist, title = excluded.title, duration = excluded.duration",
+                (track.id, value, now, track.fingerprint, track.artist, track.title, track.duration),
+            )
+
+    def rating(self, track_id: int) -> int:
+        row = self.fetchone("SELECT rating FROM ratings WHERE track_id = ?", (int(track_id),))
+        return row[0] if row else 0
+
+    def ratings(self, *, include_detached: bool = True) -> list[Rating]:
+        """Every like/dislike, newest first.  ``track_id`` is None for a detached one."""
+        sql = (
+            "SELECT r.track_id, r.rating, r.rated_at, r.fingerprint, r.artist, r.title, r.duration, "
+            "t.path, COALESCE(t.missing, 1) FROM ratings r LEFT JOIN tracks t ON t.id = r.track_id"
+        )
+        if not include_detached:
+            sql += " WHERE r.track_id IS NOT NULL"
+        return [
+            Rating(*r[:8], missing=bool(r[8]))
+            for r in self.fetchall(sql + " ORDER BY r.rated_at DESC, r.id DESC")
+        ]
+
+    def _reattach_rating(self, track_id: int, fields: Mapping[str, Any]) -> None:
+        row = self.fetchone(
+            "SELECT id FROM ratings WHERE track_id IS NULL AND fingerprint = ? ORDER BY rated_at DESC",
+            (fields["fingerprint"],),
+        )
+        if row is None and fields.get("artist") and fields.get("title"):
+            duration = fields.get("duration")
+            row = self.fetchone(
+                "SELECT id FROM ratings WHERE track_id IS NULL AND lower(artist) = lower(?) "
+                "AND lower(title) = lower(?) AND (? IS NULL OR duration IS NULL OR abs(duration - ?) <= 2.0) "
+                "ORDER BY rated_at DESC",
+                (fields["artist"], fields["title"], duration, duration),
+            )
+        if row is not None:
+            self.execute(
+                "UPDATE ratings SET track_id = ?, fingerprint = ? WHERE id = ?", (track_id, fields["fingerprint"], row[0])
+            )
+
+    # -- scan failures -----------------------------------------------------------------------
+
+    def record_failure(
+        self, path: str, kind: str, reason: str, *, size: int | None = None,
+        mtime_ns: int | None = None, now: float | None = None,
+    ) -> None:
+        self.execute(
+            "INSERT INTO scan_failures(path, kind, reason, size, mtime_ns, failed_at) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(path) DO UPDATE SET kind = excluded.kind, reason = excluded.reason, "
+            "size = excluded.size, mtime_ns = excluded.mtime_ns, failed_at = excluded.failed_at",
+            (path, kind, " ".join(str(reason).split()), size, mtime_ns, time.time() if now is None else now),
+        )
+
+    def clear_failure(self, path: str) -> None:
+        self.execute("DELETE FROM scan_failures WHERE path = ?", (path,))
+
+    def clear_failures_except(self, root: str | os.PathLike, keep: Iterable[str]) -> int:
+        """Forget failures below ``root`` whose path is not in ``keep`` (the file is gone)."""
+        keep = set(keep)
+        stale = [p for p in self.failure_map(root) if p not in keep]
+        with self.transaction():
+            for p in stale:
+                self.clear_failure(p)
+        return len(stale)
+
+    def failures(self, root: str | os.PathLike | None = None) -> list[Failure]:
+        sql = "SELECT path, kind, reason, failed_at, size, mtime_ns FROM scan_failures"
+        params: list = []
+        if root is not None:
+            lo, hi = _prefix_range(os.path.abspath(os.fspath(root)))
+            sql += " WHERE path >= ? AND path < ?"
+            params = [lo, hi]
+        return [Failure(*r) for r in self.fetchall(sql + " ORDER BY path", params)]
+
+    def failure_map(self, root: str | os.PathLike) -> dict[str, Failure]:
+        return {f.path: f for f in self.failures(root)}
+
+    # -- settings ----------------------------------------------------------------------------
+
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        row = self.fetchone("SELECT value FROM settings WHERE key = ?", (key,))
+        return default if row is None else json.loads(row[0])
+
+    def set_setting(self, key: str, value: Any) -> None:
+        self.execute(
+            "INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, json.dumps(value)),
+        )
+
+    # -- counts ------------------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        """tracks (present), missing, liked, disliked, detached_ratings, failures, libraries."""
+        one = lambda sql: self.fetchone(sql)[0]  # noqa: E731
+        return {
+            "tracks": one("SELECT COUNT(*) FROM tracks WHERE missing = 0"),
+            "missing": one("SELECT COUNT(*) FROM tracks WHERE missing = 1"),
+            "liked": one("SELECT COUNT(*) FROM ratings WHERE rating = 1"),
+            "disliked": one("SELECT COUNT(*) FROM ratings WHERE rating = -1"),
+            "detached_ratings": one("SELECT COUNT(*) FROM ratings WHERE track_id IS NULL"),
+            "failures": one("SELECT COUNT(*) FROM scan_failures"),
+            "libraries": one("SELECT COUNT(*) FROM libraries"),
+        }
+
+    def integrity_problems(self) -> list[str]:
+        """``PRAGMA integrity_check`` + ``foreign_key_check`` findings (empty when all is well)."""
+        out = [r[0] for r in self.fetchall("PRAGMA integrity_check") if r[0] != "ok"]
+        out += [f"foreign key: {r}" for r in self.fetchall("PRAGMA foreign_key_check")]
+        return out

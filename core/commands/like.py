@@ -1,0 +1,85 @@
+"""``melograph like|dislike|unlike TRACK...``: rate tracks (stored at once).
+
+TRACK is a file path or a track id (``status``/``scan --json`` show ids).  A path that is not in
+the catalog yet is read and added first.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+
+from core.cli import emit, fail
+
+HELP = "like, dislike or unlike tracks (TRACK is a file path or a track id)"
+VALUES = {"like": 1, "dislike": -1, "unlike": 0}
+WORDS = {1: "liked", -1: "disliked", 0: "unrated"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("tracks", nargs="+", metavar="TRACK", help="a file path or a track id")
+
+
+def _resolve(catalog, ref: str):
+    """(track, None) or (None, reason)."""
+    from core.errors import FileError
+    from core.scanner import read_file
+
+    path = os.path.abspath(os.path.expanduser(ref))
+    track = catalog.track_by_path(path)
+    if track is not None:
+        return track, None
+    if ref.isdigit() and not os.path.exists(path):
+        track = catalog.get_track(int(ref))
+        return (track, None) if track else (None, f"no track with id {ref}")
+    if not os.path.exists(path):
+        return None, "no such file and no such track id"
+    if os.path.isdir(path):
+        return None, "is a folder (scan it first, then rate its tracks)"
+    try:
+        info = read_file(path)
+    except FileError as exc:
+        return None, f"cannot add it: {exc.reason}"
+    # the file of a row whose file left its old path (moved/renamed since the last scan)?
+    same = [t for t in catalog.tracks_by_fingerprint(info["fingerprint"]) if t.missing or not os.path.exists(t.path)]
+    fields = {k: v for k, v in info.items() if k in _fields()}
+    if same:  # the file of a missing row, moved here
+        catalog.move_track(same[0].id, path, fields)
+        return catalog.get_track(same[0].id), None
+    return catalog.get_track(catalog.add_track(fields)), None
+
+
+def _fields():
+    from core.catalog import TRACK_FIELDS
+
+    return set(TRACK_FIELDS)
+
+
+def run(args: argparse.Namespace) -> int:
+    from core.catalog import Catalog, CatalogError
+
+    value = VALUES[args.command]
+    try:
+        catalog = Catalog.open(args.data_dir)
+    except CatalogError as exc:
+        return fail(args, str(exc))
+    done, errors = [], []
+    try:
+        for ref in args.tracks:
+            track, why = _resolve(catalog, ref)
+            if track is None:
+                errors.append({"track": ref, "error": why})
+                continue
+            catalog.set_rating(track.id, value)
+            done.append({"id": track.id, "path": track.path, "rating": catalog.rating(track.id),
+                         "artist": track.artist, "title": track.display_title})
+    finally:
+        catalog.close()
+    lines = [f"{WORDS[value]}: [{d['id']}] {d['artist'] or '?'} - {d['title']} ({d['path']})" for d in done]
+    if args.json:
+        emit(args, {"rated": done, "errors": errors})
+    else:
+        if lines:
+            print("\n".join(lines))
+        for e in errors:
+            print(f"melograph: error: {e['track']}: {e['error']}", file=__import__("sys").stderr)
+    return 1 if errors else 0

@@ -1,0 +1,54 @@
+"""``melograph status``: what the catalog holds."""
+from __future__ import annotations
+
+import argparse
+import time
+
+from core.cli import emit, fail
+
+HELP = "show the catalog: tracks, missing, likes, failures, library folders"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--failures", action="store_true", help="also list every file that could not be read")
+
+
+def run(args: argparse.Namespace) -> int:
+    from core.catalog import Catalog, CatalogError
+
+    try:
+        catalog = Catalog.open(args.data_dir)
+    except CatalogError as exc:
+        return fail(args, str(exc))
+    try:
+        counts = catalog.counts()
+        libraries = catalog.library_roots()
+        failures = catalog.failures() if args.failures else []
+        payload = {
+            "catalog": str(catalog.path),
+            "schema_version": catalog.schema_version,
+            **counts,
+            "library_folders": [
+                {"root": lib.root, "last_scanned_at": lib.last_scanned_at} for lib in libraries
+            ],
+        }
+        if args.failures:
+            payload["failure_list"] = [f.as_dict() for f in failures]
+    finally:
+        catalog.close()
+
+    lines = [
+        f"Catalog {payload['catalog']} (schema {payload['schema_version']})",
+        f"tracks {counts['tracks']}, missing {counts['missing']}, liked {counts['liked']}, "
+        f"disliked {counts['disliked']}, failed files {counts['failures']}",
+    ]
+    if counts["detached_ratings"]:
+        lines.append(f"{counts['detached_ratings']} likes/dislikes wait for their track to come back")
+    lines.append(f"library folders: {len(libraries)}")
+    for lib in libraries:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(lib.last_scanned_at)) if lib.last_scanned_at else "never"
+        lines.append(f"  {lib.root} (last scanned {when})")
+    if args.failures:
+        lines += [f"  {f.path}: {f.reason} [{f.kind}]" for f in failures]
+    emit(args, payload, "\n".join(lines))
+    return 0

@@ -1,0 +1,402 @@
+"""Library scan: walk a folder, read new and changed audio files, keep the catalog in step.
+
+    result = scan(catalog, "/music", progress=callback, cancel=event)
+    result.counts()   # {"added": .., "updated": .., "unchanged": .., "moved": .., "restored": ..,
+                      #  "missing": .., "newly_missing": .., "failed": ..}
+    result.failures   # [{"path", "kind", "reason"}, ...]
+
+How it decides (DESIGN.md, "How data flows" 1):
+
+1. **Walk** the folder (``os.scandir``, iterative, entries in name order).  Symlinked folders are
+   followed; a folder already on the way down (same ``st_dev, st_ino``) is a loop, recorded and
+   not entered; one reached twice by different links is scanned once.  Only files with an audio
+   extension (``EXTENSIONS``, any case) are considered.
+2. **Unchanged** files (same size and ``mtime_ns`` as their row, or as their recorded failure) are
+   not opened.  A row flagged missing whose file is back is un-flagged ("restored").
+3. **Changed** files are re-read in place (same row, same like): "updated".
+4. **New** paths are fingerprinted (core/fingerprint.py) and read.  If the fingerprint equals the
+   one of a row whose file vanished from its path (in this folder) or that is flagged missing
+   (anywhere), that row moves to the new path: "moved" -- it keeps its id and its like.
+   Otherwise a row is added.
+5. Rows below the folder whose file was not found are flagged **missing** (never deleted; likes
+   stay), unless the scan was cancelled: a cancelled scan flags nothing missing.
+
+A file that cannot be used is recorded in the catalog's failures with its kind (core/errors.py)
+and a one-line reason; the scan goes on.  A failure is cleared when the file later reads fine or
+is gone.  A file deleted while the scan runs is reported (not kept as a failure) and, if it had a
+row, flagged missing.  An existing row is never changed by a failed read.
+
+Files are read outside the database lock and written in batches of ``batch_size`` per
+transaction, so readers (the UI) and other writers (a like) are never blocked for long.
+"""
+from __future__ import annotations
+
+import dataclasses
+import errno
+import io
+import os
+import stat as stat_mod
+import threading
+import time
+from typing import Any, Callable
+
+from core import tags as tags_mod
+from core.catalog import TRACK_FIELDS, Catalog
+from core.errors import DecodeFailed, FileError, UnreadableFile, reason_of
+from core.fingerprint import CHUNK, fingerprint_file
+
+EXTENSIONS = frozenset(
+    {".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".mp4", ".aac", ".wav", ".aiff", ".aif", ".wma"}
+)
+WHOLE_FILE_LIMIT = 512 * 1024  # files up to this size are read into memory once
+
+
+@dataclasses.dataclass(frozen=True)
+class ScanProgress:
+    phase: str  # "walk" (total not known yet: 0) or "read"
+    done: int
+    total: int
+    path: str
+
+
+@dataclasses.dataclass
+class ScanResult:
+    root: str
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    moved: int = 0
+    restored: int = 0  # rows flagged missing whose file is back at the same path
+    missing: int = 0  # rows below root flagged missing after this scan
+    newly_missing: int = 0  # of which flagged by this scan
+    failures: list[dict] = dataclasses.field(default_factory=list)
+    files: int = 0  # audio files found
+    cancelled: bool = False
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "added": self.added, "updated": self.updated, "unchanged": self.unchanged,
+            "moved": self.moved, "restored": self.restored, "missing": self.missing,
+            "newly_missing": self.newly_missing, "failed": self.failed,
+        }
+
+    def as_dict(self) -> dict:
+        return {"root": self.root, **self.counts(), "files": self.files, "cancelled": self.cancelled,
+                "seconds": round(self.seconds, 3), "failures": self.failures}
+
+
+class ScanCancelled(Exception):
+    pass
+
+
+def _display(path: str) -> str:
+    """A path that can be printed and stored (undecodable bytes shown as U+FFFD)."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "replace")
+
+
+# --------------------------------------------------------------------------------------------
+# walking
+# --------------------------------------------------------------------------------------------
+
+
+def walk(
+    root: str, on_failure: Callable[[str, str, str], None], *,
+    should_stop: Callable[[], bool] = lambda: False,
+    on_folder: Callable[[str], None] | None = None,
+) -> list[tuple[str, int, int]]:
+    """(path, size, mtime_ns) of every audio file below ``root``; problems go to
+    ``on_failure(path, kind, reason)``."""
+    found: list[tuple[str, int, int]] = []
+    st = os.stat(root)
+    root_key = (st.st_dev, st.st_ino)
+    visited = {root_key}
+    # stack of (folder, chain of (dev, ino) from root down to this folder, inclusive)
+    stack: list[tuple[str, tuple]] = [(root, (root_key,))]
+    while stack:
+        if should_stop():
+            raise ScanCancelled
+        folder, chain = stack.pop()
+        if on_folder is not None:
+            on_folder(folder)
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            on_failure(folder, "unreadable", f"cannot open folder: {reason_of(exc)}")
+            continue
+        subfolders = []
+        for entry in entries:
+            try:
+                is_link = entry.is_symlink()
+                if entry.is_dir(follow_symlinks=True):
+                    dst = entry.stat(follow_symlinks=True)
+                    key = (dst.st_dev, dst.st_ino)
+                    if key in chain:
+                        on_failure(entry.path, "unreadable",
+                                   f"symlink loop: leads back to {os.path.realpath(entry.path)}, not followed")
+                        continue
+                    if key in visited:
+                        continue  # the same folder reached through another link: scanned once
+                    visited.add(key)
+                    subfolders.append((entry.path, chain + (key,)))
+                    continue
+                ext = os.path.splitext(entry.name)[1].lower()
+                if ext not in EXTENSIONS or entry.name.startswith("._"):
+                    continue
+                if is_link and not os.path.exists(entry.path):
+                    on_failure(entry.path, "unreadable", f"broken symbolic link to {os.readlink(entry.path)}")
+                    continue
+                s = entry.stat(follow_symlinks=True)
+                if not stat_mod.S_ISREG(s.st_mode):
+                    on_failure(entry.path, "unreadable", "not a regular file")
+                    continue
+                found.append((entry.path, s.st_size, s.st_mtime_ns))
+            except FileNotFoundError:
+                continue  # vanished while we walk: nothing to say
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    on_failure(entry.path, "unreadable", "symlink loop: too many levels of symbolic links")
+                else:
+                    on_failure(entry.path, "unreadable", reason_of(exc))
+        stack.extend(reversed(subfolders))
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# reading one file
+# --------------------------------------------------------------------------------------------
+
+
+def read_file(path: str) -> dict:
+    """Fingerprint, stat, tags and stream info of one file (opened once).  Raises FileError."""
+    try:
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            size = st.st_size
+            if stat_mod.S_ISDIR(st.st_mode):
+                raise UnreadableFile(path, "is a folder, not a file")
+            if size <= WHOLE_FILE_LIMIT:
+                data = f.read()
+                size = len(data)
+                src: Any = io.BytesIO(data)
+                head = data[:CHUNK]
+                fp = fingerprint_file(src, size, data)
+            else:
+                head = f.read(CHUNK)
+                src = f
+                fp = fingerprint_file(f, size, head)
+            info = tags_mod.read(src, path=path, size=size, head=head)
+    except FileError:
+        raise
+    except FileNotFoundError as exc:
+        raise UnreadableFile(path, "file disappeared during the scan") from exc
+    except OSError as exc:
+        raise UnreadableFile(path, reason_of(exc)) from exc
+    info.update(path=path, size=size, mtime_ns=st.st_mtime_ns, fingerprint=fp)
+    return info
+
+
+# --------------------------------------------------------------------------------------------
+# the scan
+# --------------------------------------------------------------------------------------------
+
+
+def _stopper(cancel) -> Callable[[], bool]:
+    if cancel is None:
+        return lambda: False
+    if isinstance(cancel, threading.Event) or hasattr(cancel, "is_set"):
+        return cancel.is_set
+    return cancel
+
+
+def scan(
+    catalog: Catalog,
+    root: str | os.PathLike,
+    *,
+    progress: Callable[[ScanProgress], None] | None = None,
+    cancel: threading.Event | Callable[[], bool] | None = None,
+    batch_size: int = 500,
+    reader: Callable[[str], dict] = read_file,
+) -> ScanResult:
+    """Scan ``root`` into ``catalog``.  ``progress(ScanProgress)`` is called for every folder
+    walked and every file handled (keep it cheap; throttle in the UI).  ``cancel`` (an Event, or
+    a callable returning True) stops the scan between two files: work done so far is kept,
+    nothing is flagged missing, ``result.cancelled`` is True.
+
+    Raises ``UnreadableFile`` when ``root`` does not exist or is not a folder."""
+    t0 = time.perf_counter()
+    root = os.path.abspath(os.fspath(root))
+    if not os.path.exists(root):
+        raise UnreadableFile(root, "folder does not exist")
+    if not os.path.isdir(root):
+        raise UnreadableFile(root, "not a folder")
+    should_stop = _stopper(cancel)
+    result = ScanResult(root=root)
+    now = time.time()
+    catalog.add_library(root)
+
+    walk_failures: list[tuple[str, str, str]] = []
+    try:
+        files = walk(
+            root, lambda p, k, r: walk_failures.append((p, k, r)), should_stop=should_stop,
+            on_folder=(lambda d: progress(ScanProgress("walk", 0, 0, d))) if progress else None,
+        )
+    except ScanCancelled:
+        result.cancelled = True
+        result.seconds = time.perf_counter() - t0
+        return result
+    result.files = len(files)
+
+    known = catalog.rows_under(root)  # path -> (id, size, mtime_ns, missing, fingerprint)
+    failmap = catalog.failure_map(root)
+    on_disk = {p for p, _, _ in files}
+    vanished: dict[str, list[int]] = {}  # fingerprint -> ids of rows whose file left its path
+    vanished_ids: set[int] = set()
+    for path, (tid, _s, _m, missing, fp) in known.items():
+        if path not in on_disk and not missing:
+            vanished.setdefault(fp, []).append(tid)
+            vanished_ids.add(tid)
+    missing_by_fp: dict[str, list[int]] = {}
+    for tid, fp in catalog.fetchall("SELECT id, fingerprint FROM tracks WHERE missing = 1"):
+        missing_by_fp.setdefault(fp, []).append(tid)
+
+    failures_now: dict[str, dict] = {}  # path -> failure of this scan (for the DB and the report)
+    transient: list[dict] = []  # reported, not stored (file deleted while scanning)
+
+    def fail(path: str, kind: str, reason: str, size=None, mtime_ns=None, store=True):
+        shown = _display(path)
+        item = {"path": shown, "kind": kind, "reason": " ".join(str(reason).split())}
+        if store:
+            failures_now[shown] = item | {"size": size, "mtime_ns": mtime_ns}
+        else:
+            transient.append(item)
+
+    for p, k, r in walk_failures:
+        fail(p, k, r)
+
+    seen_ids: list[int] = []
+    pending: list[tuple[str, Any, Any]] = []  # (action, payload...) written in one transaction
+    gone_ids: list[int] = []
+
+    def flush():
+        if not pending and not gone_ids:
+            return
+        with catalog.transaction():
+            for action, a, b in pending:
+                if action == "add":
+                    catalog.add_track(a, now=now)
+                    result.added += 1
+                elif action == "update":
+                    catalog.update_track(a, b, now=now)
+                    result.updated += 1
+                elif action == "move":
+                    catalog.move_track(a, b["path"], b, now=now)
+                    result.moved += 1
+                if action in ("add", "update", "move"):
+                    path = (b if action != "add" else a)["path"]
+                    if path in failmap:
+                        catalog.clear_failure(path)
+            if gone_ids:
+                result.newly_missing += catalog.mark_missing(gone_ids, now=now)
+        pending.clear()
+        gone_ids.clear()
+
+    total = len(files)
+    done = 0
+    for path, size, mtime_ns in files:
+        if should_stop():
+            result.cancelled = True
+            break
+        done += 1
+        if progress is not None:
+            progress(ScanProgress("read", done, total, path))
+        shown = _display(path)
+        if shown != path:
+            fail(path, "unreadable", "the file name is not valid UTF-8; rename the file to add it")
+            continue
+        row = known.get(path)
+        if row is not None and row[1] == size and row[2] == mtime_ns:
+            seen_ids.append(row[0])
+            result.unchanged += 1
+            continue
+        old = failmap.get(path)
+        if old is not None and old.size == size and old.mtime_ns == mtime_ns:
+            # failed before and not touched since: do not open it again
+            failures_now[path] = {"path": path, "kind": old.kind, "reason": old.reason,
+                                  "size": size, "mtime_ns": mtime_ns, "_keep": True}
+            continue
+        try:
+            info = reader(path)
+        except UnreadableFile as exc:
+            if not os.path.lexists(path):  # deleted while we scan
+                fail(path, exc.kind, "file disappeared during the scan", store=False)
+                if row is not None and not row[3]:
+                    gone_ids.append(row[0])
+            else:
+                fail(path, exc.kind, exc.reason, size, mtime_ns)
+            continue
+        except FileError as exc:
+            fail(path, exc.kind, exc.reason, size, mtime_ns)
+            continue
+        except Exception as exc:  # a reader bug must not stop the scan or lose the rest
+            fail(path, DecodeFailed.kind, f"unexpected error: {reason_of(exc)}", size, mtime_ns)
+            continue
+        fields = {k: info.get(k) for k in info if k in _FIELDS}
+        if row is not None:
+            pending.append(("update", row[0], fields))
+        else:
+            fp = fields["fingerprint"]
+            target = None
+            for pool in (vanished, missing_by_fp):
+                ids = pool.get(fp)
+                if ids:
+                    target = ids.pop(0)
+                    break
+            if target is not None:
+                vanished_ids.discard(target)
+                pending.append(("move", target, fields))
+            else:
+                pending.append(("add", fields, None))
+        if len(pending) >= batch_size:
+            flush()
+    flush()
+
+    with catalog.transaction():
+        result.restored = catalog.mark_seen(seen_ids, now=now)
+        for path, item in failures_now.items():
+            if not item.get("_keep"):
+                catalog.record_failure(path, item["kind"], item["reason"], size=item["size"],
+                                       mtime_ns=item["mtime_ns"], now=now)
+        if not result.cancelled:
+            result.newly_missing += catalog.mark_missing(vanished_ids, now=now)
+            # failures of files that are gone (or read fine now) are forgotten
+            catalog.clear_failures_except(root, failures_now.keys())
+            catalog.mark_library_scanned(root, now)
+    result.missing = sum(
+        1 for _ in catalog.fetchall(
+            "SELECT 1 FROM tracks WHERE missing = 1 AND path >= ? AND path < ?", _range(root)
+        )
+    )
+    result.failures = [{k: v for k, v in item.items() if k in ("path", "kind", "reason")}
+                       for item in failures_now.values()] + transient
+    result.failures.sort(key=lambda d: d["path"])
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _range(root: str) -> tuple[str, str]:
+    prefix = root.rstrip(os.sep) + os.sep
+    return prefix, prefix[:-1] + chr(ord(os.sep) + 1)
+
+
+
+_FIELDS = frozenset(TRACK_FIELDS)
