@@ -1,0 +1,490 @@
+"""The main window: library table, filters, now playing (spectrogram + genre chart), transport,
+queue / recommendations / failed-files panels, status bar with scan and analysis progress.
+
+A view: it owns widgets and user-facing actions and emits what the user asked for; the
+composition root (``desktop/app.py``) connects those signals to the catalog, player and
+analyser, and calls the ``set_*`` / ``show_*`` methods with what they report.
+
+Signals (beyond those of the child widgets ``transport``, ``spectrogram``, ``genre_chart``,
+``queue_panel``, ``recommendations``, ``failures``):
+    openFolderRequested(str)   File ▸ Open folder…, a folder dropped on the window
+    rescanRequested()
+    seekRequested(float)       absolute seconds, from the slider, the spectrogram, the strip, ←/→
+    filterTextChanged(str), genreFilterChanged(str)  ("" = all genres)
+    workersChanged(int)
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.genrechart import GenreChart
+from desktop.panels import FailuresPanel, QueuePanel, RecommendationsPanel
+from desktop.resources import svg_icon
+from desktop.settings import Settings
+from desktop.spectrogram import SpectrogramView
+from desktop.transport import TransportBar
+
+APP_NAME = "Melograph"
+SEEK_STEP = 5.0
+VOLUME_STEP = 5
+ALL_GENRES = "All genres"
+
+
+class MainWindow(QMainWindow):
+    openFolderRequested = Signal(str)
+    rescanRequested = Signal()
+    seekRequested = Signal(float)
+    filterTextChanged = Signal(str)
+    genreFilterChanged = Signal(str)
+    workersChanged = Signal(int)
+
+    def __init__(self, settings: Settings, parent: QWidget | None = None, *, restore: bool = True):
+        super().__init__(parent)
+        self.settings = settings
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(APP_NAME)
+        self.setWindowIcon(svg_icon("melograph"))
+        self.setAcceptDrops(True)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
+        self._notices: dict[str, str] = {}
+
+        self._build_library()
+        self._build_now_playing()
+        self.setCentralWidget(self.library_pane)
+
+        self._build_transport()
+        self._build_docks()
+        self._build_status_bar()
+        self._build_actions()
+        self._build_menus()
+
+        self.transport.set_volume(settings.volume)
+        self.transport.volumeChanged.connect(self._remember_volume)
+        self.resize(1280, 800)
+        if restore:
+            self.restore_settings()
+
+    # --- construction ---------------------------------------------------------------------------
+    def _build_library(self) -> None:
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setObjectName("filterEdit")
+        self.filter_edit.setPlaceholderText("Filter by title, artist or album  (Ctrl+F)")
+        self.filter_edit.setClearButtonEnabled(True)
+        self._filter_timer = QTimer(self)  # debounce typing: filter once the user pauses
+        self._filter_timer.setSingleShot(True)
+        self._filter_timer.setInterval(150)
+        self._filter_timer.timeout.connect(lambda: self.filterTextChanged.emit(self.filter_edit.text()))
+        self.filter_edit.textChanged.connect(lambda _t: self._filter_timer.start())
+        self.filter_edit.returnPressed.connect(self._flush_filter)
+
+        self.genre_combo = QComboBox()
+        self.genre_combo.setObjectName("genreCombo")
+        self.genre_combo.setMinimumWidth(150)
+        self.genre_combo.setToolTip("Show one genre (predicted by the model, or the genre tag)")
+        self.genre_combo.addItem(ALL_GENRES, "")
+        self.genre_combo.currentIndexChanged.connect(
+            lambda _i: self.genreFilterChanged.emit(self.genre_combo.currentData() or "")
+        )
+
+        self.library_view = QTableView()
+        self.library_view.setObjectName("libraryView")
+        self.library_view.setSortingEnabled(True)
+        self.library_view.setAlternatingRowColors(True)
+        self.library_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.library_view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.library_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.library_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.library_view.setWordWrap(False)
+        self.library_view.setShowGrid(False)
+        self.library_view.verticalHeader().setVisible(False)
+        self.library_view.verticalHeader().setDefaultSectionSize(24)
+        self.library_view.horizontalHeader().setHighlightSections(False)
+        self.library_view.horizontalHeader().setStretchLastSection(False)
+
+        self.empty_library = QWidget()
+        el = QVBoxLayout(self.empty_library)
+        msg = QLabel(
+            "<h2>No music yet</h2><p>Open a folder of music (File ▸ Open folder…, Ctrl+O),<br>"
+            "or drop a folder onto this window.</p>"
+        )
+        msg.setObjectName("emptyLibraryLabel")
+        msg.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_open_button = QPushButton("Open folder…")
+        self.empty_open_button.setObjectName("emptyOpenButton")
+        self.empty_open_button.clicked.connect(self.choose_folder)
+        el.addStretch(1)
+        el.addWidget(msg)
+        el.addWidget(self.empty_open_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        el.addStretch(2)
+        self.library_stack = QStackedWidget()
+        self.library_stack.addWidget(self.empty_library)
+        self.library_stack.addWidget(self.library_view)
+
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.filter_edit, 1)
+        top.addWidget(self.genre_combo)
+        self.library_pane = QWidget()
+        self.library_pane.setObjectName("libraryPane")
+        lay = QVBoxLayout(self.library_pane)
+        lay.setContentsMargins(6, 6, 6, 6)
+        lay.addLayout(top)
+        lay.addWidget(self.library_stack, 1)
+
+    def _build_now_playing(self) -> None:
+        self.title_label = QLabel("Nothing playing")
+        self.title_label.setObjectName("nowTitle")
+        self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.subtitle_label = QLabel("")
+        self.subtitle_label.setObjectName("nowSubtitle")
+        self.banner = QLabel()
+        self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
+        self.banner.setVisible(False)
+        self.spectrogram = SpectrogramView()
+        self.genre_chart = GenreChart()
+        self.np_splitter = QSplitter(Qt.Orientation.Vertical)
+        self.np_splitter.setObjectName("nowPlayingSplitter")
+        self.np_splitter.addWidget(self.spectrogram)
+        self.np_splitter.addWidget(self.genre_chart)
+        self.np_splitter.setStretchFactor(0, 5)
+        self.np_splitter.setStretchFactor(1, 4)
+        self.np_splitter.setChildrenCollapsible(False)
+        self.np_splitter.setSizes([360, 400])
+        self.now_playing_pane = QWidget()
+        self.now_playing_pane.setObjectName("nowPlayingPane")
+        lay = QVBoxLayout(self.now_playing_pane)
+        lay.setContentsMargins(6, 6, 6, 6)
+        lay.setSpacing(4)
+        lay.addWidget(self.title_label)
+        lay.addWidget(self.subtitle_label)
+        lay.addWidget(self.banner)
+        lay.addWidget(self.np_splitter, 1)
+        self.spectrogram.seekRequested.connect(self.seekRequested)
+        self.genre_chart.seekRequested.connect(self.seekRequested)
+
+    def _build_transport(self) -> None:
+        self.transport = TransportBar()
+        self.transport.seekRequested.connect(self.seekRequested)
+        self.transport_bar = QToolBar("Transport")
+        self.transport_bar.setObjectName("transportToolBar")
+        self.transport_bar.setMovable(False)
+        self.transport_bar.setFloatable(False)
+        self.transport_bar.toggleViewAction().setVisible(False)
+        self.transport_bar.addWidget(self.transport)
+        self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, self.transport_bar)
+
+    def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        return dock
+
+    def _build_docks(self) -> None:
+        # now playing: a right dock that runs the full height (beside the bottom panels)
+        self.now_playing_dock = QDockWidget("Now playing", self)
+        self.now_playing_dock.setObjectName("nowPlayingDock")
+        self.now_playing_dock.setWidget(self.now_playing_pane)
+        self.now_playing_dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
+        self.now_playing_dock.setTitleBarWidget(QWidget())
+        self.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.now_playing_dock)
+
+        self.queue_panel = QueuePanel()
+        self.recommendations = RecommendationsPanel()
+        self.failures = FailuresPanel()
+        self.queue_dock = self._dock("Queue", "queueDock", self.queue_panel)
+        self.recommendations_dock = self._dock("Recommendations", "recommendationsDock", self.recommendations)
+        self.failures_dock = self._dock("Failed files", "failuresDock", self.failures)
+        area = Qt.DockWidgetArea.BottomDockWidgetArea
+        self.addDockWidget(area, self.recommendations_dock)
+        self.addDockWidget(area, self.queue_dock)
+        self.addDockWidget(area, self.failures_dock)
+        self.tabifyDockWidget(self.recommendations_dock, self.queue_dock)
+        self.tabifyDockWidget(self.queue_dock, self.failures_dock)
+        self.recommendations_dock.raise_()
+        self.resizeDocks([self.recommendations_dock], [200], Qt.Orientation.Vertical)
+        self.resizeDocks([self.now_playing_dock], [680], Qt.Orientation.Horizontal)
+        self.failures.countChanged.connect(
+            lambda n: self.failures_dock.setWindowTitle(f"Failed files ({n})" if n else "Failed files")
+        )
+
+    def _build_status_bar(self) -> None:
+        sb = self.statusBar()
+        self.progress_label = QLabel()
+        self.progress_label.setObjectName("progressLabel")
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setObjectName("progressBar")
+        self.progress_bar.setMaximumWidth(220)
+        self.progress_bar.setMaximumHeight(16)
+        self.progress_bar.setTextVisible(False)
+        self.count_label = QLabel("No library")
+        self.count_label.setObjectName("countLabel")
+        sb.addPermanentWidget(self.progress_label)
+        sb.addPermanentWidget(self.progress_bar)
+        sb.addPermanentWidget(self.count_label)
+        self.progress_label.hide()
+        self.progress_bar.hide()
+
+    def _action(self, text: str, shortcut=None, slot=None, *, name: str, tip: str | None = None) -> QAction:
+        a = QAction(text, self)
+        a.setObjectName(name)
+        if shortcut is not None:
+            a.setShortcut(QKeySequence(shortcut))
+            a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        if tip:
+            a.setStatusTip(tip)
+        if slot is not None:
+            a.triggered.connect(slot)
+        self.addAction(a)  # shortcuts work even when the menu bar is hidden
+        return a
+
+    def _build_actions(self) -> None:
+        K = Qt.Key
+        M = Qt.KeyboardModifier
+        t = self.transport
+        self.open_action = self._action("&Open folder…", QKeySequence.StandardKey.Open, self.choose_folder, name="openAction")
+        self.rescan_action = self._action("&Rescan library", "F5", self.rescanRequested, name="rescanAction")
+        self.quit_action = self._action("&Quit", QKeySequence.StandardKey.Quit, self.close, name="quitAction")
+        self.play_action = self._action("&Play / pause", K.Key_Space, t.playPauseClicked, name="playAction")
+        self.stop_action = self._action("&Stop", "Ctrl+.", t.stopClicked, name="stopAction")
+        self.prev_action = self._action("Pre&vious", M.ControlModifier | K.Key_Left, t.previousClicked, name="prevAction")
+        self.next_action = self._action("&Next", M.ControlModifier | K.Key_Right, t.nextClicked, name="nextAction")
+        self.back_action = self._action("Back 5 s", K.Key_Left, lambda: self.seek_by(-SEEK_STEP), name="backAction")
+        self.fwd_action = self._action("Forward 5 s", K.Key_Right, lambda: self.seek_by(SEEK_STEP), name="forwardAction")
+        self.vol_up_action = self._action("Volume up", M.ControlModifier | K.Key_Up, lambda: self.volume_by(VOLUME_STEP), name="volumeUpAction")
+        self.vol_down_action = self._action("Volume down", M.ControlModifier | K.Key_Down, lambda: self.volume_by(-VOLUME_STEP), name="volumeDownAction")
+        self.like_action = self._action("&Like", "Ctrl+L", lambda: self._rate(1), name="likeAction")
+        self.dislike_action = self._action("&Dislike", "Ctrl+D", lambda: self._rate(-1), name="dislikeAction")
+        self.filter_action = self._action("&Filter library", QKeySequence.StandardKey.Find, self.focus_filter, name="filterAction")
+        self.about_action = self._action("&About Melograph", None, self._about, name="aboutAction")
+
+        self.workers_group = QActionGroup(self)
+        self.workers_group.setExclusive(True)
+        self.worker_actions: dict[int, QAction] = {}
+        for n in range(1, max(2, os.cpu_count() or 1) + 1):
+            a = QAction(f"{n} worker{'s' if n > 1 else ''}", self, checkable=True)
+            a.setObjectName(f"workers{n}Action")
+            a.setChecked(n == self.settings.workers)
+            a.triggered.connect(lambda _c=False, n=n: self._set_workers(n))
+            self.workers_group.addAction(a)
+            self.worker_actions[n] = a
+
+    def _build_menus(self) -> None:
+        mb = self.menuBar()
+        f = mb.addMenu("&File")
+        f.addAction(self.open_action)
+        f.addAction(self.rescan_action)
+        f.addSeparator()
+        f.addAction(self.quit_action)
+        p = mb.addMenu("&Playback")
+        for a in (self.play_action, self.stop_action, self.prev_action, self.next_action):
+            p.addAction(a)
+        p.addSeparator()
+        for a in (self.back_action, self.fwd_action, self.vol_up_action, self.vol_down_action):
+            p.addAction(a)
+        p.addSeparator()
+        p.addAction(self.like_action)
+        p.addAction(self.dislike_action)
+        v = mb.addMenu("&View")
+        v.addAction(self.filter_action)
+        v.addSeparator()
+        for d in (self.queue_dock, self.recommendations_dock, self.failures_dock):
+            v.addAction(d.toggleViewAction())
+        v.addSeparator()
+        w = v.addMenu("Analysis &workers")
+        for a in self.worker_actions.values():
+            w.addAction(a)
+        h = mb.addMenu("&Help")
+        h.addAction(self.about_action)
+
+    # --- user actions -----------------------------------------------------------------------------
+    def choose_folder(self) -> None:
+        start = self.settings.library_folder or str(Path.home())
+        folder = QFileDialog.getExistingDirectory(self, "Open a music folder", start)
+        if folder:
+            self.openFolderRequested.emit(folder)
+
+    def focus_filter(self) -> None:
+        self.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.filter_edit.selectAll()
+
+    def _flush_filter(self) -> None:
+        self._filter_timer.stop()
+        self.filterTextChanged.emit(self.filter_edit.text())
+
+    def seek_by(self, delta: float) -> None:
+        dur = self.transport._duration
+        if dur <= 0:
+            return
+        self.seekRequested.emit(min(max(self.transport.position() + delta, 0.0), dur))
+
+    def volume_by(self, delta: int) -> None:
+        self.transport.set_volume(min(100, max(0, self.transport.volume() + delta)))
+
+    def _rate(self, rating: int) -> None:
+        if not self.transport.like_button.isEnabled():
+            return
+        new = 0 if self.transport.rating() == rating else rating  # a second press takes it back
+        self.transport._on_rating_clicked(new)
+
+    def _set_workers(self, n: int) -> None:
+        self.settings.workers = n
+        self.workersChanged.emit(n)
+
+    def _remember_volume(self, percent: int) -> None:
+        self.settings.volume = percent
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self,
+            f"About {APP_NAME}",
+            f"<h3>{APP_NAME}</h3><p>A music player that knows what it is playing: it tags each track's "
+            "genre with a neural network on its spectrogram, shows the genres as the track plays, and "
+            "learns what you like.</p><p>Everything runs on this computer.</p>",
+        )
+
+    # --- drag and drop a folder ---------------------------------------------------------------------
+    @staticmethod
+    def _dropped_folder(mime) -> str | None:
+        if not mime.hasUrls():
+            return None
+        for url in mime.urls():
+            if url.isLocalFile():
+                path = url.toLocalFile()
+                if os.path.isdir(path):
+                    return path
+        return None
+
+    def dragEnterEvent(self, event):  # noqa: N802
+        if self._dropped_folder(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event):  # noqa: N802
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event):  # noqa: N802
+        folder = self._dropped_folder(event.mimeData())
+        if folder:
+            event.acceptProposedAction()
+            self.openFolderRequested.emit(folder)
+        else:
+            event.ignore()
+
+    # --- what the rest of the app tells the window -----------------------------------------------
+    def set_library_model(self, model) -> None:
+        self.library_view.setModel(model)
+        self.show_library(True)
+
+    def show_library(self, has_rows: bool) -> None:
+        self.library_stack.setCurrentWidget(self.library_view if has_rows else self.empty_library)
+
+    def set_genres(self, genres) -> None:
+        """Fill the genre filter (keeps the current choice when it is still there)."""
+        current = self.genre_combo.currentData() or ""
+        self.genre_combo.blockSignals(True)
+        self.genre_combo.clear()
+        self.genre_combo.addItem(ALL_GENRES, "")
+        for g in genres:
+            self.genre_combo.addItem(str(g), str(g))
+        i = self.genre_combo.findData(current)
+        self.genre_combo.setCurrentIndex(max(i, 0))
+        self.genre_combo.blockSignals(False)
+        if i < 0 and current:
+            self.genreFilterChanged.emit("")
+
+    def set_track_count(self, shown: int, total: int | None = None) -> None:
+        if total is None or shown == total:
+            self.count_label.setText(f"{shown:,} track{'s' if shown != 1 else ''}")
+        else:
+            self.count_label.setText(f"{shown:,} of {total:,} tracks")
+
+    def set_progress(self, text: str, done: int = 0, total: int = 0) -> None:
+        """Show a task's progress in the status bar (``total`` 0: busy, no count)."""
+        self.progress_label.setText(text)
+        self.progress_label.show()
+        self.progress_bar.setRange(0, max(0, int(total)))
+        if total:
+            self.progress_bar.setValue(min(int(done), int(total)))
+        self.progress_bar.show()
+
+    def finish_progress(self, message: str | None = None, timeout_ms: int = 8000) -> None:
+        self.progress_label.hide()
+        self.progress_bar.hide()
+        if message:
+            self.statusBar().showMessage(message, timeout_ms)
+
+    def set_notice(self, key: str, text: str | None) -> None:
+        """A persistent message in the now-playing area (``None`` removes it): no audio device,
+        no model...  Also shown once in the status bar."""
+        if text:
+            if self._notices.get(key) != text:
+                self.statusBar().showMessage(text, 10000)
+            self._notices[key] = text
+        else:
+            self._notices.pop(key, None)
+        self.banner.setText("\n".join(self._notices.values()))
+        self.banner.setVisible(bool(self._notices))
+
+    def notices(self) -> dict[str, str]:
+        return dict(self._notices)
+
+    def set_now_playing(self, title: str | None, artist: str | None = None, album: str | None = None) -> None:
+        self.title_label.setText(title or "Nothing playing")
+        self.subtitle_label.setText(" — ".join(x for x in (artist, album) if x))
+        self.transport.set_track_loaded(bool(title))
+        self.setWindowTitle(f"{title} — {APP_NAME}" if title else APP_NAME)
+
+    # --- settings -----------------------------------------------------------------------------------
+    def restore_settings(self) -> None:
+        if self.settings.geometry is not None:
+            self.restoreGeometry(self.settings.geometry)
+        if self.settings.window_state is not None:
+            self.restoreState(self.settings.window_state)
+        if self.settings.splitter_state is not None:
+            self.np_splitter.restoreState(self.settings.splitter_state)
+
+    def save_settings(self) -> None:
+        self.settings.geometry = self.saveGeometry()
+        self.settings.window_state = self.saveState()
+        self.settings.splitter_state = self.np_splitter.saveState()
+        self.settings.volume = self.transport.volume()
+        self.settings.sync()
+
+    def closeEvent(self, event):  # noqa: N802
+        self.save_settings()
+        super().closeEvent(event)
+
+    def sizeHint(self):  # noqa: N802
+        return QSize(1280, 800)

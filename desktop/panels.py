@@ -1,0 +1,205 @@
+"""Side panels: the queue, the recommendations, the files that failed."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+def _placeholder(text: str) -> QLabel:
+    lab = QLabel(text)
+    lab.setObjectName("panelPlaceholder")
+    lab.setWordWrap(True)
+    lab.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    lab.setMargin(12)
+    return lab
+
+
+class QueuePanel(QWidget):
+    """What plays next.  ``set_items([(key, text), ...])``; ``activated(key)`` on double-click;
+    ``removeRequested(key)`` on Delete; ``clearRequested()``."""
+
+    activated = Signal(object)
+    removeRequested = Signal(object)
+    clearRequested = Signal()
+
+    EMPTY = "The queue is empty. Right-click a track and choose “Add to queue” or “Play next”."
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.list = QListWidget()
+        self.list.setObjectName("queueList")
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.list.itemDoubleClicked.connect(lambda it: self.activated.emit(it.data(Qt.ItemDataRole.UserRole)))
+        self.empty = _placeholder(self.EMPTY)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.list)
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.clicked.connect(self.clearRequested)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.clear_button)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.stack, 1)
+        lay.addLayout(row)
+        self.set_items([])
+
+    def set_items(self, items) -> None:
+        self.list.clear()
+        for key, text in items:
+            it = QListWidgetItem(text)
+            it.setData(Qt.ItemDataRole.UserRole, key)
+            self.list.addItem(it)
+        self.stack.setCurrentWidget(self.list if self.list.count() else self.empty)
+        self.clear_button.setEnabled(self.list.count() > 0)
+
+    def keys(self) -> list:
+        return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())]
+
+    def keyPressEvent(self, event):  # noqa: N802
+        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            for it in self.list.selectedItems():
+                self.removeRequested.emit(it.data(Qt.ItemDataRole.UserRole))
+            return
+        super().keyPressEvent(event)
+
+
+class RecommendationsPanel(QWidget):
+    """Recommendations with their reasons (filled by the recommender, issue 7).
+
+    ``set_items([(key, title, reason), ...])``; ``set_message(text)`` shows a sentence instead
+    (no likes yet, training...); ``activated(key)`` on double-click; ``playAllRequested(keys)``.
+    """
+
+    activated = Signal(object)
+    playAllRequested = Signal(list)
+
+    PLACEHOLDER = (
+        "Like a few tracks and Melograph will recommend others from your library, with the reasons: "
+        "the liked tracks each one is closest to, and its main genres."
+    )
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.message = _placeholder(self.PLACEHOLDER)
+        self.list = QListWidget()
+        self.list.setObjectName("recommendationList")
+        self.list.setWordWrap(True)
+        self.list.itemDoubleClicked.connect(lambda it: self.activated.emit(it.data(Qt.ItemDataRole.UserRole)))
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.message)
+        self.stack.addWidget(self.list)
+        self.play_button = QPushButton("Play these")
+        self.play_button.setEnabled(False)
+        self.play_button.clicked.connect(lambda: self.playAllRequested.emit(self.keys()))
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.play_button)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.stack, 1)
+        lay.addLayout(row)
+
+    def set_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.stack.setCurrentWidget(self.message)
+        self.play_button.setEnabled(False)
+
+    def set_items(self, items) -> None:
+        self.list.clear()
+        for key, title, reason in items:
+            it = QListWidgetItem(f"{title}\n    {reason}" if reason else title)
+            it.setData(Qt.ItemDataRole.UserRole, key)
+            it.setToolTip(reason or "")
+            self.list.addItem(it)
+        if self.list.count():
+            self.stack.setCurrentWidget(self.list)
+            self.play_button.setEnabled(True)
+        else:
+            self.set_message(self.PLACEHOLDER)
+
+    def keys(self) -> list:
+        return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())]
+
+
+class FailuresPanel(QWidget):
+    """Files that could not be used, with the one-line reason.  ``add_failures([(path, reason)])``."""
+
+    countChanged = Signal(int)
+    EMPTY = "No problems: every file in the library could be read."
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.table = QTableWidget(0, 2)
+        self.table.setObjectName("failuresTable")
+        self.table.setHorizontalHeaderLabels(["File", "Reason"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        hh = self.table.horizontalHeader()
+        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        hh.setStretchLastSection(True)
+        hh.resizeSection(0, 380)
+        self.empty = _placeholder(self.EMPTY)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.table)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.stack)
+        self._rows: dict[str, int] = {}
+
+    def add_failures(self, failures) -> None:
+        """Add or update ``(path, reason)`` pairs (one row per path)."""
+        self.table.setUpdatesEnabled(False)
+        try:
+            for path, reason in failures:
+                path = str(path)
+                row = self._rows.get(path)
+                if row is None:
+                    row = self.table.rowCount()
+                    self.table.insertRow(row)
+                    self._rows[path] = row
+                    item = QTableWidgetItem(path)
+                    item.setToolTip(path)
+                    self.table.setItem(row, 0, item)
+                r = QTableWidgetItem(str(reason))
+                r.setToolTip(str(reason))
+                self.table.setItem(row, 1, r)
+        finally:
+            self.table.setUpdatesEnabled(True)
+        self._changed()
+
+    def clear(self) -> None:
+        self.table.setRowCount(0)
+        self._rows.clear()
+        self._changed()
+
+    def count(self) -> int:
+        return self.table.rowCount()
+
+    def failures(self) -> list[tuple[str, str]]:
+        return [(self.table.item(r, 0).text(), self.table.item(r, 1).text()) for r in range(self.table.rowCount())]
+
+    def _changed(self) -> None:
+        self.stack.setCurrentWidget(self.table if self.table.rowCount() else self.empty)
+        self.countChanged.emit(self.table.rowCount())
+
+# FailuresPanel keeps the mapping from path to row; rows are never removed one by one
+# (only clear()), so the indices stay valid.

@@ -1,0 +1,96 @@
+"""Typed access to the persisted settings (QSettings): geometry, window state, last library,
+volume, number of analysis workers.  The composition root picks the QSettings backend (an INI
+file in the data directory), tests pass their own."""
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import QByteArray, QSettings
+
+
+def default_workers() -> int:
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+class Settings:
+    GEOMETRY = "window/geometry"
+    STATE = "window/state"
+    SPLITTER = "window/splitter"
+    LIBRARY = "library/folder"
+    VOLUME = "player/volume"
+    WORKERS = "analysis/workers"
+
+    def __init__(self, qsettings: QSettings):
+        self.q = qsettings
+
+    @classmethod
+    def at(cls, path: str | os.PathLike) -> "Settings":
+        return cls(QSettings(os.fspath(path), QSettings.Format.IniFormat))
+
+    def _bytes(self, key: str) -> QByteArray | None:
+        v = self.q.value(key)
+        return v if isinstance(v, QByteArray) and not v.isEmpty() else None
+
+    def _int(self, key: str, default: int, lo: int, hi: int) -> int:
+        try:
+            v = int(self.q.value(key, default))
+        except (TypeError, ValueError):
+            v = default
+        return min(max(v, lo), hi)
+
+    # window --------------------------------------------------------------------------------------
+    @property
+    def geometry(self) -> QByteArray | None:
+        return self._bytes(self.GEOMETRY)
+
+    @geometry.setter
+    def geometry(self, value: QByteArray) -> None:
+        self.q.setValue(self.GEOMETRY, value)
+
+    @property
+    def window_state(self) -> QByteArray | None:
+        return self._bytes(self.STATE)
+
+    @window_state.setter
+    def window_state(self, value: QByteArray) -> None:
+        self.q.setValue(self.STATE, value)
+
+    @property
+    def splitter_state(self) -> QByteArray | None:
+        return self._bytes(self.SPLITTER)
+
+    @splitter_state.setter
+    def splitter_state(self, value: QByteArray) -> None:
+        self.q.setValue(self.SPLITTER, value)
+
+    # library / player / analysis -------------------------------------------------------------------
+    @property
+    def library_folder(self) -> str | None:
+        v = self.q.value(self.LIBRARY)
+        return str(v) if v else None
+
+    @library_folder.setter
+    def library_folder(self, value: str | os.PathLike | None) -> None:
+        if value:
+            self.q.setValue(self.LIBRARY, os.fspath(value))
+        else:
+            self.q.remove(self.LIBRARY)
+
+    @property
+    def volume(self) -> int:
+        return self._int(self.VOLUME, 80, 0, 100)
+
+    @volume.setter
+    def volume(self, value: int) -> None:
+        self.q.setValue(self.VOLUME, int(value))
+
+    @property
+    def workers(self) -> int:
+        return self._int(self.WORKERS, default_workers(), 1, max(1, os.cpu_count() or 1) * 2)
+
+    @workers.setter
+    def workers(self, value: int) -> None:
+        self.q.setValue(self.WORKERS, int(value))
+
+    def sync(self) -> None:
+        self.q.sync()

@@ -1,0 +1,222 @@
+"""Transport controls: previous / play-pause / stop / next, seek slider with times, volume, like.
+
+A pure view: it emits what the user asked for and shows what it is told.  Position updates
+never fight the user: while the seek handle is held, ``set_position`` only remembers the value.
+
+Signals out:
+    playPauseClicked(), stopClicked(), previousClicked(), nextClicked()
+    seekRequested(float seconds)           released handle, click on the groove, arrow keys
+    volumeChanged(int percent 0..100)
+    ratingChanged(int)                     +1 liked, -1 disliked, 0 neither (user action only)
+Slots in:
+    set_playing(bool), set_duration(seconds), set_position(seconds), set_volume(percent),
+    set_rating(int), set_track_loaded(bool)
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QSlider,
+    QStyle,
+    QStyleOptionSlider,
+    QToolButton,
+    QWidget,
+)
+
+from desktop.fmt import format_time
+from desktop.resources import std_icon, svg_icon
+
+
+class JumpSlider(QSlider):
+    """A left click on the groove jumps there and starts a drag (instead of paging)."""
+
+    def mousePressEvent(self, event):  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton and self.maximum() > self.minimum():
+            opt = QStyleOptionSlider()
+            self.initStyleOption(opt)
+            style = self.style()
+            handle = style.subControlRect(QStyle.ComplexControl.CC_Slider, opt, QStyle.SubControl.SC_SliderHandle, self)
+            if not handle.contains(event.position().toPoint()):
+                groove = style.subControlRect(QStyle.ComplexControl.CC_Slider, opt, QStyle.SubControl.SC_SliderGroove, self)
+                span = max(1, groove.width() - handle.width())
+                x = int(event.position().x()) - groove.x() - handle.width() // 2
+                value = QStyle.sliderValueFromPosition(self.minimum(), self.maximum(), x, span, opt.upsideDown)
+                self.setSliderPosition(value)
+        super().mousePressEvent(event)
+
+
+class TransportBar(QWidget):
+    playPauseClicked = Signal()
+    stopClicked = Signal()
+    previousClicked = Signal()
+    nextClicked = Signal()
+    seekRequested = Signal(float)
+    volumeChanged = Signal(int)
+    ratingChanged = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("transport")
+        self._playing = False
+        self._duration = 0.0
+        self._volume_before_mute = 80
+
+        def button(icon, tip, name) -> QToolButton:
+            b = QToolButton(self)
+            b.setObjectName(name)
+            b.setIcon(icon)
+            b.setToolTip(tip)
+            b.setAutoRaise(True)
+            b.setIconSize(QSize(22, 22))
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            return b
+
+        SP = QStyle.StandardPixmap
+        self.prev_button = button(std_icon(self, SP.SP_MediaSkipBackward), "Previous (Ctrl+Left)", "prevButton")
+        self.play_button = button(std_icon(self, SP.SP_MediaPlay), "Play (Space)", "playButton")
+        self.play_button.setIconSize(QSize(30, 30))
+        self.stop_button = button(std_icon(self, SP.SP_MediaStop), "Stop", "stopButton")
+        self.next_button = button(std_icon(self, SP.SP_MediaSkipForward), "Next (Ctrl+Right)", "nextButton")
+        self.prev_button.clicked.connect(self.previousClicked)
+        self.play_button.clicked.connect(self.playPauseClicked)
+        self.stop_button.clicked.connect(self.stopClicked)
+        self.next_button.clicked.connect(self.nextClicked)
+
+        self.elapsed_label = QLabel("0:00")
+        self.total_label = QLabel("0:00")
+        for lab in (self.elapsed_label, self.total_label):
+            lab.setObjectName("timeLabel")
+            lab.setMinimumWidth(44)
+            lab.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.seek_slider = JumpSlider(Qt.Orientation.Horizontal, self)
+        self.seek_slider.setObjectName("seekSlider")
+        self.seek_slider.setRange(0, 0)
+        self.seek_slider.setSingleStep(5000)
+        self.seek_slider.setPageStep(30000)
+        self.seek_slider.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.seek_slider.setToolTip("Seek (Left / Right: ±5 s)")
+        self.seek_slider.sliderMoved.connect(lambda v: self.elapsed_label.setText(format_time(v / 1000.0)))
+        self.seek_slider.sliderReleased.connect(self._on_seek_released)
+        self.seek_slider.actionTriggered.connect(self._on_seek_action)
+
+        self.mute_button = button(std_icon(self, SP.SP_MediaVolume), "Mute", "muteButton")
+        self.mute_button.setCheckable(True)
+        self.mute_button.toggled.connect(self._on_mute)
+        self.volume_slider = JumpSlider(Qt.Orientation.Horizontal, self)
+        self.volume_slider.setObjectName("volumeSlider")
+        self.volume_slider.setRange(0, 100)
+        self.volume_slider.setValue(80)
+        self.volume_slider.setFixedWidth(110)
+        self.volume_slider.setToolTip("Volume (Ctrl+Up / Ctrl+Down)")
+        self.volume_slider.valueChanged.connect(self._on_volume)
+
+        self.like_button = button(svg_icon("heart", "heart-filled"), "Like this track", "likeButton")
+        self.dislike_button = button(svg_icon("dislike", "dislike-filled"), "Dislike this track", "dislikeButton")
+        for b in (self.like_button, self.dislike_button):
+            b.setCheckable(True)
+        self.like_button.clicked.connect(lambda on: self._on_rating_clicked(1 if on else 0))
+        self.dislike_button.clicked.connect(lambda on: self._on_rating_clicked(-1 if on else 0))
+
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(8, 4, 8, 4)
+        lay.setSpacing(4)
+        for w in (self.prev_button, self.play_button, self.stop_button, self.next_button):
+            lay.addWidget(w)
+        lay.addSpacing(8)
+        lay.addWidget(self.elapsed_label)
+        lay.addWidget(self.seek_slider, 1)
+        lay.addWidget(self.total_label)
+        lay.addSpacing(8)
+        lay.addWidget(self.like_button)
+        lay.addWidget(self.dislike_button)
+        lay.addSpacing(8)
+        lay.addWidget(self.mute_button)
+        lay.addWidget(self.volume_slider)
+        self.set_track_loaded(False)
+
+    # --- slots in ---------------------------------------------------------------------------------
+    def set_playing(self, playing: bool) -> None:
+        self._playing = bool(playing)
+        SP = QStyle.StandardPixmap
+        self.play_button.setIcon(std_icon(self, SP.SP_MediaPause if playing else SP.SP_MediaPlay))
+        self.play_button.setToolTip("Pause (Space)" if playing else "Play (Space)")
+
+    def is_playing(self) -> bool:
+        return self._playing
+
+    def set_duration(self, seconds: float) -> None:
+        self._duration = max(0.0, float(seconds or 0.0))
+        self.seek_slider.setRange(0, int(round(self._duration * 1000)))
+        self.total_label.setText(format_time(self._duration))
+
+    def set_position(self, seconds: float) -> None:
+        if self.seek_slider.isSliderDown():
+            return  # the user holds the handle: do not move it under their finger
+        ms = int(round(max(0.0, float(seconds)) * 1000))
+        if ms != self.seek_slider.value():
+            self.seek_slider.blockSignals(True)
+            self.seek_slider.setValue(ms)
+            self.seek_slider.blockSignals(False)
+        text = format_time(ms / 1000.0)
+        if text != self.elapsed_label.text():
+            self.elapsed_label.setText(text)
+
+    def position(self) -> float:
+        return self.seek_slider.value() / 1000.0
+
+    def set_volume(self, percent: int) -> None:
+        self.volume_slider.setValue(int(percent))  # emits volumeChanged only if it changed
+
+    def volume(self) -> int:
+        return self.volume_slider.value()
+
+    def set_rating(self, rating: int) -> None:
+        self.like_button.setChecked(rating > 0)
+        self.dislike_button.setChecked(rating < 0)
+
+    def rating(self) -> int:
+        return 1 if self.like_button.isChecked() else -1 if self.dislike_button.isChecked() else 0
+
+    def set_track_loaded(self, loaded: bool) -> None:
+        for w in (self.seek_slider, self.like_button, self.dislike_button, self.stop_button):
+            w.setEnabled(bool(loaded))
+        if not loaded:
+            self.set_duration(0.0)
+            self.set_position(0.0)
+            self.set_rating(0)
+            self.set_playing(False)
+
+    # --- internals --------------------------------------------------------------------------------
+    def _on_seek_released(self) -> None:
+        self.seekRequested.emit(self.seek_slider.value() / 1000.0)
+
+    def _on_seek_action(self, action: int) -> None:
+        if self.seek_slider.isSliderDown():
+            return  # a drag or a click-jump: sliderReleased reports it
+        if action == QSlider.SliderAction.SliderMove.value:
+            return
+        pos = self.seek_slider.sliderPosition()
+        self.elapsed_label.setText(format_time(pos / 1000.0))
+        self.seekRequested.emit(pos / 1000.0)
+
+    def _on_volume(self, value: int) -> None:
+        SP = QStyle.StandardPixmap
+        self.mute_button.blockSignals(True)
+        self.mute_button.setChecked(value == 0)
+        self.mute_button.blockSignals(False)
+        self.mute_button.setIcon(std_icon(self, SP.SP_MediaVolumeMuted if value == 0 else SP.SP_MediaVolume))
+        self.volumeChanged.emit(int(value))
+
+    def _on_mute(self, muted: bool) -> None:
+        if muted:
+            self._volume_before_mute = self.volume_slider.value() or self._volume_before_mute
+            self.volume_slider.setValue(0)
+        else:
+            self.volume_slider.setValue(self._volume_before_mute or 80)
+
+    def _on_rating_clicked(self, rating: int) -> None:
+        self.set_rating(rating)
+        self.ratingChanged.emit(rating)

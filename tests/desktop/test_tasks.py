@@ -1,0 +1,94 @@
+import threading
+
+import pytest
+from PySide6.QtCore import QThread
+
+from desktop.tasks import GuiCaller, Relay, TaskRunner
+
+
+@pytest.fixture
+def runner(qapp):
+    r = TaskRunner(max_threads=2)
+    yield r
+    r.wait(5000)
+
+
+def test_result_arrives_on_the_gui_thread(runner, qtbot):
+    gui = QThread.currentThread()
+    seen = {}
+
+    def work(a, b=0):
+        seen["worker"] = threading.current_thread()
+        return a + b
+
+    def on_result(v):
+        seen["value"] = v
+        seen["on_gui"] = QThread.currentThread() is gui
+
+    task = runner.submit(work, 2, b=3, on_result=on_result)
+    qtbot.waitUntil(lambda: "value" in seen, timeout=3000)
+    assert seen == {"worker": seen["worker"], "value": 5, "on_gui": True}
+    assert seen["worker"] is not threading.main_thread()
+    assert task.done.is_set()
+    qtbot.waitUntil(lambda: runner.active == 0, timeout=3000)
+
+
+def test_errors_are_handed_back_not_lost(runner, qtbot):
+    got = []
+
+    def boom():
+        raise ValueError("bad file")
+
+    runner.submit(boom, on_error=lambda exc, tb: got.append((exc, tb)))
+    qtbot.waitUntil(lambda: bool(got), timeout=3000)
+    exc, tb = got[0]
+    assert isinstance(exc, ValueError) and "bad file" in tb
+
+
+def test_cancelled_task_delivers_nothing(runner, qtbot):
+    gate = threading.Event()
+    got = []
+    task = runner.submit(gate.wait, 5, on_result=got.append)
+    task.cancel()
+    gate.set()
+    qtbot.waitUntil(lambda: task.done.is_set(), timeout=3000)
+    qtbot.wait(50)
+    assert got == []
+
+
+def test_relay_batches_a_flood_of_events_in_order(qapp, qtbot):
+    relay = Relay(interval_ms=50)
+    batches = []
+    relay.delivered.connect(batches.append)
+    gui = QThread.currentThread()
+    on_gui = []
+    relay.delivered.connect(lambda _e: on_gui.append(QThread.currentThread() is gui))
+
+    def flood():
+        for i in range(5000):
+            relay(i)
+
+    t = threading.Thread(target=flood)
+    t.start()
+    t.join()
+    qtbot.waitUntil(lambda: sum(len(b) for b in batches) == 5000, timeout=3000)
+    assert [e for b in batches for e in b] == list(range(5000))
+    assert len(batches) <= 5  # batched, not one signal per event
+    assert all(on_gui)
+
+
+def test_relay_latest_and_multi_arg_events(qapp, qtbot):
+    relay = Relay(interval_ms=10)
+    latest = []
+    relay.latest.connect(latest.append)
+    threading.Thread(target=lambda: [relay(i, 10) for i in range(1, 11)]).start()
+    qtbot.waitUntil(lambda: bool(latest) and latest[-1] == (10, 10), timeout=3000)
+
+
+def test_gui_caller_runs_on_the_gui_thread(qapp, qtbot):
+    caller = GuiCaller()
+    gui = QThread.currentThread()
+    got = []
+    threading.Thread(target=lambda: caller(lambda: got.append(QThread.currentThread() is gui))).start()
+    qtbot.waitUntil(lambda: bool(got), timeout=3000)
+    assert got == [True]
