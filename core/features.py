@@ -42,7 +42,17 @@ FRONTEND_PARAMS: dict = {
 
 
 def mel_power(*, y: np.ndarray, sr: int = SR) -> np.ndarray:
-    """Mel power spectrogram, shape ``(N_MELS, n_frames)``, librosa's defaults (centred, Hann)."""
+    """Mel power spectrogram, shape ``(N_MELS, n_frames)``, librosa's defaults (centred, Hann).
+
+    Computed by :func:`mel_spectrogram` (numpy/scipy, about 6x faster than librosa and equal to
+    ``librosa.feature.melspectrogram(y=y, sr=sr, n_mels=128)`` to float32 rounding;
+    :func:`mel_power_librosa` is the reference the tests compare it with).
+    """
+    return mel_spectrogram(y=y, sr=sr, n_fft=N_FFT, hop_length=HOP_LENGTH, n_mels=N_MELS)
+
+
+def mel_power_librosa(*, y: np.ndarray, sr: int = SR) -> np.ndarray:
+    """Reference: ``librosa.feature.melspectrogram`` with the front end's parameters."""
     import librosa
 
     return librosa.feature.melspectrogram(
@@ -72,12 +82,10 @@ def logmel_excerpt(*, y: np.ndarray, sr: int = SR, n_columns: int | None = None)
     Returns ``(N_MELS, n_columns)`` float32 in [-80, 0]; ``n_columns`` defaults to the
     frames-per-column ratio of a 30 s excerpt (387 for 1292 frames).
     """
-    import librosa
-
     if sr != SR:
         raise ValueError(f"logmel_excerpt needs audio at {SR} Hz, got {sr} Hz")
     S = mel_power(y=y, sr=sr)
-    db = librosa.power_to_db(S, ref=np.max, top_db=TOP_DB)
+    db = power_to_db(S, top_db=TOP_DB)  # == librosa.power_to_db(S, ref=np.max, top_db=80)
     lo, hi = float(db.min()), float(db.max())
     if hi - lo < 1e-6:  # silence or a constant: no dynamic range to rescale
         db = np.full_like(db, -TOP_DB)
@@ -146,3 +154,167 @@ def mfcc_from_logmel(*, S: np.ndarray, n_mfcc: int = 20) -> np.ndarray:
     if not 1 <= n_mfcc <= S.shape[-2]:
         raise ValueError(f"n_mfcc must be in 1..{S.shape[-2]}, got {n_mfcc}")
     return scipy.fft.dct(S, axis=-2, type=2, norm="ortho")[..., :n_mfcc, :].astype(np.float32)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fast spectrogram core (numpy + scipy, no librosa import), files, and the display log-mel.
+# Same maths as librosa 0.11's defaults: centred frames with zero padding, periodic Hann window,
+# |STFT|^2, Slaney mel scale with Slaney area normalisation, power_to_db(ref=max, amin=1e-10).
+
+_MEL_CACHE: dict = {}
+
+
+def _hz_to_mel(f):
+    f = np.asarray(f, dtype=np.float64)
+    f_sp = 200.0 / 3
+    min_log_hz, logstep = 1000.0, np.log(6.4) / 27.0
+    mels = f / f_sp
+    return np.where(f >= min_log_hz, min_log_hz / f_sp + np.log(np.maximum(f, 1e-12) / min_log_hz) / logstep, mels)
+
+
+def _mel_to_hz(m):
+    m = np.asarray(m, dtype=np.float64)
+    f_sp = 200.0 / 3
+    min_log_hz, logstep = 1000.0, np.log(6.4) / 27.0
+    min_log_mel = min_log_hz / f_sp
+    return np.where(m >= min_log_mel, min_log_hz * np.exp(logstep * (m - min_log_mel)), f_sp * m)
+
+
+def mel_filterbank(*, sr: int, n_fft: int, n_mels: int, fmin: float = 0.0, fmax: float | None = None) -> np.ndarray:
+    """Slaney mel filterbank ``(n_mels, 1 + n_fft // 2)`` float32, area-normalised (Slaney);
+    equal to ``librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels)``."""
+    fmax = sr / 2.0 if fmax is None else fmax
+    fftfreqs = np.linspace(0, sr / 2.0, 1 + n_fft // 2)
+    mel_f = _mel_to_hz(np.linspace(_hz_to_mel(fmin), _hz_to_mel(fmax), n_mels + 2))
+    fdiff = np.diff(mel_f)
+    ramps = mel_f[:, None] - fftfreqs[None, :]
+    lower = -ramps[:-2] / fdiff[:-1, None]
+    upper = ramps[2:] / fdiff[1:, None]
+    weights = np.maximum(0, np.minimum(lower, upper))
+    weights *= (2.0 / (mel_f[2 : n_mels + 2] - mel_f[:n_mels]))[:, None]
+    return weights.astype(np.float32)
+
+
+def _mel_sparse(sr: int, n_fft: int, n_mels: int):
+    key = (sr, n_fft, n_mels)
+    fb = _MEL_CACHE.get(key)
+    if fb is None:
+        import scipy.sparse
+
+        fb = scipy.sparse.csr_matrix(mel_filterbank(sr=sr, n_fft=n_fft, n_mels=n_mels))
+        _MEL_CACHE[key] = fb
+    return fb
+
+
+def _hann(n: int) -> np.ndarray:
+    key = ("hann", n)
+    w = _MEL_CACHE.get(key)
+    if w is None:
+        w = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n)).astype(np.float32)  # periodic
+        _MEL_CACHE[key] = w
+    return w
+
+
+def mel_spectrogram(
+    *,
+    y: np.ndarray,
+    sr: int = SR,
+    n_fft: int = N_FFT,
+    hop_length: int = HOP_LENGTH,
+    n_mels: int = N_MELS,
+    block_frames: int = 2048,
+) -> np.ndarray:
+    """Mel power spectrogram ``(n_mels, 1 + len(y) // hop_length)`` float32 of mono ``y``.
+
+    Centred frames (zero padding of ``n_fft // 2`` each side), periodic Hann window, power 2,
+    Slaney mel filterbank: librosa's ``melspectrogram`` defaults, computed in blocks of
+    ``block_frames`` STFT frames so memory stays small for long signals.
+    """
+    import scipy.fft
+
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim != 1:
+        raise ValueError(f"mel_spectrogram needs mono audio (n,), got shape {y.shape}")
+    pad = n_fft // 2
+    yp = np.pad(y, pad)
+    n_frames = 1 + (len(yp) - n_fft) // hop_length if len(yp) >= n_fft else 0
+    if n_frames <= 0:  # shorter than half a window: librosa pads the same way, one frame
+        yp = np.pad(yp, (0, n_fft - len(yp)))
+        n_frames = 1 + len(y) // hop_length
+    fb = _mel_sparse(int(sr), int(n_fft), int(n_mels))
+    win = _hann(n_fft)
+    out = np.empty((n_mels, n_frames), np.float32)
+    step = yp.strides[0]
+    for a in range(0, n_frames, block_frames):
+        b = min(n_frames, a + block_frames)
+        frames = np.lib.stride_tricks.as_strided(yp[a * hop_length :], shape=(b - a, n_fft), strides=(step * hop_length, step))
+        X = scipy.fft.rfft(frames * win, axis=1)
+        P = np.abs(X)
+        P *= P
+        out[:, a:b] = fb @ P.T
+    return out
+
+
+def power_to_db(S: np.ndarray, *, top_db: float | None = TOP_DB, amin: float = 1e-10) -> np.ndarray:
+    """``10 log10(S / max(S))`` floored ``top_db`` below its maximum, float32: the same as
+    ``librosa.power_to_db(S, ref=np.max, amin=amin, top_db=top_db)``."""
+    S = np.asarray(S, dtype=np.float32)
+    if S.size == 0:
+        return S.copy()
+    db = np.log10(np.maximum(S, np.float32(amin)))
+    db *= np.float32(10.0)
+    db -= np.float32(10.0 * np.log10(max(float(amin), float(S.max()))))
+    if top_db is not None:
+        np.maximum(db, db.max() - np.float32(top_db), out=db)
+    return db
+
+
+def logmel_file(path, *, start: float = 0.0, duration: float | None = None) -> np.ndarray:
+    """The training representation (:func:`logmel_track`) of an audio file, or of the excerpt
+    ``[start, start + duration)`` seconds.  Decodes through :func:`core.decode.read` (mono,
+    ``SR``).  Returns ``(N_MELS, n_columns)`` float32 in [-80, 0], 12.9 columns per second.
+
+    Raises the :mod:`core.errors` taxonomy; :class:`~core.errors.TooShort` when there is less
+    than one STFT window (about 93 ms) of audio.
+    """
+    from core import decode
+    from core.errors import TooShort
+
+    y, _ = decode.read(path, sr=SR, mono=True, start=start, duration=duration)
+    if len(y) < N_FFT:
+        raise TooShort(path, f"only {1000 * len(y) / SR:.0f} ms of audio")
+    return logmel_track(y=y, sr=SR)
+
+
+DISPLAY_N_MELS = 128
+DISPLAY_HOP_LENGTH = 512
+
+
+def display_logmel(
+    *,
+    y: np.ndarray,
+    sr: int,
+    n_mels: int = DISPLAY_N_MELS,
+    n_fft: int = N_FFT,
+    hop_length: int = DISPLAY_HOP_LENGTH,
+    top_db: float = TOP_DB,
+) -> np.ndarray:
+    """Full-resolution log-mel for display: ``(n_mels, n_frames)`` float32, C-contiguous, dB
+    relative to the whole signal's maximum, floored at ``-top_db`` (values in [-top_db, 0]).
+
+    ``y`` mono at ``sr`` Hz (any rate; the filterbank spans 0..sr/2).  One column every
+    ``hop_length / sr`` seconds (23.2 ms at 22050 Hz); column ``i`` is centred on sample
+    ``i * hop_length``.  Not min-max rescaled (that is the training representation's step).
+    For a long track pass the result to :func:`downsample_columns`.
+    """
+    S = mel_spectrogram(y=y, sr=sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)
+    return np.ascontiguousarray(power_to_db(S, top_db=top_db), dtype=np.float32)
+
+
+def downsample_columns(S: np.ndarray, *, max_columns: int) -> np.ndarray:
+    """Mean-pool the time axis of ``S`` ``(n_rows, n_columns)`` down to at most ``max_columns``
+    columns (unchanged when already narrower).  float32, C-contiguous.  Column ``j`` of the
+    result covers input columns ``int(j * n / max_columns) .. int((j + 1) * n / max_columns)``."""
+    if S.shape[1] <= max_columns:
+        return np.ascontiguousarray(S, dtype=np.float32)
+    return np.ascontiguousarray(pool_time(S, n_columns=max_columns))

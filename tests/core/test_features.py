@@ -1,0 +1,116 @@
+"""The front end: the fast mel path equals librosa's, the display log-mel's shape and range,
+and the check that matters most: from real GTZAN audio, through the app's decoder, the front end
+reproduces the training arrays (../shared/data/README.md)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core import decode, features as F
+from core.errors import TooShort
+
+SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+GTZAN_AUDIO = SHARED / "gtzan_audio"
+GTZAN_NPZ = SHARED / "gtzan_logmel" / "gtzan_logmel_trainval.npz"
+
+
+def _signal(seconds: float, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * F.SR)) / F.SR
+    y = 0.3 * np.sin(2 * np.pi * 440 * t) * (1 + np.sin(2 * np.pi * 0.5 * t)) + 0.05 * rng.standard_normal(len(t))
+    return y.astype(np.float32)
+
+
+def test_filterbank_equals_librosa():
+    librosa = pytest.importorskip("librosa")
+    for sr in (22050, 44100):
+        ours = F.mel_filterbank(sr=sr, n_fft=2048, n_mels=128)
+        ref = librosa.filters.mel(sr=sr, n_fft=2048, n_mels=128)
+        np.testing.assert_allclose(ours, ref, atol=1e-7)
+
+
+@pytest.mark.filterwarnings("ignore:n_fft=2048 is too large")
+@pytest.mark.parametrize("n", [100, 2048, 22050 + 17, 3 * 22050])
+def test_fast_mel_equals_librosa(n):
+    librosa = pytest.importorskip("librosa")
+    y = _signal(n / F.SR + 1)[:n]
+    ours, ref = F.mel_power(y=y), F.mel_power_librosa(y=y)
+    assert ours.shape == ref.shape and ours.dtype == np.float32
+    assert np.max(np.abs(ours - ref)) <= 1e-5 * ref.max()
+    np.testing.assert_allclose(F.power_to_db(ours), librosa.power_to_db(ref, ref=np.max, top_db=80), atol=1e-3)
+
+
+def test_logmel_excerpt_shape_and_range():
+    S = F.logmel_excerpt(y=_signal(30.0))
+    assert S.shape == (128, 387) and S.dtype == np.float32
+    assert S.min() >= -80 and S.max() <= 0 and S.min() < -60 and S.max() > -3  # pooled: near the ends
+    silent = F.logmel_excerpt(y=np.zeros(F.SR, np.float32))
+    assert np.all(silent == -80)
+
+
+def test_display_logmel():
+    y = _signal(5.0)
+    S = F.display_logmel(y=y, sr=F.SR)
+    assert S.shape == (128, 1 + len(y) // 512) and S.dtype == np.float32 and S.flags.c_contiguous
+    assert S.max() == 0 and S.min() >= -80
+    S44 = F.display_logmel(y=np.repeat(y, 2), sr=44100, hop_length=1024)
+    assert S44.shape[0] == 128 and S44.flags.c_contiguous
+    small = F.downsample_columns(S, max_columns=50)
+    assert small.shape == (128, 50) and small.flags.c_contiguous
+    assert F.downsample_columns(S, max_columns=10_000) is not None and F.downsample_columns(S, max_columns=10_000).shape == S.shape
+
+
+def test_logmel_file(tmp_path):
+    media = pytest.importorskip("tests.media")
+    if not media.have_ffmpeg():
+        pytest.skip("ffmpeg is needed to generate fixture media")
+    path = media.make(tmp_path / "a.mp3", kind="noise", seconds=4.0, sr=44100, channels=2)
+    S = F.logmel_file(path)
+    assert S.shape[0] == 128 and S.shape[1] == pytest.approx(4.0 * F.COLUMNS_PER_SECOND, abs=2)
+    part = F.logmel_file(path, start=1.0, duration=2.0)
+    assert part.shape[1] == pytest.approx(2.0 * F.COLUMNS_PER_SECOND, abs=2)
+    tiny = media.make(tmp_path / "tiny.wav", seconds=1.0)
+    with pytest.raises(TooShort):
+        F.logmel_file(tiny, start=0.98)
+
+
+def _shared_data_or_skip():
+    if GTZAN_AUDIO.is_dir() and GTZAN_NPZ.is_file():
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"CI requires the shared data: {GTZAN_AUDIO} and {GTZAN_NPZ} are missing")
+    pytest.skip(f"../shared/data is absent ({GTZAN_AUDIO} and {GTZAN_NPZ} needed for the front-end check)")
+
+
+def frontend_agreement() -> dict:
+    """Front-end agreement over every clip in gtzan_audio/ (also used by bench/bench_audio.py)."""
+    with np.load(GTZAN_NPZ) as d:
+        X, ids = d["X"], [str(i) for i in d["ids"]]
+    row = {cid: i for i, cid in enumerate(ids)}
+    out = {}
+    for path in sorted(GTZAN_AUDIO.glob("*.flac")):
+        cid = path.name[: -len(".flac")]
+        if cid not in row:
+            continue
+        y, sr = decode.read(path, sr=F.SR, mono=True)  # the app's decode path
+        S = F.logmel_excerpt(y=y, sr=sr, n_columns=F.EXCERPT_COLUMNS)  # whole file -> 387 columns
+        ref = X[row[cid]].astype(np.float32)
+        out[cid] = (float(np.mean(np.abs(S - ref))), float(np.corrcoef(S.ravel(), ref.ravel())[0, 1]))
+    return out
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+def test_front_end_reproduces_the_training_arrays():
+    _shared_data_or_skip()
+    res = frontend_agreement()
+    assert len(res) >= 89, f"only {len(res)} clips found in {GTZAN_AUDIO}"
+    mae = np.array([m for m, _ in res.values()])
+    r = np.array([c for _, c in res.values()])
+    worst = max(res, key=lambda k: res[k][0])
+    assert np.median(mae) <= 2.0, f"median MAE {np.median(mae):.2f} dB"
+    assert mae.max() <= 3.5, f"worst clip {worst}: MAE {mae.max():.2f} dB"
+    assert np.median(r) >= 0.98, f"median Pearson r {np.median(r):.3f}"
