@@ -1,0 +1,172 @@
+"""Genre data sets in the shared npz format, windows and augmentation (numpy only).
+
+The npz format (``../shared/data/README.md``): ``X`` (n, 128, n_columns) dB log-mel in [-80, 0],
+``y`` int class index into ``genres``, ``genres`` class names; optional ``ids`` and ``split``.
+"""
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from core.features import N_MELS, TOP_DB, windows
+
+DEFAULT_NPZ = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "gtzan_logmel" / "gtzan_logmel_trainval.npz"
+
+
+class DataError(ValueError):
+    """A data file that cannot be used, with a one-line reason."""
+
+
+@dataclass
+class GenreData:
+    X: np.ndarray  # (n, 128, cols) float16/float32 dB
+    y: np.ndarray  # (n,) int64
+    genres: list[str]
+    ids: np.ndarray  # (n,) str
+    split: np.ndarray | None  # (n,) str or None
+    path: str
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def subset(self, mask_or_idx) -> "GenreData":
+        idx = np.asarray(mask_or_idx)
+        return GenreData(self.X[idx], self.y[idx], list(self.genres), self.ids[idx],
+                         None if self.split is None else self.split[idx], self.path)
+
+    def part(self, name: str) -> "GenreData":
+        if self.split is None:
+            raise DataError(f"{self.path}: has no 'split' array, cannot select split {name!r}")
+        mask = self.split == name
+        if not mask.any():
+            raise DataError(f"{self.path}: no clips with split {name!r} (splits: {sorted(set(self.split.tolist()))})")
+        return self.subset(mask)
+
+
+def load_npz(path: str | Path) -> GenreData:
+    """Load and validate a genre npz; raises ``DataError`` with a clear one-line reason."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file")
+    try:
+        d = np.load(path, allow_pickle=False)
+        files = set(d.files)
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise DataError(f"{path}: not a readable npz file ({exc.__class__.__name__}: {exc})") from None
+    missing = [k for k in ("X", "y", "genres") if k not in files]
+    if missing:
+        raise DataError(f"{path}: missing array(s) {', '.join(missing)} (need X, y, genres)")
+    try:
+        X, y, genres = d["X"], d["y"], d["genres"]
+        ids = d["ids"] if "ids" in files else None
+        split = d["split"] if "split" in files else None
+    except (ValueError, OSError, zipfile.BadZipFile) as exc:
+        raise DataError(f"{path}: an array cannot be read ({exc})") from None
+    if X.ndim != 3 or X.shape[1] != N_MELS:
+        raise DataError(f"{path}: X must have shape (n_clips, {N_MELS}, n_columns), got {X.shape}")
+    if not np.issubdtype(X.dtype, np.floating):
+        raise DataError(f"{path}: X must be floating point dB values, got dtype {X.dtype}")
+    if X.shape[0] == 0 or X.shape[2] == 0:
+        raise DataError(f"{path}: X is empty (shape {X.shape})")
+    if y.ndim != 1 or y.shape[0] != X.shape[0]:
+        raise DataError(f"{path}: y must have shape ({X.shape[0]},) to match X, got {y.shape}")
+    if not np.issubdtype(y.dtype, np.integer):
+        raise DataError(f"{path}: y must be integer class indices, got dtype {y.dtype}")
+    if genres.ndim != 1 or genres.shape[0] < 2:
+        raise DataError(f"{path}: genres must be a 1-d list of class names, got shape {genres.shape}")
+    if y.min() < 0 or y.max() >= len(genres):
+        raise DataError(f"{path}: y has class indices outside 0..{len(genres) - 1}")
+    for name, arr in (("ids", ids), ("split", split)):
+        if arr is not None and (arr.ndim != 1 or arr.shape[0] != X.shape[0]):
+            raise DataError(f"{path}: {name} must have shape ({X.shape[0]},), got {arr.shape}")
+    if ids is None:
+        ids = np.array([f"clip{i:05d}" for i in range(len(y))])
+    return GenreData(X, y.astype(np.int64), [str(g) for g in genres], ids.astype(str),
+                     None if split is None else split.astype(str), str(path))
+
+
+# --------------------------------------------------------------------------- normalisation
+
+
+def feature_stats(X: np.ndarray, n_mfcc: int = 20) -> dict:
+    """Per-band mean/variance of the log-mel and per-coefficient of the MFCCs over clips and time."""
+    from core.features import mfcc_from_logmel
+
+    Xf = np.asarray(X, dtype=np.float32)
+    lm_mean = Xf.mean(axis=(0, 2))
+    lm_var = Xf.var(axis=(0, 2))
+    M = mfcc_from_logmel(S=Xf, n_mfcc=n_mfcc)
+    return {"logmel": (lm_mean, np.maximum(lm_var, 1e-6)),
+            "mfcc": (M.mean(axis=(0, 2)), np.maximum(M.var(axis=(0, 2)), 1e-6))}
+
+
+# --------------------------------------------------------------------------- windows
+
+
+def clip_windows(X: np.ndarray, *, width: int, hop: int) -> tuple[np.ndarray, np.ndarray]:
+    """All model windows of every clip: ``(n_windows_total, 128, width)`` and the clip index of each."""
+    wins, owner = [], []
+    for i, S in enumerate(X):
+        w = windows(np.asarray(S, dtype=np.float32), width=width, hop=hop)
+        wins.append(w)
+        owner.append(np.full(len(w), i))
+    return np.concatenate(wins), np.concatenate(owner)
+
+
+def track_probs(window_probs: np.ndarray, owner: np.ndarray, n_clips: int) -> np.ndarray:
+    """Average window probabilities per clip: ``(n_clips, n_classes)``."""
+    out = np.zeros((n_clips, window_probs.shape[1]), np.float64)
+    np.add.at(out, owner, window_probs)
+    counts = np.bincount(owner, minlength=n_clips)[:, None]
+    return (out / np.maximum(counts, 1)).astype(np.float32)
+
+
+def random_crops(X: np.ndarray, y: np.ndarray, *, width: int, per_clip: int, rng: np.random.Generator):
+    """``per_clip`` random crops of ``width`` columns from every clip (shuffled)."""
+    n, _, cols = X.shape
+    idx = np.repeat(np.arange(n), per_clip)
+    rng.shuffle(idx)
+    if cols <= width:
+        pad = np.full((n, X.shape[1], width - cols), -TOP_DB, dtype=np.float32)
+        Xp = np.concatenate([np.asarray(X, np.float32), pad], axis=2)
+        return Xp[idx], y[idx]
+    starts = rng.integers(0, cols - width + 1, size=len(idx))
+    out = np.empty((len(idx), X.shape[1], width), np.float32)
+    for j, (i, s) in enumerate(zip(idx, starts)):
+        out[j] = X[i, :, s : s + width]
+    return out, y[idx]
+
+
+def spec_augment(x: np.ndarray, *, rng: np.random.Generator, freq_masks: int = 2, freq_width: int = 12,
+                 time_masks: int = 2, time_width: int = 4, fill: float | None = None) -> np.ndarray:
+    """SpecAugment-style masks in place on a batch ``(b, 128, width)``; masked cells get the
+    window's mean (or ``fill``)."""
+    b, F, T = x.shape
+    for k in range(b):
+        v = float(x[k].mean()) if fill is None else fill
+        for _ in range(freq_masks):
+            w = int(rng.integers(0, freq_width + 1))
+            if w:
+                f0 = int(rng.integers(0, F - w + 1))
+                x[k, f0 : f0 + w, :] = v
+        for _ in range(time_masks):
+            w = int(rng.integers(0, min(time_width, T - 1) + 1))
+            if w:
+                t0 = int(rng.integers(0, T - w + 1))
+                x[k, :, t0 : t0 + w] = v
+    return x
+
+
+def mixup(x: np.ndarray, y_soft: np.ndarray, *, alpha: float, rng: np.random.Generator):
+    """Mixup of a batch with a shuffled copy of itself (one lambda per example)."""
+    if alpha <= 0:
+        return x, y_soft
+    lam = rng.beta(alpha, alpha, size=len(x)).astype(np.float32)
+    lam = np.maximum(lam, 1 - lam)
+    perm = rng.permutation(len(x))
+    x = lam[:, None, None] * x + (1 - lam[:, None, None]) * x[perm]
+    y_soft = lam[:, None] * y_soft + (1 - lam[:, None]) * y_soft[perm]
+    return x.astype(np.float32), y_soft.astype(np.float32)

@@ -1,0 +1,49 @@
+"""Per-clip hand-made features for the non-deep floor, computed from the same log-mel.
+
+Frame-level descriptors (per column of the dB log-mel): 20 MFCCs (``core.features.mfcc_from_logmel``),
+their first differences' magnitude, and spectral descriptors over the mel axis computed on the
+power recovered from dB (centroid, bandwidth, roll-off 85%, flatness, 6 band contrasts, loudness
+and its frame-to-frame change).  Each descriptor is summarised over the clip by mean, standard
+deviation, skew, kurtosis, median, min and max.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from core.features import mfcc_from_logmel
+
+STATS = ("mean", "std", "skew", "kurtosis", "median", "min", "max")
+
+
+def _frame_descriptors(S: np.ndarray, n_mfcc: int = 20) -> np.ndarray:
+    """``(n_descriptors, n_columns)`` for one log-mel ``S`` (128, n_columns) in dB."""
+    S = np.asarray(S, np.float32)
+    mf = mfcc_from_logmel(S=S, n_mfcc=n_mfcc)
+    dmf = np.abs(np.diff(mf, axis=1, prepend=mf[:, :1]))
+    P = 10.0 ** (S / 10.0)  # relative power
+    bins = np.arange(S.shape[0], dtype=np.float32)[:, None]
+    tot = P.sum(axis=0, keepdims=True) + 1e-10
+    centroid = (P * bins).sum(axis=0, keepdims=True) / tot
+    bandwidth = np.sqrt((P * (bins - centroid) ** 2).sum(axis=0, keepdims=True) / tot)
+    cum = np.cumsum(P, axis=0) / tot
+    rolloff = (cum < 0.85).sum(axis=0, keepdims=True).astype(np.float32)
+    flatness = np.exp(np.log(P + 1e-10).mean(axis=0, keepdims=True)) / (P.mean(axis=0, keepdims=True) + 1e-10)
+    bands = np.array_split(S, 6, axis=0)
+    contrast = np.stack([np.percentile(b, 90, axis=0) - np.percentile(b, 10, axis=0) for b in bands])
+    loud = S.mean(axis=0, keepdims=True)
+    dloud = np.abs(np.diff(loud, axis=1, prepend=loud[:, :1]))
+    return np.concatenate([mf, dmf, centroid, bandwidth, rolloff, flatness, contrast, loud, dloud]).astype(np.float32)
+
+
+def clip_features(S: np.ndarray, n_mfcc: int = 20) -> np.ndarray:
+    """One feature vector per clip: the 7 statistics of every frame descriptor."""
+    from scipy import stats
+
+    D = _frame_descriptors(S, n_mfcc).astype(np.float64)
+    feats = [D.mean(1), D.std(1), np.nan_to_num(stats.skew(D, axis=1)), np.nan_to_num(stats.kurtosis(D, axis=1)),
+             np.median(D, 1), D.min(1), D.max(1)]
+    return np.concatenate(feats).astype(np.float32)
+
+
+def features_of(X: np.ndarray, n_mfcc: int = 20) -> np.ndarray:
+    return np.stack([clip_features(S, n_mfcc) for S in X])

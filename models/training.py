@@ -1,0 +1,343 @@
+"""Training of the genre networks: random crops, SpecAugment, mixup, track-level early stopping.
+
+The network is fitted on the ``train`` clips only; the ``valid`` clips are used only to pick
+the epoch (early stopping on track-level accuracy: window probabilities averaged per clip).
+Every run writes into its output directory:
+
+- ``model.keras``    the selected weights (full Keras model; raw log-mel window in, probabilities out)
+- ``card.json``      the model card (see ``make_card``)
+- ``history.json``   per-epoch numbers
+- ``curves.png``     training curves; ``confusion.png`` the valid confusion matrix
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import platform
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+
+from core.features import COLUMNS_PER_SECOND, FRONTEND_PARAMS, N_MELS
+from models.data import GenreData, clip_windows, feature_stats, mixup, random_crops, spec_augment, track_probs
+from models.genre import CARD_NAME, configure_tensorflow, sha256_of
+from models.metrics import classification_metrics, plot_confusion, plot_curves
+
+WEIGHTS_NAME = "model.keras"
+
+#: training defaults (overridable from the CLI)
+TRAIN_DEFAULTS = {
+    "window": 39,  # columns (~3 s)
+    "hop": None,  # evaluation / inference hop in columns; None = window // 2
+    "epochs": 60,
+    "batch": 32,
+    "crops_per_clip": 8,  # random crops of each train clip per epoch
+    "lr": 2e-3,
+    "weight_decay": 1e-3,
+    "label_smoothing": 0.1,
+    "warmup_epochs": 2,
+    "specaug": True,
+    "mixup": 0.3,  # Beta(alpha, alpha); 0 = off
+    "patience": 20,
+    "seed": 0,
+    "time_budget_s": None,
+}
+
+
+def library_versions() -> dict:
+    import importlib.metadata as md
+
+    out = {"python": platform.python_version()}
+    for pkg in ("tensorflow-cpu", "tensorflow", "keras", "numpy", "librosa", "scikit-learn", "scipy"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            pass
+    return out
+
+
+def data_summary(data: GenreData, fit_on: str, selected_on: str | None) -> dict:
+    counts = {}
+    if data.split is not None:
+        for s in sorted(set(data.split.tolist())):
+            counts[s] = int((data.split == s).sum())
+    return {"file": Path(data.path).name, "path": str(data.path), "n_clips": len(data), "clips_per_split": counts,
+            "fit_on": fit_on, "selected_on": selected_on, "clip_columns": int(data.X.shape[2])}
+
+
+def make_card(*, arch: str, config: dict, classes: list[str], window: int, hop: int, weights_path: Path,
+              parameters: int, data: dict, training: dict, metrics: dict, extra: dict | None = None) -> dict:
+    sha = sha256_of(weights_path)
+    date = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d")
+    card = {
+        "version": f"genre-{arch}-{date}-{sha[:8]}",
+        "arch": arch,
+        "config": config,
+        "classes": list(classes),
+        "frontend": dict(FRONTEND_PARAMS),
+        "window": int(window),
+        "hop": int(hop),
+        "window_seconds": round(window / COLUMNS_PER_SECOND, 3),
+        "hop_seconds": round(hop / COLUMNS_PER_SECOND, 3),
+        "input_shape": [N_MELS, int(window)],
+        "input": "dB log-mel window from core.features.windows(core.features.logmel_track(...)); "
+                 "normalisation is inside the model",
+        "output": "softmax over classes per window; track = mean of the window probabilities",
+        "weights": weights_path.name,
+        "weights_sha256": sha,
+        "weights_bytes": weights_path.stat().st_size,
+        "parameters": int(parameters),
+        "data": data,
+        "training": training,
+        "metrics": metrics,
+        "versions": library_versions(),
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    if extra:
+        card.update(extra)
+    return card
+
+
+def write_card(out_dir: Path, card: dict) -> Path:
+    p = Path(out_dir) / CARD_NAME
+    tmp = p.with_suffix(".tmp")
+    tmp.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(p)
+    return p
+
+
+def _one_hot(y, k):
+    out = np.zeros((len(y), k), np.float32)
+    out[np.arange(len(y)), y] = 1.0
+    return out
+
+
+class _Evaluator:
+    """Track-level evaluation on a fixed set of clips (windows cut once)."""
+
+    def __init__(self, X, y, classes, window, hop):
+        self.wins, self.owner = clip_windows(X, width=window, hop=hop)
+        self.y, self.n, self.classes = np.asarray(y), len(X), classes
+
+    def __call__(self, model, batch=512):
+        import tensorflow as tf
+
+        fn = getattr(model, "_melograph_eval_fn", None)
+        if fn is None:
+            fn = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+            model._melograph_eval_fn = fn  # noqa: SLF001
+        ps = [fn(tf.convert_to_tensor(self.wins[a : a + batch])).numpy() for a in range(0, len(self.wins), batch)]
+        probs = track_probs(np.concatenate(ps), self.owner, self.n)
+        return classification_metrics(self.y, probs.argmax(1), self.classes, probs), probs
+
+
+def train_network(data: GenreData, *, arch: str, out_dir: Path, config: dict | None = None, log=print,
+                  train_split: str = "train", valid_split: str = "valid", subset: int | None = None,
+                  **overrides) -> dict:
+    """Train ``arch`` on ``data``'s train clips, select on its valid clips; returns the card."""
+    opts = dict(TRAIN_DEFAULTS)
+    opts.update({k: v for k, v in overrides.items() if v is not None})
+    window = int(opts["window"])
+    hop = int(opts["hop"] or max(1, window // 2))
+    seed = int(opts["seed"])
+    configure_tensorflow()
+    import keras
+
+    from models import architectures as A
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+
+    train = data.part(train_split)
+    valid = data.part(valid_split) if data.split is not None and (data.split == valid_split).any() else None
+    if subset:
+        idx = np.sort(rng.permutation(len(train))[: int(subset)])
+        train = train.subset(idx)
+        if valid is not None:
+            valid = valid.subset(np.sort(rng.permutation(len(valid))[: max(10, int(subset) // 2)]))
+    classes = data.genres
+    k = len(classes)
+    cfg = A.default_config(arch)
+    cfg.update(config or {})
+    stats = feature_stats(train.X, n_mfcc=int(cfg.get("n_mfcc", 20)))
+    model = A.build(arch, cfg, n_classes=k, window=window, stats=stats)
+    params = model.count_params()
+    Xtr = np.asarray(train.X, np.float32)
+
+    steps = int(np.ceil(len(train) * opts["crops_per_clip"] / opts["batch"]))
+    total = steps * int(opts["epochs"])
+    warm = steps * int(opts["warmup_epochs"])
+    sched = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=float(opts["lr"]) * (0.1 if warm else 1.0), decay_steps=max(1, total - warm),
+        warmup_target=float(opts["lr"]) if warm else None, warmup_steps=warm, alpha=0.01)
+    opt = keras.optimizers.AdamW(learning_rate=sched, weight_decay=float(opts["weight_decay"]))
+    model.compile(optimizer=opt,
+                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=float(opts["label_smoothing"])),
+                  metrics=["categorical_accuracy"])
+    ev_valid = _Evaluator(valid.X, valid.y, classes, window, hop) if valid is not None else None
+
+    log(f"[{arch}] params={params:,} window={window} hop={hop} train={len(train)} "
+        f"valid={0 if valid is None else len(valid)} steps/epoch={steps} seed={seed}")
+    hist: dict[str, list] = {"loss": [], "train_acc": [], "valid_acc": [], "valid_f1": [], "valid_loss": [],
+                             "seconds": []}
+    best = (-1.0, -np.inf)
+    best_epoch, best_metrics, since = 0, None, 0
+    weights_path = out_dir / WEIGHTS_NAME
+    t0 = time.time()
+    for epoch in range(int(opts["epochs"])):
+        xs, ys = random_crops(Xtr, train.y, width=window, per_clip=int(opts["crops_per_clip"]), rng=rng)
+        if opts["specaug"]:
+            spec_augment(xs, rng=rng)
+        ysoft = _one_hot(ys, k)
+        if opts["mixup"]:
+            xs, ysoft = mixup(xs, ysoft, alpha=float(opts["mixup"]), rng=rng)
+        h = model.fit(xs, ysoft, batch_size=int(opts["batch"]), epochs=1, verbose=0, shuffle=False)
+        hist["loss"].append(float(h.history["loss"][-1]))
+        hist["train_acc"].append(float(h.history["categorical_accuracy"][-1]))
+        msg = f"epoch {epoch + 1:3d} loss {hist['loss'][-1]:.3f} train_win_acc {hist['train_acc'][-1]:.3f}"
+        if ev_valid is not None:
+            m, _ = ev_valid(model)
+            hist["valid_acc"].append(m["accuracy"])
+            hist["valid_f1"].append(m["macro_f1"])
+            hist["valid_loss"].append(m["log_loss"])
+            score = (m["accuracy"], -m["log_loss"])
+            msg += f" | valid track acc {m['accuracy']:.3f} f1 {m['macro_f1']:.3f} loss {m['log_loss']:.3f}"
+            if score > best:
+                best, best_epoch, best_metrics, since = score, epoch + 1, m, 0
+                model.save(weights_path)
+                msg += " *"
+            else:
+                since += 1
+        else:
+            model.save(weights_path)
+            best_epoch = epoch + 1
+        hist["seconds"].append(round(time.time() - t0, 1))
+        log(msg + f" ({hist['seconds'][-1]:.0f}s)")
+        if ev_valid is not None and since >= int(opts["patience"]):
+            log(f"early stop: no better valid accuracy for {since} epochs")
+            break
+        if opts["time_budget_s"] and time.time() - t0 > float(opts["time_budget_s"]):
+            log(f"time budget of {opts['time_budget_s']}s reached")
+            break
+    seconds = time.time() - t0
+
+    # the selected model: reload it and measure train + valid track level, clean (no augmentation)
+    best_model = keras.models.load_model(weights_path, compile=False)
+    metrics: dict = {}
+    ev_train = _Evaluator(Xtr, train.y, classes, window, hop)
+    metrics["train"] = ev_train(best_model)[0]
+    if ev_valid is not None:
+        metrics["valid"] = ev_valid(best_model)[0]
+        metrics["valid_last_epoch"] = {"accuracy": hist["valid_acc"][-1], "macro_f1": hist["valid_f1"][-1]}
+        tail = hist["valid_acc"][-5:]
+        metrics["valid_last5_mean_accuracy"] = float(np.mean(tail))
+    metrics["level"] = "track: window probabilities averaged per clip, then argmax"
+    training = {k2: v for k2, v in opts.items()}
+    training.update({"hop": hop, "epochs_run": len(hist["loss"]), "best_epoch": best_epoch,
+                     "seconds": round(seconds, 1), "steps_per_epoch": steps, "subset": subset,
+                     "selection": "epoch with the best valid track accuracy (ties: lower valid log-loss)"})
+    card = make_card(arch=arch, config=cfg, classes=classes, window=window, hop=hop, weights_path=weights_path,
+                     parameters=params, data=data_summary(data if not subset else train, train_split,
+                                                          valid_split if valid is not None else None),
+                     training=training, metrics=metrics)
+    if subset:
+        card["data"]["subset"] = {"train_clips": len(train), "valid_clips": 0 if valid is None else len(valid)}
+    write_card(out_dir, card)
+    (out_dir / "history.json").write_text(json.dumps(hist, indent=1) + "\n")
+    plot_curves(hist, out_dir / "curves.png", f"{card['version']}")
+    if "valid" in metrics:
+        plot_confusion(metrics["valid"]["confusion"], classes, out_dir / "confusion.png",
+                       f"valid, track level: acc {metrics['valid']['accuracy']:.3f}")
+    return card
+
+
+def combine(member_dirs: list[Path], data: GenreData, *, out_dir: Path, hop: int | None = None, log=print,
+            valid_split: str = "valid") -> dict:
+    """Average trained members (same window and classes) into one Keras model; evaluate on valid."""
+    configure_tensorflow()
+    import keras
+
+    from models import architectures as A
+    from models.genre import read_card
+
+    cards = [read_card(d) for d in member_dirs]
+    window = cards[0]["window"]
+    if any(c["window"] != window or c["classes"] != cards[0]["classes"] for c in cards):
+        raise ValueError("ensemble members must share window and classes")
+    members = [keras.models.load_model(Path(d) / c["weights"], compile=False) for d, c in zip(member_dirs, cards)]
+    for i, m in enumerate(members):
+        m.name = f"m{i}_{m.name}"
+    ens = A.ensemble(members, name="ensemble")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    weights_path = out_dir / WEIGHTS_NAME
+    ens.save(weights_path)
+    hop = int(hop or cards[0]["hop"])
+    classes = cards[0]["classes"]
+    valid = data.part(valid_split)
+    probe = keras.Model(ens.inputs, ens.outputs[0])
+    metrics = {"valid": _Evaluator(valid.X, valid.y, classes, window, hop)(probe)[0]}
+    accs = [c["metrics"]["valid"]["accuracy"] for c in cards]
+    f1s = [c["metrics"]["valid"]["macro_f1"] for c in cards]
+    metrics["members_valid_accuracy"] = {"values": accs, "mean": float(np.mean(accs)), "sd": float(np.std(accs, ddof=1)) if len(accs) > 1 else 0.0}
+    metrics["members_valid_macro_f1"] = {"values": f1s, "mean": float(np.mean(f1s)), "sd": float(np.std(f1s, ddof=1)) if len(f1s) > 1 else 0.0}
+    metrics["level"] = "track: window probabilities averaged per clip, then argmax"
+    log(f"ensemble of {len(cards)}: valid track acc {metrics['valid']['accuracy']:.3f} "
+        f"f1 {metrics['valid']['macro_f1']:.3f}; members {np.mean(accs):.3f} +- {metrics['members_valid_accuracy']['sd']:.3f}")
+    archs = sorted({c["arch"] for c in cards})
+    training = {"members": [{"version": c["version"], "arch": c["arch"], "seed": c["training"].get("seed"),
+                             "config": c["config"], "training": c["training"],
+                             "valid_accuracy": c["metrics"]["valid"]["accuracy"]} for c in cards],
+                "seconds": round(sum(c["training"].get("seconds", 0) for c in cards), 1)}
+    card = make_card(arch="ensemble-" + "+".join(archs), config={"members": len(cards)}, classes=classes,
+                     window=window, hop=hop, weights_path=weights_path, parameters=ens.count_params(),
+                     data=cards[0]["data"], training=training, metrics=metrics)
+    write_card(out_dir, card)
+    plot_confusion(metrics["valid"]["confusion"], classes, out_dir / "confusion.png",
+                   f"ensemble of {len(cards)}, valid track level: acc {metrics['valid']['accuracy']:.3f}")
+    first_curves = Path(member_dirs[0]) / "curves.png"
+    if first_curves.exists():
+        shutil.copy(first_curves, out_dir / "curves.png")
+    return card
+
+
+def train_floor(data: GenreData, *, arch: str, out_dir: Path, config: dict | None = None, log=print,
+                train_split: str = "train", valid_split: str = "valid", subset: int | None = None) -> dict:
+    """The non-deep floor: per-clip statistics -> SVM / logistic regression (clip level)."""
+    import pickle
+
+    from models import architectures as A
+    from models.handcrafted import features_of
+
+    cfg = A.default_config(arch)
+    cfg.update(config or {})
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    t0 = time.time()
+    train = data.part(train_split)
+    valid = data.part(valid_split)
+    if subset:
+        train = train.subset(np.sort(np.random.default_rng(0).permutation(len(train))[: int(subset)]))
+    Ft, Fv = features_of(train.X, int(cfg["n_mfcc"])), features_of(valid.X, int(cfg["n_mfcc"]))
+    clf = A.build(arch, cfg, n_classes=len(data.genres), window=0)
+    clf.fit(Ft, train.y)
+    seconds = time.time() - t0
+    metrics = {"train": classification_metrics(train.y, clf.predict(Ft), data.genres),
+               "valid": classification_metrics(valid.y, clf.predict(Fv), data.genres),
+               "level": "clip: one feature vector per clip"}
+    path = out_dir / "model.pkl"
+    with open(path, "wb") as f:
+        pickle.dump(clf, f)
+    log(f"[{arch}] valid acc {metrics['valid']['accuracy']:.3f} f1 {metrics['valid']['macro_f1']:.3f} ({seconds:.0f}s)")
+    card = make_card(arch=arch, config=cfg, classes=data.genres, window=int(data.X.shape[2]), hop=int(data.X.shape[2]),
+                     weights_path=path, parameters=int(Ft.shape[1]),
+                     data=data_summary(data, train_split, None), training={"seconds": round(seconds, 1)},
+                     metrics=metrics, extra={"note": "scikit-learn floor; not loadable by GenreModel"})
+    write_card(out_dir, card)
+    plot_confusion(metrics["valid"]["confusion"], data.genres, out_dir / "confusion.png",
+                   f"{arch}, valid: acc {metrics['valid']['accuracy']:.3f}")
+    return card

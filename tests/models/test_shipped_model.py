@@ -1,0 +1,72 @@
+"""The shipped model: card, end-to-end classification of real GTZAN audio, the predict command."""
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from core.features import FRONTEND_PARAMS
+from models.genre import SHIPPED_DIR, GenreModel, read_card
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return GenreModel.load()
+
+
+def _twelve_clips(audio_dir):
+    """Twelve real clips: one per genre, then two more, in a fixed order."""
+    rows = list(csv.DictReader(open(audio_dir / "manifest.csv")))
+    by_genre = {}
+    for r in rows:
+        by_genre.setdefault(r["genre"], []).append(r)
+    picked = [v[0] for _, v in sorted(by_genre.items())]
+    picked += [by_genre["rock"][1], by_genre["classical"][1]]
+    return [(audio_dir / r["file"], r["genre"]) for r in picked]
+
+
+def test_shipped_card_is_complete():
+    card = read_card(SHIPPED_DIR)
+    assert card["frontend"] == FRONTEND_PARAMS
+    assert card["classes"] == ["blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop",
+                               "reggae", "rock"]
+    assert card["data"]["fit_on"] == "train" and card["data"]["selected_on"] == "valid"
+    assert card["metrics"]["valid"]["accuracy"] >= 0.70 and 0 < card["metrics"]["valid"]["macro_f1"] <= 1
+    assert (SHIPPED_DIR / card["weights"]).stat().st_size <= 20 * 1024 * 1024
+    assert card["version"].startswith("genre-") and card["weights_sha256"][:8] in card["version"]
+    assert (SHIPPED_DIR / "curves.png").is_file() and (SHIPPED_DIR / "confusion.png").is_file()
+
+
+def test_shipped_model_classifies_real_audio_end_to_end(shipped, gtzan_audio):
+    from core.features import logmel_track
+    from models.commands.predict import _load_audio
+
+    clips = _twelve_clips(gtzan_audio)
+    correct = []
+    for path, genre in clips:
+        S = logmel_track(y=_load_audio(str(path)))
+        wp, tp = shipped.predict_logmel(S)
+        assert wp.shape[1] == 10 and np.isclose(tp.sum(), 1, atol=1e-4)
+        correct.append(shipped.classes[int(tp.argmax())] == genre)
+    assert np.mean(correct) >= 0.70, f"only {sum(correct)}/{len(correct)} real clips classified correctly"
+
+
+def test_predict_command_reports_good_and_broken_files(gtzan_audio, tmp_path, capsys):
+    from core.cli import main
+
+    broken = tmp_path / "broken.flac"
+    broken.write_bytes(b"fLaC" + b"\x00garbage" * 50)
+    good = gtzan_audio / "metal.00000.flac"
+    rc = main(["predict", str(good), str(broken), "--json"])
+    out = capsys.readouterr()
+    assert rc == 1
+    res = json.loads(out.out)
+    assert [r["file"] for r in res["results"]] == [str(good)]
+    r = res["results"][0]
+    assert abs(sum(r["track"].values()) - 1) < 1e-2 and r["genre"] in r["track"]
+    starts = [w["start_s"] for w in r["timeline"]]
+    assert starts[0] == 0.0 and starts == sorted(starts) and starts[-1] < r["seconds"]
+    assert len(res["failures"]) == 1 and str(broken) in res["failures"][0]["error"]
+    assert len(out.err.strip().splitlines()) == 1 and "broken.flac" in out.err
