@@ -1,0 +1,959 @@
+"""Gapless playback on a sounddevice (PortAudio) output stream.
+
+Three threads touch a :class:`Player`:
+
+- **the audio callback** (PortAudio's thread) only copies from a pre-filled ring
+  (:class:`core.ringbuffer.AudioRing`) into the device buffer and applies a per-block linear
+  volume ramp.  No allocation of audio buffers, no waiting, no logging, no Qt.  It records the
+  frame counter and PortAudio's time stamps of the block it handed over, from which
+  :attr:`Player.position` is computed.
+- **the engine thread** (one per player) decodes (:func:`core.decode.open_stream`) ahead of
+  the callback to keep the ring full, runs the commands the public methods post, watches the
+  frame counter cross track boundaries, and sends the events.
+- **the caller** (the UI): every public method returns at once; the engine carries it out.
+
+Gapless: the next track of the queue is decoded straight after the current one into the same
+ring while its rate matches the open stream, so the device receives the two tracks' samples
+back to back.  A track at another rate is decoded once the ring has drained; the stream is then
+reopened at the new rate.  A rate the device refuses is resampled (soxr HQ) to the device's rate.
+
+Events (plain callbacks, from the engine thread; ``subscribe(fn)``): :class:`StateChanged`,
+:class:`Position`, :class:`TrackStarted`, :class:`TrackEnded`, :class:`PlaybackError`,
+:class:`QueueChanged`.  The desktop wraps them in queued Qt signals.
+
+Without any output device the player is in state ``"no_device"`` (:attr:`Player.unavailable_reason`
+says why) and every play request answers with a :class:`PlaybackError`.  A stream that fails
+mid-track (device unplugged) stops cleanly with a :class:`PlaybackError`.  A file that fails
+mid-stream plays up to the failure, sends a :class:`PlaybackError` and the queue moves on.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import queue as _queue
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from core import decode
+from core.errors import FileError, TooShort
+from core.ringbuffer import AudioRing
+
+log = logging.getLogger(__name__)
+
+# states
+STOPPED = "stopped"
+PLAYING = "playing"
+PAUSED = "paused"
+NO_DEVICE = "no_device"
+
+NO_DEVICE_REASON = "cannot play: no output device"
+
+
+# --- events ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StateChanged:
+    """The player's state changed: ``"stopped"``, ``"playing"``, ``"paused"`` or ``"no_device"``."""
+
+    state: str
+    previous: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Position:
+    """Periodic (``position_interval``) while playing, and after a seek.  Seconds."""
+
+    track: Any
+    position: float
+    duration: float
+
+
+@dataclass(frozen=True)
+class TrackStarted:
+    """The device started receiving ``track``'s audio (at ``start`` seconds into it)."""
+
+    track: Any
+    info: decode.AudioInfo
+    sr: int
+    start: float = 0.0
+
+
+@dataclass(frozen=True)
+class TrackEnded:
+    """``track`` stopped being played: ``reason`` is ``"finished"`` (its last sample went to the
+    device), ``"skipped"`` (next/previous/play), ``"stopped"`` or ``"error"``."""
+
+    track: Any
+    reason: str
+    position: float
+
+
+@dataclass(frozen=True)
+class PlaybackError:
+    """Something the user should hear about.  ``kind``: a :mod:`core.errors` kind
+    (``"unreadable"``, ``"unsupported"``, ``"decode_failed"``, ``"too_short"``) for a file,
+    ``"device"`` for the audio output.  ``message`` is one line for the UI."""
+
+    track: Any
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True)
+class QueueChanged:
+    queue: tuple
+
+
+Event = StateChanged | Position | TrackStarted | TrackEnded | PlaybackError | QueueChanged
+
+
+def track_path(track: Any) -> str:
+    """A queue item is a path (str / PathLike) or any object with a ``path`` attribute."""
+    p = getattr(track, "path", track)
+    return os.fspath(p)
+
+
+@dataclass
+class _Segment:
+    """A track's audio in the ring, from absolute frame ``start`` to ``end`` (None: still decoding)."""
+
+    track: Any
+    info: decode.AudioInfo
+    sr: int
+    offset: float  # seconds into the track at ``start``
+    start: int
+    end: int | None = None
+    error: FileError | None = None
+    started: bool = False
+
+
+@dataclass
+class _Pending:
+    """The next track, opened, waiting for the ring to drain before the stream changes rate."""
+
+    track: Any
+    stream: decode.AudioStream
+    start: float
+
+
+@dataclass
+class _CallbackStats:
+    calls: int = 0
+    underflows: int = 0  #: blocks the ring could not fill while audio was still expected
+    device_underflows: int = 0  #: PortAudio's own output-underflow flags
+    max_seconds: float = 0.0  #: worst run time of the callback body
+    max_late: float = 0.0  #: worst delay between PortAudio's call time and our code running
+    total_seconds: float = 0.0
+
+
+class Player:
+    """Gapless player.  See the module docstring for threads and events.
+
+    ``device``: a sounddevice device (index or name; None = default output).  ``buffer_seconds``:
+    decoded audio kept ahead of the device.  ``latency``: PortAudio's suggested latency
+    (``"high"`` = robust on a busy machine).  ``tap``: for tests and measurements only, called
+    from the audio callback with each output block (a view: copy it) after the volume is applied.
+    """
+
+    def __init__(
+        self,
+        *,
+        device: Any = None,
+        buffer_seconds: float = 2.0,
+        block_frames: int = 4096,
+        latency: Any = "high",
+        blocksize: int = 0,
+        position_interval: float = 0.1,
+        tap: Callable[[np.ndarray], None] | None = None,
+        channels: int | None = None,
+    ):
+        self._device = device
+        self._buffer_seconds = float(buffer_seconds)
+        self._block_frames = int(block_frames)
+        self._latency = latency
+        self._blocksize = int(blocksize)
+        self._position_interval = float(position_interval)
+        self._tap = tap
+        self._listeners: list[Callable[[Event], None]] = []
+        self._listeners_lock = threading.Lock()
+
+        self._queue: list[Any] = []  # upcoming tracks (not yet in the ring)
+        self._history: list[Any] = []  # tracks played, oldest first
+        self._qlock = threading.Lock()
+
+        self._state = STOPPED
+        self.unavailable_reason: str | None = None
+        self._sd = None
+        self._out_channels = 2
+        self._default_sr = 44100
+        self._rate_ok: dict[int, bool] = {}
+        self._find_device(channels)
+
+        # engine-owned playback state
+        self._stream = None
+        self._stream_sr = 0
+        self._ring: AudioRing | None = None
+        self._segments: list[_Segment] = []
+        self._dec: Any = None  # iterator of the segment being decoded (the last one)
+        self._dec_stream: decode.AudioStream | None = None
+        self._carry: np.ndarray | None = None
+        self._pending: _Pending | None = None
+        self._last_position_event = 0.0
+        self._stream_died: str | None = None
+        self._stopping_stream = False
+
+        # shared with the callback (plain attribute reads/writes)
+        self._volume = 1.0
+        self._gain = 1.0
+        self._paused = False
+        self._cb_last: tuple | None = None  # (start_frame, n_frames, dac_time, current_time)
+        self._cb_error: BaseException | None = None
+        self._stats = _CallbackStats()
+        self._expect_more = False  # the engine will still write audio (so an empty ring is an underflow)
+        self._gain_ramp = np.arange(65536, dtype=np.float32)
+        self._gain_buf = np.zeros(65536, np.float32)
+
+        self._cmds: _queue.Queue = _queue.Queue()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="melograph-player", daemon=True)
+        self._thread.start()
+
+    # ------------------------------------------------------------------------------------------
+    # device discovery
+
+    def _find_device(self, channels: int | None) -> None:
+        try:
+            import sounddevice as sd
+        except (OSError, ImportError) as exc:  # PortAudio missing
+            self._unavailable(f"cannot play: the PortAudio library is missing ({exc})")
+            return
+        self._sd = sd
+        try:
+            dev = sd.query_devices(self._device, kind="output")
+        except (sd.PortAudioError, ValueError) as exc:
+            log.info("no output device: %s", exc)
+            self._unavailable(NO_DEVICE_REASON)
+            return
+        if not dev or int(dev.get("max_output_channels", 0)) < 1:
+            self._unavailable(NO_DEVICE_REASON)
+            return
+        self.device_name = dev.get("name", "?")
+        self._out_channels = int(channels or min(2, int(dev["max_output_channels"])))
+        self._default_sr = int(dev.get("default_samplerate") or 44100)
+
+    def _unavailable(self, reason: str) -> None:
+        self.unavailable_reason = reason
+        self._state = NO_DEVICE
+        self.device_name = None
+
+    @property
+    def available(self) -> bool:
+        return self._state != NO_DEVICE
+
+    # ------------------------------------------------------------------------------------------
+    # events
+
+    def subscribe(self, fn: Callable[[Event], None]) -> Callable[[], None]:
+        """Call ``fn(event)`` for every event (from the engine thread).  ``fn`` gets the current
+        state at once (a :class:`StateChanged` with ``previous == state``).  Returns an
+        unsubscribe function."""
+        with self._listeners_lock:
+            self._listeners.append(fn)
+        self._safe_call(fn, StateChanged(self._state, self._state, self.unavailable_reason or ""))
+
+        def unsubscribe():
+            with self._listeners_lock:
+                if fn in self._listeners:
+                    self._listeners.remove(fn)
+
+        return unsubscribe
+
+    def _emit(self, event: Event) -> None:
+        with self._listeners_lock:
+            fns = list(self._listeners)
+        for fn in fns:
+            self._safe_call(fn, event)
+
+    @staticmethod
+    def _safe_call(fn, event) -> None:
+        try:
+            fn(event)
+        except Exception:  # a listener's bug must not stop playback
+            log.exception("player event listener failed on %r", event)
+
+    def _set_state(self, state: str, reason: str = "") -> None:
+        if state != self._state:
+            prev, self._state = self._state, state
+            self._emit(StateChanged(state, prev, reason))
+
+    # ------------------------------------------------------------------------------------------
+    # public API (all non-blocking: the engine thread carries the request out)
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @property
+    def current(self) -> Any:
+        """The track being heard (None when stopped)."""
+        seg = self._current_segment()
+        return seg.track if seg else None
+
+    @property
+    def duration(self) -> float:
+        seg = self._current_segment()
+        return seg.info.duration if seg else 0.0
+
+    @property
+    def position(self) -> float:
+        """Seconds into the current track of the audio the device is playing now: the frame
+        counter of the last block handed to the device, advanced by the stream clock since
+        PortAudio stamped that block (so within one block, typically a few ms)."""
+        seg = self._current_segment()
+        if seg is None:
+            return 0.0
+        frame = self._audible_frame()
+        if seg.end is not None:
+            frame = min(frame, seg.end)
+        return seg.offset + max(0, frame - seg.start) / seg.sr
+
+    @property
+    def volume(self) -> float:
+        return self._volume
+
+    @volume.setter
+    def volume(self, value: float) -> None:
+        """Linear gain 0..1; the callback ramps to it over one block (no clicks)."""
+        self._volume = float(min(1.0, max(0.0, value)))
+
+    @property
+    def stats(self) -> _CallbackStats:
+        """Audio callback statistics (underflows, worst-case run time)."""
+        return self._stats
+
+    @property
+    def stream_rate(self) -> int:
+        return self._stream_sr
+
+    def play(self, track: Any = None, *, start: float = 0.0) -> None:
+        """Play ``track`` now (at ``start`` s), or, without a track, resume / start the queue."""
+        if track is None:
+            self._post(self._do_play_default)
+        else:
+            self._post(self._do_play, track, float(start), "skipped")
+
+    def pause(self) -> None:
+        self._post(self._do_pause)
+
+    def resume(self) -> None:
+        self._post(self._do_resume)
+
+    def toggle(self) -> None:
+        self._post(lambda: self._do_resume() if self._state == PAUSED else self._do_pause())
+
+    def stop(self) -> None:
+        self._post(self._do_stop)
+
+    def seek(self, seconds: float) -> None:
+        """Jump to ``seconds`` in the current track (the queued audio is dropped at once)."""
+        self._post(self._do_seek, float(seconds))
+
+    def next(self) -> None:
+        self._post(self._do_next)
+
+    def previous(self) -> None:
+        """Back to the start of the track after its first 3 s, else to the previous track."""
+        self._post(self._do_previous)
+
+    def enqueue(self, *tracks: Any) -> None:
+        """Add tracks at the end of the queue."""
+        self._post(self._do_queue_edit, lambda q: q.extend(tracks), False)
+
+    def play_next(self, *tracks: Any) -> None:
+        """Put tracks at the head of the queue (they play after the current one)."""
+        self._post(self._do_queue_edit, lambda q: q.__setitem__(slice(0, 0), list(tracks)), True)
+
+    def clear_queue(self) -> None:
+        self._post(self._do_queue_edit, lambda q: q.clear(), True)
+
+    def remove_from_queue(self, index: int) -> None:
+        self._post(self._do_queue_edit, lambda q: q.pop(index) if 0 <= index < len(q) else None, True)
+
+    @property
+    def queue(self) -> list:
+        """The upcoming tracks, in order (a copy).  A next track already pre-decoded for
+        gapless playback is still listed here until it starts."""
+        with self._qlock:
+            pre = [s.track for s in self._segments[1:]]
+            if self._pending is not None:
+                pre.append(self._pending.track)
+            return pre + list(self._queue)
+
+    @property
+    def history(self) -> list:
+        with self._qlock:
+            return list(self._history)
+
+    def sync(self, timeout: float = 5.0) -> bool:
+        """Wait until the engine has carried out every request made so far (for tests/scripts)."""
+        ev = threading.Event()
+        self._post(ev.set)
+        return ev.wait(timeout)
+
+    def close(self) -> None:
+        """Stop playback and the engine thread; the player cannot be used afterwards."""
+        if self._closed:
+            return
+        self._post(self._do_close)
+        self._thread.join(5.0)
+        self._closed = True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _post(self, fn, *args) -> None:
+        if self._closed:
+            raise RuntimeError("the player is closed")
+        self._cmds.put((fn, args))
+
+    # ------------------------------------------------------------------------------------------
+    # the audio callback: copy, ramp, count.  Nothing else.
+
+    def _callback(self, outdata, frames, time_info, status):
+        t0 = time.perf_counter()
+        st = self._stats
+        try:
+            try:
+                late = self._stream.time - time_info.currentTime
+                if late > st.max_late:
+                    st.max_late = late
+            except Exception:
+                pass
+            st.calls += 1
+            if status.output_underflow:
+                st.device_underflows += 1
+            ring = self._ring
+            target = 0.0 if self._paused else self._volume
+            g0 = self._gain
+            if g0 == 0.0 and target == 0.0 and self._paused:
+                outdata.fill(0)  # paused: hold the ring where it is
+                n = 0
+                start = ring.read
+            else:
+                skipped = ring.read < ring.discard_to
+                start, n = ring.read_into(outdata, frames)
+                if n < frames:
+                    outdata[n:].fill(0)
+                    if self._expect_more:
+                        st.underflows += 1
+                if skipped:
+                    g0 = 0.0  # fade in after a seek/skip
+                if g0 != target and frames <= len(self._gain_buf):
+                    gb = self._gain_buf[:frames]
+                    np.multiply(self._gain_ramp[:frames], np.float32((target - g0) / frames), out=gb)
+                    gb += np.float32(g0)
+                    np.multiply(outdata, gb[:, None], out=outdata)
+                elif target != 1.0:
+                    np.multiply(outdata, np.float32(target), out=outdata)
+                self._gain = target
+            self._cb_last = (start, n, time_info.outputBufferDacTime, time_info.currentTime)
+            dt = time.perf_counter() - t0  # the callback's own work (a tap's is not counted)
+            st.total_seconds += dt
+            if dt > st.max_seconds:
+                st.max_seconds = dt
+            if self._tap is not None:
+                self._tap(outdata)
+        except BaseException as exc:  # a failing device/tap: stop the stream, the engine reports
+            if self._sd is not None and isinstance(exc, (self._sd.CallbackAbort, self._sd.CallbackStop)):
+                raise
+            self._cb_error = exc
+            raise self._sd.CallbackAbort from exc
+
+    def _on_stream_finished(self) -> None:  # PortAudio's thread, once the stream has stopped
+        if self._stream is not None and not getattr(self, "_stopping_stream", False):
+            err = self._cb_error
+            self._stream_died = f"audio output stopped: {err}" if err else "audio output stopped (the device went away or failed)"
+
+    # ------------------------------------------------------------------------------------------
+    # engine thread
+
+    def _run(self) -> None:
+        while True:
+            busy = self._dec is not None and self._ring is not None and self._ring.free() >= self._block_frames
+            timeout = 0.0 if busy else 0.005
+            try:
+                fn, args = self._cmds.get(timeout=timeout) if timeout else self._cmds.get_nowait()
+            except _queue.Empty:
+                fn = None
+            try:
+                while fn is not None:
+                    if fn == self._do_close:
+                        self._do_close()
+                        return
+                    fn(*args)
+                    try:
+                        fn, args = self._cmds.get_nowait()
+                    except _queue.Empty:
+                        fn = None
+                self._decode_some()
+                self._monitor()
+            except Exception as exc:  # an engine bug must not leave the device running
+                log.exception("player engine failed")
+                self._emit(PlaybackError(self.current, "device", f"playback failed: {exc}"))
+                self._teardown(reason="error")
+                self._set_state(STOPPED if self.available else NO_DEVICE)
+
+    # --- decoding ---------------------------------------------------------------------------
+
+    def _decode_some(self, max_blocks: int = 4) -> None:
+        ring = self._ring
+        for _ in range(max_blocks):
+            if self._dec is None or ring is None:
+                return
+            if self._carry is not None:
+                n = ring.write(self._carry)
+                if n < len(self._carry):
+                    self._carry = self._carry[n:]
+                    return
+                self._carry = None
+            if ring.free() < 1:
+                return
+            seg = self._segments[-1]
+            try:
+                block = next(self._dec)
+            except StopIteration:
+                self._end_decoding(seg, None)
+                continue
+            except FileError as exc:
+                self._end_decoding(seg, exc)
+                continue
+            except Exception as exc:  # an unexpected decoder failure is a decode failure
+                from core.errors import DecodeFailed
+
+                self._end_decoding(seg, DecodeFailed(track_path(seg.track), f"decoding failed: {exc}"))
+                continue
+            n = ring.write(block)
+            if n < len(block):
+                self._carry = block[n:]
+
+    def _end_decoding(self, seg: _Segment, err: FileError | None) -> None:
+        self._close_decoder()
+        seg.end = self._ring.written
+        seg.error = err
+        self._open_next_from_queue()
+
+    def _close_decoder(self) -> None:
+        if self._dec_stream is not None:
+            try:
+                self._dec_stream.close()
+            except Exception:
+                pass
+        self._dec = None
+        self._dec_stream = None
+        self._carry = None
+
+    def _target_rate(self, native: int) -> int:
+        ok = self._rate_ok.get(native)
+        if ok is None:
+            try:
+                self._sd.check_output_settings(
+                    device=self._device, samplerate=native, channels=self._out_channels, dtype="float32"
+                )
+                ok = True
+            except Exception:
+                ok = False
+            self._rate_ok[native] = ok
+        return native if ok else self._default_sr
+
+    def _open_track(self, track: Any, start: float) -> decode.AudioStream:
+        """Open ``track`` for decoding at the rate the stream should run at (raises FileError)."""
+        s = decode.open_stream(track_path(track), channels=self._out_channels, block_frames=self._block_frames, start=start)
+        want = self._target_rate(s.info.sr)
+        if want != s.info.sr:
+            s.close()
+            s = decode.open_stream(
+                track_path(track), sr=want, channels=self._out_channels, block_frames=self._block_frames, start=start
+            )
+        return s
+
+    def _open_next_from_queue(self) -> None:
+        """Gapless: start decoding the next queued track right after the current one, while the
+        rates match; a track at another rate waits (``_pending``) until the ring has drained."""
+        while self._dec is None and self._pending is None:
+            with self._qlock:
+                if not self._queue:
+                    self._expect_more = False
+                    return
+                track = self._queue.pop(0)
+            try:
+                s = self._open_track(track, 0.0)
+            except FileError as exc:
+                w = self._ring.written
+                self._segments.append(_Segment(track, _no_info(track), self._stream_sr or 44100, 0.0, w, w, exc))
+                continue
+            if s.sr == self._stream_sr:
+                self._start_segment(track, s, 0.0)
+            else:
+                self._pending = _Pending(track, s, 0.0)
+                self._expect_more = False  # the ring will drain on purpose
+
+    def _start_segment(self, track: Any, s: decode.AudioStream, start: float) -> None:
+        seg = _Segment(track, s.info, s.sr, start, self._ring.written)
+        self._segments.append(seg)
+        self._dec_stream = s
+        self._dec = iter(s)
+        self._expect_more = True
+
+    # --- stream -----------------------------------------------------------------------------
+
+    def _open_output(self, sr: int) -> None:
+        self._close_output(abort=True)
+        sd = self._sd
+        self._ring = AudioRing(max(int(self._buffer_seconds * sr), 4 * self._block_frames), self._out_channels)
+        self._cb_last = None
+        self._cb_error = None
+        self._stream_died = None
+        self._gain = self._volume
+        self._stream = sd.OutputStream(
+            samplerate=sr,
+            channels=self._out_channels,
+            dtype="float32",
+            device=self._device,
+            latency=self._latency,
+            blocksize=self._blocksize,
+            callback=self._callback,
+            finished_callback=self._on_stream_finished,
+        )
+        self._stream_sr = sr
+
+    def _start_output(self) -> None:
+        # pre-fill, so the first blocks never underflow
+        want = int(0.5 * self._stream_sr)
+        deadline = time.monotonic() + 2.0
+        while self._dec is not None and self._ring.available() < want and time.monotonic() < deadline:
+            self._decode_some(max_blocks=1)
+        self._stopping_stream = False
+        self._stream.start()
+
+    def _close_output(self, *, abort: bool) -> None:
+        st = self._stream
+        if st is None:
+            return
+        self._stopping_stream = True
+        try:
+            if abort:
+                st.abort()
+            else:
+                st.stop()  # plays out what the device still holds
+        except Exception:
+            pass
+        try:
+            st.close()
+        except Exception:
+            pass
+        self._stream = None
+        self._stream_sr = 0
+
+    # --- commands ---------------------------------------------------------------------------
+
+    def _cannot_play(self, track: Any) -> bool:
+        if self._state == NO_DEVICE:
+            self._emit(PlaybackError(track, "device", self.unavailable_reason or NO_DEVICE_REASON))
+            return True
+        return False
+
+    def _do_play_default(self) -> None:
+        if self._state == PAUSED:
+            self._do_resume()
+        elif self._state in (STOPPED, NO_DEVICE) and not self._segments:
+            with self._qlock:
+                track = self._queue.pop(0) if self._queue else None
+            if track is not None:
+                self._do_play(track, 0.0, "skipped")
+
+    def _do_play(self, track: Any, start: float, reason: str) -> None:
+        if self._cannot_play(track):
+            return
+        self._end_current(reason)
+        self._begin(track, start)
+
+    def _begin(self, track: Any, start: float) -> None:
+        """Play ``track`` from ``start`` now; on a file error, report it and go on with the queue."""
+        while track is not None:
+            try:
+                s = self._open_track(track, start)
+            except FileError as exc:
+                self._emit(PlaybackError(track, exc.kind, str(exc.reason)))
+                self._emit(TrackEnded(track, "error", 0.0))
+                with self._qlock:
+                    self._history.append(track)
+                    track = self._queue.pop(0) if self._queue else None
+                start = 0.0
+                continue
+            try:
+                if self._stream is not None and self._stream_sr == s.sr and self._stream.active:
+                    self._ring.discard_all()
+                    self._start_segment(track, s, start)
+                else:
+                    self._open_output(s.sr)
+                    self._start_segment(track, s, start)
+                    self._start_output()
+            except Exception as exc:  # PortAudio refused
+                s.close()
+                self._device_failed(track, f"cannot play: {exc}")
+                return
+            self._paused = False
+            self._set_state(PLAYING)
+            self._emit_position(force=True)
+            self._emit(QueueChanged(tuple(self.queue)))
+            return
+        self._teardown(reason="finished")
+        self._set_state(STOPPED)
+
+    def _device_failed(self, track: Any, message: str) -> None:
+        self._emit(PlaybackError(track, "device", message))
+        self._teardown(reason="error")
+        try:  # is there still an output device at all?
+            self._sd.query_devices(self._device, kind="output")
+            self._set_state(STOPPED, message)
+        except Exception:
+            self._set_state(NO_DEVICE, NO_DEVICE_REASON)
+            self.unavailable_reason = NO_DEVICE_REASON
+
+    def _unroll(self) -> None:
+        """Give back pre-decoded next tracks (and a pending one) to the head of the queue."""
+        back = []
+        if len(self._segments) > 1 and self._ring is not None:
+            first_next = self._segments[1]
+            if self._ring.rewind(first_next.start):
+                back = [s.track for s in self._segments[1:]]
+                del self._segments[1:]
+                if self._dec is not None:
+                    self._close_decoder()
+                self._segments[0].end = first_next.start if self._segments[0].end is None else self._segments[0].end
+        if self._pending is not None:
+            back.append(self._pending.track)
+            self._pending.stream.close()
+            self._pending = None
+        if back:
+            with self._qlock:
+                self._queue[0:0] = back
+
+    def _end_current(self, reason: str) -> None:
+        """The current track stops being heard now (skip/stop): drop everything queued."""
+        seg = self._current_segment()
+        pos = self.position if seg else 0.0
+        back = [s.track for s in self._segments[1:] if not s.started]
+        if self._pending is not None:
+            back.append(self._pending.track)
+            self._pending.stream.close()
+            self._pending = None
+        self._close_decoder()
+        if self._ring is not None:
+            self._ring.discard_all()
+        self._segments = []
+        with self._qlock:
+            self._queue[0:0] = back
+            if seg is not None:
+                self._history.append(seg.track)
+        if seg is not None and seg.started:
+            self._emit(TrackEnded(seg.track, reason, pos))
+
+    def _teardown(self, *, reason: str) -> None:
+        self._end_current(reason)
+        self._expect_more = False
+        self._close_output(abort=True)
+        self._ring = None
+        self._paused = False
+
+    def _do_stop(self) -> None:
+        if self._state == NO_DEVICE:
+            return
+        self._teardown(reason="stopped")
+        self._set_state(STOPPED)
+
+    def _do_pause(self) -> None:
+        if self._state == PLAYING:
+            self._paused = True
+            self._set_state(PAUSED)
+            self._emit_position(force=True)
+
+    def _do_resume(self) -> None:
+        if self._state == PAUSED:
+            self._paused = False
+            self._set_state(PLAYING)
+
+    def _do_seek(self, seconds: float) -> None:
+        seg = self._current_segment()
+        if seg is None or self._stream is None:
+            return
+        seconds = max(0.0, seconds)
+        track = seg.track
+        self._unroll()
+        self._close_decoder()
+        if seg.info.duration and seconds >= seg.info.duration:
+            self._do_next()
+            return
+        try:
+            s = self._open_track(track, seconds)
+        except TooShort:
+            self._do_next()
+            return
+        except FileError as exc:
+            self._emit(PlaybackError(track, exc.kind, exc.reason))
+            self._do_next()
+            return
+        if s.sr != self._stream_sr:  # cannot happen for the same file, but be safe
+            s.close()
+            self._do_play(track, seconds, "skipped")
+            return
+        self._ring.discard_all()
+        started = seg.started
+        self._segments = []
+        self._start_segment(track, s, seconds)
+        self._segments[0].started = started
+        self._cb_last = None
+        self._emit_position(force=True)
+
+    def _do_next(self) -> None:
+        self._end_current("skipped")  # puts the pre-decoded tracks back at the queue's head
+        with self._qlock:
+            track = self._queue.pop(0) if self._queue else None
+        if track is None:
+            self._teardown(reason="skipped")
+            self._set_state(STOPPED)
+        else:
+            self._begin(track, 0.0)
+
+    def _do_previous(self) -> None:
+        seg = self._current_segment()
+        if seg is not None and self.position > 3.0:
+            self._do_seek(0.0)
+            return
+        with self._qlock:
+            prev = self._history.pop() if self._history else None
+        if prev is None:
+            if seg is not None:
+                self._do_seek(0.0)
+            return
+        cur = seg.track if seg else None
+        self._end_current("skipped")
+        with self._qlock:
+            if cur is not None:
+                if self._history and self._history[-1] is cur:
+                    self._history.pop()
+                self._queue.insert(0, cur)
+        self._begin(prev, 0.0)
+
+    def _do_queue_edit(self, edit: Callable[[list], Any], touches_head: bool) -> None:
+        if touches_head:
+            self._unroll()
+        with self._qlock:
+            edit(self._queue)
+        self._emit(QueueChanged(tuple(self.queue)))
+        # the decoder may now have a next track to go on with
+        if self._dec is None and self._pending is None and self._segments and self._ring is not None:
+            self._open_next_from_queue()
+
+    def _do_close(self) -> None:
+        self._teardown(reason="stopped")
+        if self._state != NO_DEVICE:
+            self._set_state(STOPPED)
+
+    # --- monitor: boundaries, events, drain, device health --------------------------------------
+
+    def _current_segment(self) -> _Segment | None:
+        segs = self._segments
+        return segs[0] if segs else None
+
+    def _audible_frame(self) -> int:
+        ring = self._ring
+        last = self._cb_last
+        if ring is None:
+            return 0
+        if last is None:
+            return max(ring.read, ring.discard_to)
+        start, n, dac, now_cb = last
+        if self._paused or n == 0:
+            return start + n
+        try:
+            now = self._stream.time
+        except Exception:
+            return start + n
+        est = start + (now - dac) * self._stream_sr
+        lo = start - max(0.0, dac - now_cb) * self._stream_sr
+        return int(min(start + n, max(lo, est)))
+
+    def _monitor(self) -> None:
+        if self._stream is None or self._ring is None:
+            return
+        if self._stream_died is not None or (self._cb_error is not None):
+            msg = self._stream_died or f"audio output stopped: {self._cb_error}"
+            self._stream_died = None
+            self._device_failed(self.current, msg)
+            return
+        played = max(self._ring.read, self._ring.discard_to)
+        while self._segments:
+            seg = self._segments[0]
+            if not seg.started and played >= seg.start:
+                seg.started = True
+                if seg.error is None or seg.end != seg.start:  # not a file that failed to open
+                    self._emit(TrackStarted(seg.track, seg.info, seg.sr, seg.offset))
+            if seg.end is not None and played >= seg.end:
+                self._segments.pop(0)
+                with self._qlock:
+                    self._history.append(seg.track)
+                position = seg.offset + (seg.end - seg.start) / seg.sr
+                if seg.error is not None:
+                    self._emit(PlaybackError(seg.track, seg.error.kind, seg.error.reason))
+                    self._emit(TrackEnded(seg.track, "error", position))
+                else:
+                    self._emit(TrackEnded(seg.track, "finished", position))
+                if self._segments or self._pending is not None or self._dec is not None:
+                    self._emit(QueueChanged(tuple(self.queue)))
+                continue
+            break
+        if not self._segments and self._dec is None:
+            if self._pending is not None:  # drained: switch the stream's rate, then go on
+                p, self._pending = self._pending, None
+                self._close_output(abort=False)
+                try:
+                    self._open_output(p.stream.sr)
+                    self._start_segment(p.track, p.stream, p.start)
+                    self._start_output()
+                except Exception as exc:
+                    p.stream.close()
+                    self._device_failed(p.track, f"cannot play: {exc}")
+                return
+            # the queue ran out: let the device play its last samples, then stop
+            self._expect_more = False
+            self._close_output(abort=False)
+            self._ring = None
+            self._paused = False
+            self._set_state(STOPPED)
+            return
+        if self._state == PLAYING:
+            self._emit_position()
+
+    def _emit_position(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_position_event < self._position_interval:
+            return
+        seg = self._current_segment()
+        if seg is None:
+            return
+        self._last_position_event = now
+        self._emit(Position(seg.track, self.position, seg.info.duration))
+
+
+def _no_info(track: Any) -> decode.AudioInfo:
+    return decode.AudioInfo(path=track_path(track), duration=0.0, sr=0, channels=0, frames=0, codec="", container="", backend="")
