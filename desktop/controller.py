@@ -1,22 +1,68 @@
-"""Wires the core objects (catalog, player, analyser) to the main window.
+"""Wires the core objects (catalog, scanner, player; later the analyser and recommender) to the
+main window.
 
-Core objects speak plain Python (calls and callbacks from their own threads); this controller
-turns their callbacks into queued Qt signals (``desktop.tasks.Relay``/``GuiCaller``) and the
-window's signals into calls, running anything slow on a ``TaskRunner``.  Every optional part is
-opened inside a function: when it is missing or fails, the window says why and the rest works.
+Core objects speak plain Python: calls, and callbacks from their own threads.  This controller
+turns their callbacks into signals delivered on the GUI thread (``desktop.tasks.Relay``) and the
+window's signals into calls; anything that reads in bulk, decodes or waits on a lock runs on a
+``TaskRunner``.  Every optional part is opened inside a function: when it is missing or fails,
+the window says why in a sentence and the rest of the app works.
+
+Threads: the GUI thread only does O(visible) work and single, short catalog writes are also
+sent to a one-thread writer pool (so a like never waits on a scan's transaction in the UI).
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer, QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QMenu
 
+from desktop.librarymodel import TRACK_ID_ROLE, LibraryModel, Row, ids_of, load_rows
 from desktop.mainwindow import MainWindow
+from desktop.resources import svg_icon
 from desktop.settings import Settings
-from desktop.tasks import GuiCaller, Relay, TaskRunner
+from desktop.tasks import Relay, TaskRunner
 
 log = logging.getLogger(__name__)
+
+#: the playhead is redrawn this often while playing (ms): 33 frames per second
+FRAME_MS = 30
+#: while a scan runs, the table is refreshed from the catalog this often (ms)
+SCAN_REFRESH_MS = 2500
+#: widest spectrogram image kept for display (columns); more adds nothing on screen
+MAX_DISPLAY_COLUMNS = 4000
+
+
+@dataclasses.dataclass(frozen=True)
+class PlayItem:
+    """What the desktop hands the player's queue: the player needs ``path``; we need ``id``."""
+
+    id: int
+    path: str
+    title: str = ""
+    artist: str = ""
+
+    def label(self) -> str:
+        return f"{self.title} — {self.artist}" if self.artist else self.title
+
+
+def compute_display_spectrogram(path: str) -> tuple[Any, float]:
+    """Decode ``path`` and return ``(S, duration)``: a display log-mel (``core.features``) for the
+    now-playing view, at most ``MAX_DISPLAY_COLUMNS`` wide.  Runs on a worker thread."""
+    from core import decode, features
+
+    y, sr = decode.read(path, sr=features.SR, mono=True)
+    duration = len(y) / float(sr)
+    S = features.display_logmel(y=y, sr=sr)
+    S = features.downsample_columns(S, max_columns=MAX_DISPLAY_COLUMNS)
+    return S, duration
 
 
 class AppController(QObject):
@@ -29,6 +75,7 @@ class AppController(QObject):
         folder: str | None = None,
         catalog=None,
         player=None,
+        open_player: bool = True,
     ):
         super().__init__(window)
         self.window = window
@@ -37,51 +84,551 @@ class AppController(QObject):
         self.initial_folder = folder
         self.catalog = catalog
         self.player = player
-        self.runner = TaskRunner(self, max_threads=2)
-        self.gui = GuiCaller(self)
-        self.progress = Relay(self, interval_ms=50)
-        window.openFolderRequested.connect(self.open_folder)
-        window.rescanRequested.connect(self.rescan)
+        self._open_player_too = open_player
+        self.root: str | None = None
+        self.current: PlayItem | None = None
+        self.player_state = "stopped"
+        self._unsubscribe = None
+        self._display_for: int | None = None  # track id whose spectrogram is shown / loading
+        self._rows_generation = 0
+        self._scan_cancel: threading.Event | None = None
+        self._scan_pending: str | None = None
+        self._scanning = False
+        self._closing = False
 
-    # --- start / stop -----------------------------------------------------------------------------
+        self.reader = TaskRunner(self, max_threads=2)  # bulk reads, decoding for display
+        self.writer = TaskRunner(self, max_threads=1)  # catalog writes, in order
+        self.scanner = TaskRunner(self, max_threads=1)  # one scan at a time
+        self.scan_progress = Relay(self, interval_ms=50)
+        self.scan_progress.latest.connect(self._on_scan_progress)
+        self.player_events = Relay(self, interval_ms=20)
+        self.player_events.delivered.connect(self._on_player_events)
+
+        self.model = LibraryModel(self, icons={1: svg_icon("heart-filled"), -1: svg_icon("dislike-filled")})
+        self.model.countsChanged.connect(self._on_counts)
+        window.library_view.setModel(self.model)
+        window.library_view.sortByColumn(1, window.library_view.horizontalHeader().sortIndicatorOrder())
+        self._size_columns()
+
+        self.frame_timer = QTimer(self)
+        self.frame_timer.setInterval(FRAME_MS)
+        self.frame_timer.timeout.connect(self._on_frame)
+        self.refresh_timer = QTimer(self)
+        self.refresh_timer.setInterval(SCAN_REFRESH_MS)
+        self.refresh_timer.timeout.connect(self.reload_rows)
+
+        w = window
+        w.openFolderRequested.connect(self.open_folder)
+        w.rescanRequested.connect(self.rescan)
+        w.filterTextChanged.connect(lambda t: self.model.set_filter(text=t))
+        w.genreFilterChanged.connect(lambda g: self.model.set_filter(genre=g))
+        w.library_view.doubleClicked.connect(lambda idx: self.play_ids([idx.data(TRACK_ID_ROLE)]))
+        w.library_view.customContextMenuRequested.connect(self._context_menu)
+        w.seekRequested.connect(self.seek)
+        t = w.transport
+        t.playPauseClicked.connect(self.play_pause)
+        t.stopClicked.connect(self.stop)
+        t.nextClicked.connect(self.next)
+        t.previousClicked.connect(self.previous)
+        t.volumeChanged.connect(self._on_volume)
+        t.ratingChanged.connect(lambda v: self.current and self.rate([self.current.id], v))
+        q = w.queue_panel
+        q.activated.connect(self._play_from_queue)
+        q.removeRequested.connect(self._remove_from_queue)
+        q.clearRequested.connect(lambda: self.player and self.player.clear_queue())
+
+    # --- start / stop ---------------------------------------------------------------------------
     def start(self) -> None:
-        """Open the optional parts (after the window is on screen)."""
+        """Open the optional parts (call it once the window is on screen)."""
         if self.catalog is None:
-            self.catalog = self._open_catalog()
-        if self.player is None:
-            self.player = self._open_player()
+            self._open_catalog()
+        else:
+            self._catalog_ready()
+        if self.player is None and self._open_player_too:
+            self._open_player()
+        elif self.player is not None:
+            self._player_ready(self.player)
+
+    def shutdown(self) -> None:
+        self._closing = True
+        self.frame_timer.stop()
+        self.refresh_timer.stop()
+        if self._scan_cancel is not None:
+            self._scan_cancel.set()
+        for r in (self.reader, self.writer, self.scanner):
+            r.cancel_all()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        if self.player is not None:
+            try:
+                self.player.close()
+            except Exception:  # noqa: BLE001
+                log.exception("closing the player")
+        for r in (self.writer, self.scanner, self.reader):
+            r.wait(5000)
+        if self.catalog is not None:
+            try:
+                self.catalog.close()
+            except Exception:  # noqa: BLE001
+                log.exception("closing the catalog")
+
+    def _open_catalog(self) -> None:
+        try:
+            from core.catalog import Catalog
+            from core.paths import catalog_path
+        except ImportError as exc:
+            log.warning("no catalog: %s", exc)
+            self.window.set_notice("catalog", f"The music library is not available in this build ({exc}).")
+            return
+
+        path = catalog_path(self.data_dir)
+        self.reader.submit(
+            Catalog, path,
+            on_result=self._on_catalog,
+            on_error=lambda exc, tb: self.window.set_notice(
+                "catalog", f"The music library cannot be opened: {exc}. Melograph can still play files."
+            ),
+        )
+
+    def _on_catalog(self, catalog) -> None:
+        if self._closing:
+            catalog.close()
+            return
+        self.catalog = catalog
+        self._catalog_ready()
+
+    def _catalog_ready(self) -> None:
         folder = self.initial_folder or self.settings.library_folder
         if folder:
             self.open_folder(folder)
 
-    def shutdown(self) -> None:
-        self.runner.cancel_all()
-        self.runner.wait(3000)
-
-    def _open_catalog(self):
+    def _open_player(self) -> None:
         try:
-            from core import catalog as catalog_module  # noqa: F401
-        except ImportError as exc:
-            log.warning("no catalog: %s", exc)
-            self.window.set_notice("catalog", f"The music library is not available in this build ({exc}).")
-            return None
-        return None  # phase 2: open it
-
-    def _open_player(self):
-        try:
-            from core import player as player_module  # noqa: F401
+            from core.player import Player
         except ImportError as exc:
             log.warning("no player: %s", exc)
             self.window.set_notice("player", f"Playback is not available in this build ({exc}).")
-            return None
-        return None  # phase 2
+            return
+        # PortAudio start-up (device discovery) can take a moment: not on the GUI thread
+        self.reader.submit(
+            Player, on_result=self._player_ready,
+            on_error=lambda exc, tb: self.window.set_notice("player", f"Cannot play: {exc}. Browsing and analysis still work."),
+        )
+
+    def _player_ready(self, player) -> None:
+        if self._closing:
+            player.close()
+            return
+        self.player = player
+        player.volume = self.window.transport.volume() / 100.0
+        if not player.available:
+            reason = player.unavailable_reason or "no output device"
+            self.window.set_notice(
+                "player", f"No sound: {reason}. Melograph can still browse, analyse and like tracks."
+            )
+        self._unsubscribe = player.subscribe(self.player_events)
 
     # --- library ----------------------------------------------------------------------------------
     def open_folder(self, folder: str) -> None:
-        folder = str(Path(folder).expanduser())
+        folder = os.path.abspath(os.path.expanduser(str(folder)))
+        self.root = folder
         self.settings.library_folder = folder
-        self.window.statusBar().showMessage(f"Library: {folder}", 5000)
+        self.window.setWindowFilePath(folder)
+        self.window.show_library(True)
+        if self.catalog is None:
+            self.window.statusBar().showMessage(f"Cannot open {folder}: the library is not available.", 8000)
+            return
+        self.reload_rows()  # what the catalog already knows, at once
+        self.load_failures()
+        self.scan(folder)  # then look at the disk
 
     def rescan(self) -> None:
-        if self.settings.library_folder:
-            self.open_folder(self.settings.library_folder)
+        if self.root:
+            self.scan(self.root)
+
+    def reload_rows(self) -> None:
+        if self.catalog is None:
+            return
+        self._rows_generation += 1
+        gen = self._rows_generation
+        self.reader.submit(load_rows, self.catalog, self.root, on_result=lambda rows: self._on_rows(gen, rows),
+                           on_error=lambda exc, tb: self._error("Cannot read the library", exc))
+
+    def _on_rows(self, generation: int, rows: list[Row]) -> None:
+        if generation != self._rows_generation or self._closing:
+            return  # a newer refresh is on its way
+        view = self.window.library_view
+        selected = ids_of(view.selectionModel().selectedRows()) if view.selectionModel() else []
+        current = view.currentIndex().data(TRACK_ID_ROLE)
+        scroll = view.verticalScrollBar().value()
+        self.model.set_rows(rows)
+        if self.current is not None:
+            self.model.set_current(self.current.id)
+        self._restore_selection(selected, current)
+        view.verticalScrollBar().setValue(scroll)
+        self.window.set_genres(self.model.genres())
+
+    def _restore_selection(self, ids: list[int], current: int | None) -> None:
+        view = self.window.library_view
+        sm = view.selectionModel()
+        from PySide6.QtCore import QItemSelection, QItemSelectionModel
+
+        sel = QItemSelection()
+        for tid in ids:
+            row = self.model.row_for(tid)
+            if row is not None:
+                sel.select(self.model.index(row, 0), self.model.index(row, self.model.columnCount() - 1))
+        if not sel.isEmpty():
+            sm.select(sel, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        if current is not None and self.model.row_for(current) is not None:
+            sm.setCurrentIndex(self.model.index(self.model.row_for(current), 0), QItemSelectionModel.SelectionFlag.NoUpdate)
+
+    def load_failures(self) -> None:
+        if self.catalog is None or self.root is None:
+            return
+        self.reader.submit(self.catalog.failures, self.root, on_result=self._on_failures)
+
+    def _on_failures(self, failures) -> None:
+        self.window.failures.clear()
+        self.window.failures.add_failures([(f.path, f.reason) for f in failures])
+
+    def scan(self, folder: str) -> None:
+        """Scan ``folder`` in the background (a running scan is cancelled first)."""
+        if self.catalog is None:
+            return
+        if self._scanning:
+            self._scan_pending = folder
+            if self._scan_cancel is not None:
+                self._scan_cancel.set()
+            return
+        from core import scanner
+
+        self._scanning = True
+        self._scan_cancel = threading.Event()
+        self.window.set_progress("Looking for music…")
+        self.refresh_timer.start()
+        t0 = time.perf_counter()
+        self.scanner.submit(
+            scanner.scan, self.catalog, folder, progress=self.scan_progress, cancel=self._scan_cancel,
+            on_result=lambda result: self._on_scan_done(result, time.perf_counter() - t0),
+            on_error=self._on_scan_error,
+            on_finished=self._on_scan_finished,
+        )
+
+    def _on_scan_progress(self, p) -> None:
+        if not self._scanning:
+            return
+        if getattr(p, "phase", "") == "walk" or not getattr(p, "total", 0):
+            self.window.set_progress("Looking for music…")
+        else:
+            self.window.set_progress(f"Reading {p.done:,} of {p.total:,}", p.done, p.total)
+
+    def _on_scan_done(self, result, seconds: float) -> None:
+        c = result.counts()
+        if result.cancelled:
+            msg = "Scan cancelled."
+        else:
+            parts = [f"{result.files:,} files"]
+            parts += [f"{c[k]:,} {k}" for k in ("added", "updated", "moved", "failed") if c.get(k)]
+            if c.get("newly_missing"):
+                parts.append(f"{c['newly_missing']:,} gone")
+            msg = f"Library scanned in {seconds:.1f} s: " + ", ".join(parts) + "."
+        self.window.finish_progress(msg)
+        self.window.set_notice("scan", None)
+
+    def _on_scan_error(self, exc, tb) -> None:
+        self.window.finish_progress()
+        self.window.set_notice("scan", f"Cannot scan the library: {exc}")
+
+    def _on_scan_finished(self) -> None:
+        self._scanning = False
+        self.refresh_timer.stop()
+        if self._closing:
+            return
+        self.reload_rows()
+        self.load_failures()
+        pending, self._scan_pending = self._scan_pending, None
+        if pending:
+            self.scan(pending)
+
+    @property
+    def scanning(self) -> bool:
+        return self._scanning
+
+    def _on_counts(self, shown: int, total: int) -> None:
+        self.window.set_track_count(shown, total)
+
+    def _size_columns(self) -> None:
+        hh = self.window.library_view.horizontalHeader()
+        for col, width in enumerate((240, 160, 170, 56, 90, 120, 34)):
+            hh.resizeSection(col, width)
+
+    # --- likes --------------------------------------------------------------------------------------
+    def rate(self, track_ids: list[int], value: int) -> None:
+        """Like (+1), dislike (-1) or clear (0): shown at once, stored at once (writer thread)."""
+        ids = [int(t) for t in track_ids if t is not None]
+        if not ids:
+            return
+        before = {t: (self.model.by_id(t).rating if self.model.by_id(t) else 0) for t in ids}
+        for t in ids:
+            self.model.set_rating(t, value)
+        if self.current is not None and self.current.id in ids:
+            self.window.transport.set_rating(value)
+        if self.catalog is None:
+            return
+
+        def store(catalog=self.catalog):
+            with catalog.transaction():
+                for t in ids:
+                    catalog.set_rating(t, value)
+
+        def failed(exc, tb):
+            for t, v in before.items():
+                self.model.set_rating(t, v)
+            self._error("The like could not be saved", exc)
+
+        self.writer.submit(store, on_error=failed)
+        word = {1: "Liked", -1: "Disliked", 0: "Cleared the rating of"}[value]
+        what = self._title(ids[0]) if len(ids) == 1 else f"{len(ids)} tracks"
+        self.window.statusBar().showMessage(f"{word} {what}.", 3000)
+
+    def _title(self, track_id: int) -> str:
+        r = self.model.by_id(track_id)
+        return f"“{r.title}”" if r else "the track"
+
+    # --- context menu -------------------------------------------------------------------------------
+    def _context_menu(self, pos) -> None:
+        view = self.window.library_view
+        ids = ids_of(view.selectionModel().selectedRows())
+        clicked = view.indexAt(pos).data(TRACK_ID_ROLE)
+        if clicked is not None and clicked not in ids:
+            ids = [clicked]
+        if not ids:
+            return
+        menu = self.build_context_menu(ids)
+        menu.exec(view.viewport().mapToGlobal(pos))
+
+    def build_context_menu(self, ids: list[int]) -> QMenu:
+        menu = QMenu(self.window)
+        menu.addAction("Play", lambda: self.play_ids(ids)).setObjectName("ctxPlay")
+        menu.addAction("Play next", lambda: self.enqueue(ids, next_=True)).setObjectName("ctxPlayNext")
+        menu.addAction("Add to queue", lambda: self.enqueue(ids)).setObjectName("ctxEnqueue")
+        menu.addSeparator()
+        menu.addAction(svg_icon("heart-filled"), "Like", lambda: self.rate(ids, 1)).setObjectName("ctxLike")
+        menu.addAction(svg_icon("dislike-filled"), "Dislike", lambda: self.rate(ids, -1)).setObjectName("ctxDislike")
+        if any(self.model.by_id(i) and self.model.by_id(i).rating for i in ids):
+            menu.addAction("Clear like / dislike", lambda: self.rate(ids, 0)).setObjectName("ctxClear")
+        menu.addSeparator()
+        menu.addAction("Show in folder", lambda: self.show_in_folder(ids[0])).setObjectName("ctxShow")
+        return menu
+
+    def show_in_folder(self, track_id: int) -> None:
+        r = self.model.by_id(track_id)
+        if r is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(os.path.dirname(r.path)))
+
+    # --- playback -----------------------------------------------------------------------------------
+    def _item(self, track_id: int) -> PlayItem | None:
+        r = self.model.by_id(track_id)
+        return PlayItem(r.id, r.path, r.title, r.artist) if r else None
+
+    def play_ids(self, ids: list[int]) -> None:
+        """Play the first track now; the others go to the head of the queue."""
+        items = [it for it in (self._item(i) for i in ids if i is not None) if it]
+        if not items:
+            return
+        self.show_track(items[0])
+        if self.player is not None and self.player.available:
+            self.player.play(items[0])
+            if len(items) > 1:
+                self.player.play_next(*items[1:])
+
+    def enqueue(self, ids: list[int], *, next_: bool = False) -> None:
+        items = [it for it in (self._item(i) for i in ids) if it]
+        if not items:
+            return
+        if self.player is None:
+            self.window.statusBar().showMessage("No player: the queue needs playback.", 5000)
+            return
+        (self.player.play_next if next_ else self.player.enqueue)(*items)
+        self.window.queue_dock.raise_()
+        self.window.statusBar().showMessage(
+            f"{'Playing next' if next_ else 'Queued'}: {items[0].label()}" + (f" and {len(items) - 1} more" if len(items) > 1 else ""),
+            3000,
+        )
+
+    def _play_from_queue(self, item) -> None:
+        if self.player is None:
+            return
+        q = self.player.queue
+        if item in q:
+            self.player.remove_from_queue(q.index(item))
+        self.player.play(item)
+        self.show_track(item)
+
+    def _remove_from_queue(self, item) -> None:
+        if self.player is not None and item in self.player.queue:
+            self.player.remove_from_queue(self.player.queue.index(item))
+
+    def play_pause(self) -> None:
+        p = self.player
+        if p is None or not p.available:
+            self.window.statusBar().showMessage(self.window.notices().get("player", "Playback is not available."), 5000)
+            return
+        if self.player_state in ("playing", "paused"):
+            p.toggle()
+            return
+        # stopped: play the selected track, else the first one shown
+        view = self.window.library_view
+        ids = ids_of(view.selectionModel().selectedRows()) if view.selectionModel() else []
+        if not ids and self.current is not None:
+            ids = [self.current.id]
+        if not ids and self.model.rowCount():
+            ids = [self.model.track_id(0)]
+        if ids:
+            self.play_ids(ids[:1])
+
+    def stop(self) -> None:
+        if self.player is not None:
+            self.player.stop()
+
+    def next(self) -> None:
+        if self.player is None:
+            return
+        if self.player.queue:
+            self.player.next()
+            return
+        nxt = self._neighbour(+1)
+        if nxt is not None:
+            self.play_ids([nxt])
+
+    def previous(self) -> None:
+        if self.player is None:
+            return
+        if self.player.history or self.player.position > 3.0:
+            self.player.previous()
+            return
+        prv = self._neighbour(-1)
+        if prv is not None:
+            self.play_ids([prv])
+
+    def _neighbour(self, step: int) -> int | None:
+        """The track after/before the current one in the table as it is sorted and filtered."""
+        if self.current is None:
+            return None
+        row = self.model.row_for(self.current.id)
+        if row is None:
+            return None
+        row += step
+        return self.model.track_id(row) if 0 <= row < self.model.rowCount() else None
+
+    def seek(self, seconds: float) -> None:
+        seconds = max(0.0, float(seconds))
+        if self.player is not None and self.player_state in ("playing", "paused"):
+            self.player.seek(seconds)
+        self._show_position(seconds)
+
+    def _on_volume(self, percent: int) -> None:
+        if self.player is not None:
+            self.player.volume = percent / 100.0
+
+    # --- what the player says (GUI thread, batched) ----------------------------------------------
+    def _on_player_events(self, events: list) -> None:
+        for ev in events:
+            name = type(ev).__name__
+            handler = getattr(self, f"_on_{name}", None)
+            if handler is not None:
+                try:
+                    handler(ev)
+                except Exception:  # noqa: BLE001
+                    log.exception("handling %r", ev)
+
+    def _on_StateChanged(self, ev) -> None:  # noqa: N802
+        self.player_state = ev.state
+        playing = ev.state == "playing"
+        self.window.transport.set_playing(playing)
+        if playing:
+            self.frame_timer.start()
+        else:
+            self.frame_timer.stop()
+        if ev.state == "no_device":
+            self.window.set_notice("player", f"No sound: {ev.reason or 'no output device'}. Melograph can still browse, analyse and like tracks.")
+        elif ev.state == "stopped" and ev.previous != "stopped":
+            self.window.transport.set_position(0.0)
+            self._show_position(0.0)
+
+    def _on_TrackStarted(self, ev) -> None:  # noqa: N802
+        item = ev.track
+        if not isinstance(item, PlayItem):
+            return
+        self.show_track(item, duration=getattr(ev.info, "duration", None) or None)
+
+    def _on_Position(self, ev) -> None:  # noqa: N802
+        if ev.duration and abs(ev.duration - self.window.transport._duration) > 0.5:
+            self.window.transport.set_duration(ev.duration)
+        if self.player_state != "playing":  # the frame timer handles playing
+            self._show_position(ev.position)
+
+    def _on_PlaybackError(self, ev) -> None:  # noqa: N802
+        self.window.statusBar().showMessage(ev.message, 10000)
+        if ev.kind == "device":
+            self.window.set_notice("player", ev.message)
+        elif isinstance(ev.track, PlayItem):
+            self.window.failures.add_failures([(ev.track.path, ev.message)])
+
+    def _on_QueueChanged(self, ev) -> None:  # noqa: N802
+        self.window.queue_panel.set_items([(it, it.label() if isinstance(it, PlayItem) else str(it)) for it in ev.queue])
+
+    def _on_frame(self) -> None:
+        if self.player is not None:
+            self._show_position(self.player.position)
+
+    def _show_position(self, seconds: float) -> None:
+        w = self.window
+        w.transport.set_position(seconds)
+        w.spectrogram.set_position(seconds)
+        w.genre_chart.set_position(seconds)
+
+    # --- now playing ------------------------------------------------------------------------------
+    def show_track(self, item: PlayItem, *, duration: float | None = None) -> None:
+        """Show ``item`` in the now-playing area (title, like state, spectrogram, genres)."""
+        w = self.window
+        row = self.model.by_id(item.id)
+        same = self.current is not None and self.current.id == item.id
+        self.current = item
+        w.set_now_playing(item.title, item.artist, row.album if row else None)
+        w.transport.set_rating(row.rating if row else 0)
+        dur = duration or (row.duration if row else None) or 0.0
+        if dur:
+            w.transport.set_duration(dur)
+        self.model.set_current(item.id)
+        if same and self._display_for == item.id:
+            return
+        self._display_for = item.id
+        w.spectrogram.set_placeholder("Drawing the spectrogram…")
+        w.genre_chart.set_placeholder(self._analysis_placeholder())
+        self.reader.submit(
+            compute_display_spectrogram, item.path,
+            on_result=lambda res, tid=item.id: self._on_display(tid, res),
+            on_error=lambda exc, tb, tid=item.id: self._on_display_error(tid, exc),
+        )
+
+    def _analysis_placeholder(self) -> str:
+        return "Not analysed yet — analysing…"
+
+    def _on_display(self, track_id: int, result) -> None:
+        if self.current is None or self.current.id != track_id:
+            return
+        S, duration = result
+        self.window.spectrogram.set_spectrogram(S, columns_per_second=S.shape[1] / max(duration, 1e-6), duration=duration)
+        if self.player is not None and self.player_state in ("playing", "paused"):
+            self._show_position(self.player.position)
+
+    def _on_display_error(self, track_id: int, exc) -> None:
+        if self.current is not None and self.current.id == track_id:
+            self.window.spectrogram.set_placeholder(f"No spectrogram: {exc}")
+
+    # --- helpers ------------------------------------------------------------------------------------
+    def _error(self, what: str, exc: BaseException) -> None:
+        log.warning("%s: %s", what, exc)
+        self.window.statusBar().showMessage(f"{what}: {exc}", 10000)

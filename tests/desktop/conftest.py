@@ -24,3 +24,32 @@ def window(qtbot, settings):
     w.show()
     qtbot.waitExposed(w)
     return w
+
+
+# The player's fake output device (ALSA's null PCM, see tests/data/asoundrc): set before
+# PortAudio is first loaded in this process.
+_ASOUNDRC = os.path.join(os.path.dirname(__file__), "..", "data", "asoundrc")
+if os.path.exists(_ASOUNDRC):
+    os.environ.setdefault("ALSA_CONFIG_PATH", os.path.abspath(_ASOUNDRC))
+
+
+@pytest.fixture(scope="session")
+def music_folder(tmp_path_factory):
+    """A small library of fixture files (tones and noise, tagged), plus one broken file."""
+    import shutil
+
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg is not installed (scripts/dev.sh installs it); fixture media cannot be made")
+    from tests import media
+
+    root = tmp_path_factory.mktemp("music")
+    specs = [
+        ("Alpha/one.mp3", dict(title="Morning Tone", artist="Alpha", album="Tones", genre="Jazz"), "tone", 440.0),
+        ("Alpha/two.flac", dict(title="Evening Tone", artist="Alpha", album="Tones", genre="Jazz"), "tone", 660.0),
+        ("Beta/noise.ogg", dict(title="Pink Noise", artist="Beta", album="Noises", genre="Rock"), "noise", 440.0),
+        ("Beta/low.wav", dict(title="Low Hum", artist="Beta", album="Noises", genre="Rock"), "tone", 110.0),
+    ]
+    for rel, tags, kind, freq in specs:
+        media.make(root / rel, seconds=2, kind=kind, freq=freq, tags=tags)
+    media.make_text_as(root / "Beta" / "notes.mp3")
+    return root

@@ -1,0 +1,341 @@
+"""The library table: a Qt model over catalog rows, sorted and filtered in memory.
+
+Rows are fetched from the catalog in bulk, off the UI thread, once per refresh
+(``load_rows(catalog, root)`` in a background task) and prepared there (``RowSet``: display
+strings, sort keys, search text).  The model then only swaps lists: ``data()`` never touches
+SQL, sorting 20,000 rows is one ``list.sort`` on precomputed keys, filtering one pass over
+precomputed search text.  (A ``QSortFilterProxyModel`` would call ``data()`` from Python for
+every comparison: seconds for 20,000 rows.)
+
+Columns: title, artist, album, duration, genre tag, predicted genre (+ confidence, empty until
+analysed), like/dislike.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any, Iterable, Mapping, Sequence
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QColor, QFont
+
+from desktop.fmt import format_time
+
+COLUMNS = ("Title", "Artist", "Album", "Time", "Genre tag", "Predicted genre", "♥")
+COL_TITLE, COL_ARTIST, COL_ALBUM, COL_DURATION, COL_TAG, COL_PREDICTED, COL_RATING = range(len(COLUMNS))
+TRACK_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+PATH_ROLE = Qt.ItemDataRole.UserRole + 2
+SORT_ROLE = Qt.ItemDataRole.UserRole + 3
+
+LIKED_COLOUR = QColor("#ff5a7a")
+DISLIKED_COLOUR = QColor("#ffb347")
+DIM_COLOUR = QColor("#8a8a9a")
+
+
+@dataclasses.dataclass
+class Row:
+    """One track as the table shows it (plain Python; built off the UI thread)."""
+
+    id: int
+    path: str
+    title: str
+    artist: str
+    album: str
+    duration: float | None
+    genre_tag: str
+    rating: int = 0
+    predicted: str = ""  # top genre, "" until analysed
+    confidence: float = 0.0
+    search: str = ""
+    track_no: int = 0
+    disc_no: int = 0
+
+    def predicted_text(self) -> str:
+        return f"{self.predicted} {100 * self.confidence:.0f}%" if self.predicted else ""
+
+
+def row_from_track(t) -> Row:
+    """A ``Row`` from a ``core.catalog.Track`` (or anything with the same attributes)."""
+    title = t.title or os.path.splitext(os.path.basename(t.path))[0]
+    r = Row(
+        id=int(t.id), path=t.path, title=title, artist=t.artist or "", album=t.album or "",
+        duration=t.duration, genre_tag=t.genre_tag or "", rating=int(getattr(t, "rating", 0) or 0),
+        track_no=t.track_no or 0, disc_no=t.disc_no or 0,
+    )
+    r.search = " ".join((title, r.artist, r.album, t.album_artist or "", os.path.basename(t.path))).casefold()
+    return r
+
+
+def load_rows(catalog, root: str | None = None, predictions: Mapping[int, tuple[str, float]] | None = None) -> list[Row]:
+    """Every present track (under ``root``) as ``Row`` s: call it in a background task."""
+    rows = [row_from_track(t) for t in catalog.tracks(root=root, sort="artist")]
+    if predictions:
+        for r in rows:
+            p = predictions.get(r.id)
+            if p:
+                r.predicted, r.confidence = p[0], float(p[1])
+    return rows
+
+
+def _text_key(s: str):
+    return s.casefold()
+
+
+_SORT_KEYS = {
+    COL_TITLE: lambda r: (r.title.casefold(), r.artist.casefold()),
+    COL_ARTIST: lambda r: (r.artist.casefold(), r.album.casefold(), r.disc_no, r.track_no, r.title.casefold()),
+    COL_ALBUM: lambda r: (r.album.casefold(), r.disc_no, r.track_no, r.title.casefold()),
+    COL_DURATION: lambda r: r.duration or 0.0,
+    COL_TAG: lambda r: (r.genre_tag.casefold(), r.artist.casefold()),
+    COL_PREDICTED: lambda r: (r.predicted, -r.confidence),
+    COL_RATING: lambda r: (-r.rating, r.artist.casefold()),
+}
+#: columns whose empty values sort last in both directions
+_EMPTY = {
+    COL_TITLE: lambda r: not r.title, COL_ARTIST: lambda r: not r.artist, COL_ALBUM: lambda r: not r.album,
+    COL_DURATION: lambda r: r.duration is None, COL_TAG: lambda r: not r.genre_tag,
+    COL_PREDICTED: lambda r: not r.predicted, COL_RATING: lambda r: False,
+}
+
+
+class LibraryModel(QAbstractTableModel):
+    """Flat table of ``Row`` s with in-memory sort and filter.
+
+    ``set_rows(rows)``; ``set_filter(text=None, genre=None)``; ``sort(column, order)`` (the view
+    calls it); ``set_rating(track_id, value)``, ``set_predictions({id: (genre, conf)})``;
+    ``row_for(track_id)``, ``track_id(row)``, ``row_data(row)``.
+    ``countsChanged(shown, total)`` after every change of rows or filter.
+    """
+
+    countsChanged = Signal(int, int)
+
+    def __init__(self, parent=None, *, icons: Mapping[int, Any] | None = None):
+        super().__init__(parent)
+        self._all: list[Row] = []
+        self._visible: list[Row] = []
+        self._row_of: dict[int, int] = {}
+        self._by_id: dict[int, Row] = {}
+        self._text_words: list[str] = []
+        self._genre = ""
+        self._sort_col = COL_ARTIST
+        self._sort_order = Qt.SortOrder.AscendingOrder
+        self._icons = dict(icons or {})
+        self._bold = QFont()
+        self._bold.setBold(True)
+        self._current_id: int | None = None
+
+    # --- Qt model API --------------------------------------------------------------------------
+    def rowCount(self, parent=QModelIndex()):  # noqa: N802
+        return 0 if parent.isValid() else len(self._visible)
+
+    def columnCount(self, parent=QModelIndex()):  # noqa: N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return COLUMNS[section]
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return {
+                    COL_TAG: "The genre written in the file's tags",
+                    COL_PREDICTED: "The genre Melograph's model hears, with its confidence",
+                    COL_RATING: "Liked (♥) or disliked",
+                }.get(section)
+            if role == Qt.ItemDataRole.TextAlignmentRole and section in (COL_DURATION, COL_RATING):
+                return int(Qt.AlignmentFlag.AlignCenter)
+        return None
+
+    def flags(self, index):
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        row, col = index.row(), index.column()
+        if not (0 <= row < len(self._visible)):
+            return None
+        r = self._visible[row]
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == COL_TITLE:
+                return r.title
+            if col == COL_ARTIST:
+                return r.artist
+            if col == COL_ALBUM:
+                return r.album
+            if col == COL_DURATION:
+                return format_time(r.duration) if r.duration is not None else ""
+            if col == COL_TAG:
+                return r.genre_tag
+            if col == COL_PREDICTED:
+                return r.predicted_text()
+            if col == COL_RATING:
+                return "" if COL_RATING in self._icons_for(r) else ("♥" if r.rating > 0 else "✕" if r.rating < 0 else "")
+            return None
+        if role == Qt.ItemDataRole.DecorationRole and col == COL_RATING:
+            return self._icons_for(r).get(COL_RATING)
+        if role == TRACK_ID_ROLE:
+            return r.id
+        if role == PATH_ROLE:
+            return r.path
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == COL_TITLE:
+                return r.path
+            if col == COL_PREDICTED and r.predicted:
+                return f"The model hears {r.predicted} ({100 * r.confidence:.0f}% of the track)"
+            if col == COL_RATING:
+                return "Liked" if r.rating > 0 else "Disliked" if r.rating < 0 else None
+            return None
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            if col == COL_DURATION:
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if col == COL_RATING:
+                return int(Qt.AlignmentFlag.AlignCenter)
+            return None
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if col == COL_RATING:
+                return LIKED_COLOUR if r.rating > 0 else DISLIKED_COLOUR if r.rating < 0 else None
+            if col == COL_PREDICTED and r.predicted and r.confidence < 0.4:
+                return DIM_COLOUR
+            return None
+        if role == Qt.ItemDataRole.FontRole and r.id == self._current_id:
+            return self._bold
+        return None
+
+    def _icons_for(self, r: Row) -> dict:
+        if not self._icons or r.rating == 0:
+            return {}
+        icon = self._icons.get(r.rating)
+        return {COL_RATING: icon} if icon is not None else {}
+
+    def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
+        if column not in _SORT_KEYS:
+            return
+        self._sort_col, self._sort_order = column, order
+        self.layoutAboutToBeChanged.emit()
+        old_persistent = self.persistentIndexList()
+        old_ids = [self._visible[i.row()].id if 0 <= i.row() < len(self._visible) else None for i in old_persistent]
+        self._visible = self._sorted(self._visible)
+        self._reindex()
+        new = []
+        for idx, tid in zip(old_persistent, old_ids):
+            row = self._row_of.get(tid) if tid is not None else None
+            new.append(self.index(row, idx.column()) if row is not None else QModelIndex())
+        self.changePersistentIndexList(old_persistent, new)
+        self.layoutChanged.emit()
+
+    # --- data in ------------------------------------------------------------------------------------
+    def set_rows(self, rows: Sequence[Row]) -> None:
+        self.beginResetModel()
+        self._all = list(rows)
+        self._by_id = {r.id: r for r in self._all}
+        self._visible = self._sorted([r for r in self._all if self._accepts(r)])
+        self._reindex()
+        self.endResetModel()
+        self.countsChanged.emit(len(self._visible), len(self._all))
+
+    def set_filter(self, text: str | None = None, genre: str | None = None) -> None:
+        """Keep rows containing every word of ``text`` (title, artist, album, file name) and, if
+        ``genre`` is given, whose predicted genre or genre tag is ``genre``.  ``None`` keeps the
+        current value of that part."""
+        if text is not None:
+            self._text_words = text.casefold().split()
+        if genre is not None:
+            self._genre = genre.casefold()
+        self.beginResetModel()
+        self._visible = self._sorted([r for r in self._all if self._accepts(r)])
+        self._reindex()
+        self.endResetModel()
+        self.countsChanged.emit(len(self._visible), len(self._all))
+
+    def set_rating(self, track_id: int, value: int) -> None:
+        r = self._by_id.get(track_id)
+        if r is None or r.rating == value:
+            return
+        r.rating = int(value)
+        row = self._row_of.get(track_id)
+        if row is not None:
+            i = self.index(row, COL_RATING)
+            self.dataChanged.emit(i, i)
+
+    def set_predictions(self, predictions: Mapping[int, tuple[str, float]]) -> None:
+        changed = []
+        for tid, (genre, conf) in predictions.items():
+            r = self._by_id.get(tid)
+            if r is not None and (r.predicted, r.confidence) != (genre, float(conf)):
+                r.predicted, r.confidence = genre, float(conf)
+                if tid in self._row_of:
+                    changed.append(self._row_of[tid])
+        if changed:
+            self.dataChanged.emit(self.index(min(changed), COL_PREDICTED), self.index(max(changed), COL_PREDICTED))
+
+    def set_current(self, track_id: int | None) -> None:
+        """Show the playing track in bold."""
+        old, self._current_id = self._current_id, track_id
+        for tid in (old, track_id):
+            row = self._row_of.get(tid) if tid is not None else None
+            if row is not None:
+                self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+
+    # --- lookups ------------------------------------------------------------------------------------
+    def row_for(self, track_id: int) -> int | None:
+        return self._row_of.get(track_id)
+
+    def track_id(self, row: int) -> int:
+        return self._visible[row].id
+
+    def row_data(self, row: int) -> Row:
+        return self._visible[row]
+
+    def by_id(self, track_id: int) -> Row | None:
+        return self._by_id.get(track_id)
+
+    def visible_ids(self) -> list[int]:
+        return [r.id for r in self._visible]
+
+    def total(self) -> int:
+        return len(self._all)
+
+    def genres(self) -> list[str]:
+        """Genres to offer in the filter: predicted genres, then tags, each once (case-insensitive)."""
+        seen: dict[str, str] = {}
+        for r in self._all:
+            if r.predicted:
+                seen.setdefault(r.predicted.casefold(), r.predicted)
+        tags: dict[str, str] = {}
+        for r in self._all:
+            if r.genre_tag:
+                tags.setdefault(r.genre_tag.casefold(), r.genre_tag)
+        for k, v in tags.items():
+            seen.setdefault(k, v)
+        return sorted(seen.values(), key=str.casefold)
+
+    # --- internals --------------------------------------------------------------------------------
+    def _accepts(self, r: Row) -> bool:
+        if self._genre and r.predicted.casefold() != self._genre and r.genre_tag.casefold() != self._genre:
+            return False
+        s = r.search
+        return all(w in s for w in self._text_words)
+
+    def _sorted(self, rows: list[Row]) -> list[Row]:
+        key = _SORT_KEYS[self._sort_col]
+        empty = _EMPTY[self._sort_col]
+        full = [r for r in rows if not empty(r)]
+        blank = [r for r in rows if empty(r)]
+        full.sort(key=key, reverse=self._sort_order == Qt.SortOrder.DescendingOrder)
+        blank.sort(key=lambda r: r.path)
+        return full + blank
+
+    def _reindex(self) -> None:
+        self._row_of = {r.id: i for i, r in enumerate(self._visible)}
+
+
+def ids_of(indexes: Iterable[QModelIndex | QPersistentModelIndex]) -> list[int]:
+    """Track ids of the distinct rows among ``indexes`` (in row order)."""
+    seen: dict[int, int] = {}
+    for i in indexes:
+        tid = i.data(TRACK_ID_ROLE)
+        if tid is not None:
+            seen.setdefault(tid, i.row())
+    return sorted(seen, key=seen.get)

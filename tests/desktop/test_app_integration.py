@@ -1,0 +1,130 @@
+"""The real main window, driven end to end: open a folder, rows appear, like, filter, play."""
+import pytest
+from PySide6.QtCore import Qt
+
+pytest.importorskip("core.catalog")
+
+
+@pytest.fixture
+def app_parts(qapp, qtbot, tmp_path):
+    from desktop.app import build
+
+    _app, window, controller = build(["--data-dir", str(tmp_path / "data")], app=qapp)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    yield window, controller
+    controller.shutdown()
+
+
+def _row_of(model, title):
+    return next(r for r in range(model.rowCount()) if model.row_data(r).title == title)
+
+
+def _action(menu, name):
+    return next(a for a in menu.actions() if a.objectName() == name)
+
+
+def test_open_folder_like_and_filter(app_parts, qtbot, music_folder):
+    window, c = app_parts
+    c.start()
+    qtbot.waitUntil(lambda: c.catalog is not None, timeout=10_000)
+    window.openFolderRequested.emit(str(music_folder))
+    qtbot.waitUntil(lambda: c.model.rowCount() == 4 and not c.scanning, timeout=30_000)
+    assert window.library_stack.currentWidget() is window.library_view
+    assert window.count_label.text() == "4 tracks"
+    assert {c.model.row_data(r).title for r in range(4)} == {"Morning Tone", "Evening Tone", "Pink Noise", "Low Hum"}
+    # the broken file is listed with its reason
+    qtbot.waitUntil(lambda: window.failures.count() == 1, timeout=5000)
+    path, reason = window.failures.failures()[0]
+    assert path.endswith("notes.mp3") and reason
+    assert c.settings.library_folder == str(music_folder)
+
+    # like from the context menu: shown at once, stored in the catalog
+    tid = c.model.track_id(_row_of(c.model, "Pink Noise"))
+    _action(c.build_context_menu([tid]), "ctxLike").trigger()
+    assert c.model.by_id(tid).rating == 1
+    qtbot.waitUntil(lambda: c.catalog.rating(tid) == 1, timeout=5000)
+    _action(c.build_context_menu([tid]), "ctxDislike").trigger()
+    qtbot.waitUntil(lambda: c.catalog.rating(tid) == -1, timeout=5000)
+
+    # text filter (debounced), then the genre filter
+    window.filter_edit.setText("tone")
+    qtbot.waitUntil(lambda: c.model.rowCount() == 2, timeout=3000)
+    assert window.count_label.text() == "2 of 4 tracks"
+    window.filter_edit.clear()
+    qtbot.waitUntil(lambda: c.model.rowCount() == 4, timeout=3000)
+    genres = [window.genre_combo.itemText(i) for i in range(window.genre_combo.count())]
+    assert "Rock" in genres and "Jazz" in genres
+    window.genre_combo.setCurrentIndex(genres.index("Rock"))
+    assert {c.model.row_data(r).title for r in range(c.model.rowCount())} == {"Pink Noise", "Low Hum"}
+
+
+def test_reopening_shows_the_library_at_once_and_keeps_likes(qapp, qtbot, tmp_path, music_folder):
+    from desktop.app import build
+
+    data = str(tmp_path / "data")
+    _a, w1, c1 = build(["--data-dir", data, str(music_folder)], app=qapp)
+    qtbot.addWidget(w1)
+    c1.start()
+    qtbot.waitUntil(lambda: c1.model.rowCount() == 4 and not c1.scanning, timeout=30_000)
+    tid = c1.model.track_id(_row_of(c1.model, "Low Hum"))
+    c1.rate([tid], 1)
+    qtbot.waitUntil(lambda: c1.catalog.rating(tid) == 1, timeout=5000)
+    w1.close()
+    c1.shutdown()
+
+    _a, w2, c2 = build(["--data-dir", data], app=qapp)  # no folder: the last library
+    qtbot.addWidget(w2)
+    c2.start()
+    qtbot.waitUntil(lambda: c2.model.rowCount() == 4, timeout=10_000)
+    assert c2.model.by_id(tid).rating == 1
+    qtbot.waitUntil(lambda: not c2.scanning, timeout=30_000)
+    c2.shutdown()
+
+
+def test_play_a_track_on_the_fake_device(app_parts, qtbot, tmp_path, music_folder):
+    """ALSA's null PCM does not pace in real time (it plays as fast as the callback returns), so the
+    player's test tap sleeps for each block's duration: a device that runs at real time."""
+    pytest.importorskip("core.player")
+    import time
+
+    from core.player import Player
+    from tests import media
+
+    window, c = app_parts
+    holder = {}
+
+    def pace(block):
+        sr = holder["p"].stream_rate or 44100
+        time.sleep(len(block) / sr)
+
+    holder["p"] = c.player = Player(tap=pace)
+    folder = tmp_path / "long"
+    media.make(folder / "long.flac", seconds=240, kind="tone", freq=330.0, sr=22050, channels=1,
+               tags=dict(title="Long Tone", artist="Gamma"))
+    c.start()
+    qtbot.waitUntil(lambda: c.catalog is not None and c.player is not None, timeout=15_000)
+    if not c.player.available:
+        pytest.skip(f"no output device, not even the null one: {c.player.unavailable_reason}")
+    window.openFolderRequested.emit(str(folder))
+    qtbot.waitUntil(lambda: c.model.rowCount() == 1 and not c.scanning, timeout=30_000)
+
+    seen = []
+    original = c._show_position
+    c._show_position = lambda s: (seen.append(s), original(s))[1]
+    index = c.model.index(0, 0)
+    rect = window.library_view.visualRect(index)
+    qtbot.mouseClick(window.library_view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(window.library_view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: c.current is not None and c.current.title == "Long Tone", timeout=5000)
+    assert window.title_label.text() == "Long Tone"
+    qtbot.waitUntil(lambda: c.player_state == "playing", timeout=5000)
+    qtbot.waitUntil(lambda: any(0.2 < s < 100 for s in seen), timeout=10_000)  # it moves on its own
+    assert window.transport.position() > 0.0
+    c.seek(200.0)  # what the slider, the spectrogram and the arrows all call
+    qtbot.waitUntil(lambda: any(s > 200.2 for s in seen), timeout=10_000)
+    assert window.spectrogram.position() > 200.0
+    qtbot.waitUntil(lambda: window.spectrogram.has_image, timeout=15_000)
+    assert window.spectrogram.duration == pytest.approx(240.0, abs=1.0)
+    assert window.transport.total_label.text() == "4:00"
