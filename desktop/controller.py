@@ -24,6 +24,7 @@ from PySide6.QtCore import QObject, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMenu
 
+from desktop.analysis import Analysis, NowPlayingAnalyser, model_problem
 from desktop.librarymodel import TRACK_ID_ROLE, LibraryModel, Row, ids_of, load_rows
 from desktop.mainwindow import MainWindow
 from desktop.resources import svg_icon
@@ -32,6 +33,7 @@ from desktop.tasks import Relay, TaskRunner
 
 log = logging.getLogger(__name__)
 
+GENRES_PENDING = "Not analysed yet — analysing… (the genres appear here in a few seconds)"
 #: the playhead is redrawn this often while playing (ms): 33 frames per second
 FRAME_MS = 30
 #: while a scan runs, the table is refreshed from the catalog this often (ms)
@@ -104,6 +106,11 @@ class AppController(QObject):
         self.player_events = Relay(self, interval_ms=20)
         self.player_events.delivered.connect(self._on_player_events)
 
+        self.analyser = NowPlayingAnalyser(self)
+        self.analyser.analysed.connect(self._on_analysis)
+        self.analyser.failed.connect(self._on_analysis_failed)
+        self.model_problem: str | None = None
+
         self.model = LibraryModel(self, icons={1: svg_icon("heart-filled"), -1: svg_icon("dislike-filled")})
         self.model.countsChanged.connect(self._on_counts)
         window.library_view.setModel(self.model)
@@ -140,6 +147,9 @@ class AppController(QObject):
     # --- start / stop ---------------------------------------------------------------------------
     def start(self) -> None:
         """Open the optional parts (call it once the window is on screen)."""
+        self.model_problem = model_problem()
+        if self.model_problem:
+            self.window.set_notice("model", self.model_problem)
         if self.catalog is None:
             self._open_catalog()
         else:
@@ -151,6 +161,7 @@ class AppController(QObject):
 
     def shutdown(self) -> None:
         self._closing = True
+        self.analyser.shutdown()
         self.frame_timer.stop()
         self.refresh_timer.stop()
         if self._scan_cancel is not None:
@@ -606,15 +617,31 @@ class AppController(QObject):
             return
         self._display_for = item.id
         w.spectrogram.set_placeholder("Drawing the spectrogram…")
-        w.genre_chart.set_placeholder(self._analysis_placeholder())
+        if self.model_problem:
+            w.genre_chart.set_placeholder(self.model_problem)
+        else:
+            w.genre_chart.set_placeholder(GENRES_PENDING)
+            self.analyser.request(item.id, item.path)  # emits at once when cached
         self.reader.submit(
             compute_display_spectrogram, item.path,
             on_result=lambda res, tid=item.id: self._on_display(tid, res),
             on_error=lambda exc, tb, tid=item.id: self._on_display_error(tid, exc),
         )
 
-    def _analysis_placeholder(self) -> str:
-        return "Not analysed yet — analysing…"
+    def _on_analysis(self, a: Analysis) -> None:
+        self.model.set_predictions({a.track_id: a.top})
+        if self.current is None or self.current.id != a.track_id:
+            return
+        self.window.genre_chart.set_track(
+            a.classes, a.window_probs, a.track_probs, a.window_seconds, a.hop_seconds, duration=a.duration
+        )
+        self.window.set_genres(self.model.genres())
+        if self.player is not None and self.player_state in ("playing", "paused"):
+            self._show_position(self.player.position)
+
+    def _on_analysis_failed(self, track_id: int, reason: str) -> None:
+        if self.current is not None and self.current.id == track_id:
+            self.window.genre_chart.set_placeholder(f"Could not tag the genres of this track: {reason}")
 
     def _on_display(self, track_id: int, result) -> None:
         if self.current is None or self.current.id != track_id:
