@@ -31,6 +31,7 @@ from __future__ import annotations
 import logging
 import os
 import queue as _queue
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -159,6 +160,8 @@ class Player:
     decoded audio kept ahead of the device.  ``latency``: PortAudio's suggested latency
     (``"high"`` = robust on a busy machine).  ``tap``: for tests and measurements only, called
     from the audio callback with each output block (a view: copy it) after the volume is applied.
+    ``switch_interval``: lowers Python's thread switch interval (``sys.setswitchinterval``, a
+    process-wide setting) so the callback gets the GIL back quickly; None leaves it alone.
     """
 
     def __init__(
@@ -172,6 +175,7 @@ class Player:
         position_interval: float = 0.1,
         tap: Callable[[np.ndarray], None] | None = None,
         channels: int | None = None,
+        switch_interval: float | None = 0.001,
     ):
         self._device = device
         self._buffer_seconds = float(buffer_seconds)
@@ -218,6 +222,11 @@ class Player:
         self._expect_more = False  # the engine will still write audio (so an empty ring is an underflow)
         self._gain_ramp = np.arange(65536, dtype=np.float32)
         self._gain_buf = np.zeros(65536, np.float32)
+
+        if switch_interval and sys.getswitchinterval() > switch_interval:
+            # The callback runs Python: after each numpy call that lets go of the GIL it must win
+            # it back from the decoder thread, which by default may keep it 5 ms.  Process-wide.
+            sys.setswitchinterval(switch_interval)
 
         self._cmds: _queue.Queue = _queue.Queue()
         self._closed = False
@@ -606,11 +615,30 @@ class Player:
                 self._pending = _Pending(track, s, 0.0)
                 self._expect_more = False  # the ring will drain on purpose
 
-    def _start_segment(self, track: Any, s: decode.AudioStream, start: float) -> None:
+    def _start_segment(self, track: Any, s: decode.AudioStream, start: float, *, replace: bool = False) -> None:
+        """Queue ``track``'s audio after what the ring holds or, with ``replace``, instead of it:
+        then the first block is decoded *before* the ring is emptied, so the device never waits
+        for the decoder after a seek or a skip."""
+        it = iter(s)
+        first = None
+        if replace:
+            try:
+                first = next(it)
+            except StopIteration:
+                first = None
+            except Exception as exc:  # reported when the decoder reaches it, like any failure
+                it = _raising(exc)
+            self._ring.discard_all()
+            self._segments = []
         seg = _Segment(track, s.info, s.sr, start, self._ring.written)
         self._segments.append(seg)
         self._dec_stream = s
-        self._dec = iter(s)
+        self._dec = it
+        self._carry = None
+        if first is not None:
+            n = self._ring.write(first)
+            if n < len(first):
+                self._carry = first[n:]
         self._expect_more = True
 
     # --- stream -----------------------------------------------------------------------------
@@ -701,8 +729,7 @@ class Player:
                 continue
             try:
                 if self._stream is not None and self._stream_sr == s.sr and self._stream.active:
-                    self._ring.discard_all()
-                    self._start_segment(track, s, start)
+                    self._start_segment(track, s, start, replace=True)
                 else:
                     self._open_output(s.sr)
                     self._start_segment(track, s, start)
@@ -749,7 +776,7 @@ class Player:
                 self._queue[0:0] = back
 
     def _end_current(self, reason: str) -> None:
-        """The current track stops being heard now (skip/stop): drop everything queued."""
+        """The current track stops being heard (skip/stop); the caller replaces or discards its audio."""
         seg = self._current_segment()
         pos = self.position if seg else 0.0
         back = [s.track for s in self._segments[1:] if not s.started]
@@ -757,9 +784,7 @@ class Player:
             back.append(self._pending.track)
             self._pending.stream.close()
             self._pending = None
-        self._close_decoder()
-        if self._ring is not None:
-            self._ring.discard_all()
+        self._close_decoder()  # the ring keeps playing until the next track replaces its audio
         self._segments = []
         with self._qlock:
             self._queue[0:0] = back
@@ -770,6 +795,8 @@ class Player:
 
     def _teardown(self, *, reason: str) -> None:
         self._end_current(reason)
+        if self._ring is not None:
+            self._ring.discard_all()
         self._expect_more = False
         self._close_output(abort=True)
         self._ring = None
@@ -816,10 +843,8 @@ class Player:
             s.close()
             self._do_play(track, seconds, "skipped")
             return
-        self._ring.discard_all()
         started = seg.started
-        self._segments = []
-        self._start_segment(track, s, seconds)
+        self._start_segment(track, s, seconds, replace=True)
         self._segments[0].started = started
         self._cb_last = None
         self._emit_position(force=True)
@@ -953,6 +978,11 @@ class Player:
             return
         self._last_position_event = now
         self._emit(Position(seg.track, self.position, seg.info.duration))
+
+
+def _raising(exc: BaseException):
+    raise exc
+    yield  # pragma: no cover  (makes this a generator)
 
 
 def _no_info(track: Any) -> decode.AudioInfo:

@@ -1,0 +1,192 @@
+"""Audio benchmarks (issue 3): front-end agreement, decode + front-end speed, playback robustness.
+
+    .venv/bin/python bench/bench_audio.py [--play-seconds 10] [--runs 5] [--no-jack]
+
+1. Front-end agreement with the training arrays over every clip of ../shared/data/gtzan_audio
+   (whole files through core.decode.read, 387 columns), as in tests/core/test_features.py.
+2. Decode + front end of a 4-minute MP3 (8 GTZAN clips joined with ffmpeg, 44.1 kHz stereo,
+   192 kb/s): core.decode.read(sr=22050, mono=True) + core.features.logmel_track; median and best
+   of --runs; plus the libsndfile vs PyAV mp3 decode and a seeking 30 s excerpt.
+3. Playback of that MP3 for --play-seconds while a busy process keeps another core at 100 %:
+   the audio callback's worst-case run time, how late PortAudio's thread got into Python
+   (GIL wait), and underflows.  The device is a JACK server on the dummy driver (real-time
+   pacing, Debian package jackd2) when jackd is installed, else the ALSA null PCM paced by a
+   tap that sleeps for each block's duration (an approximation, labelled as such).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+SHARED = ROOT / ".." / "shared" / "data"
+
+os.environ.setdefault("ALSA_CONFIG_PATH", str(ROOT / "tests" / "data" / "asoundrc"))
+os.environ.setdefault("JACK_NO_START_SERVER", "1")
+
+import numpy as np  # noqa: E402
+
+from core import decode, features as F  # noqa: E402
+
+
+def _timeit(fn, runs: int) -> list[float]:
+    out = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def bench_frontend_agreement() -> None:
+    print("== 1. front end vs gtzan_logmel_trainval.npz (whole files via core.decode.read)")
+    from tests.core import test_features as T
+
+    if not (T.GTZAN_AUDIO.is_dir() and T.GTZAN_NPZ.is_file()):
+        print(f"   skipped: {T.GTZAN_AUDIO} or {T.GTZAN_NPZ} missing")
+        return
+    t0 = time.perf_counter()
+    res = T.frontend_agreement()
+    dt = time.perf_counter() - t0
+    mae = np.array([m for m, _ in res.values()])
+    r = np.array([c for _, c in res.values()])
+    worst = max(res, key=lambda k: res[k][0])
+    print(f"   clips {len(res)}  ({dt:.1f} s, {1000 * dt / max(1, len(res)):.0f} ms per clip)")
+    print(f"   MAE dB: median {np.median(mae):.2f}  max {mae.max():.2f} ({worst})      [goal: median <= 2.0, max <= 3.5]")
+    print(f"   Pearson r: median {np.median(r):.4f}  min {r.min():.4f}                 [goal: median >= 0.98]")
+
+
+def make_four_minute_mp3(folder: Path) -> Path:
+    out = folder / "four-minutes.mp3"
+    if out.exists():
+        return out
+    clips = sorted((SHARED / "gtzan_audio").glob("*.flac"))
+    pick = [clips[i] for i in np.linspace(0, len(clips) - 1, 8).astype(int)] if len(clips) >= 8 else []
+    lst = folder / "list.txt"
+    if pick:
+        lst.write_text("".join(f"file '{p.resolve()}'\n" for p in pick))
+        src = ["-f", "concat", "-safe", "0", "-i", str(lst)]
+    else:  # no shared data: pink noise stands in for music
+        src = ["-f", "lavfi", "-i", "anoisesrc=color=pink:sample_rate=44100:duration=240:amplitude=0.3"]
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", *src, "-ar", "44100", "-ac", "2",
+         "-c:a", "libmp3lame", "-b:a", "192k", str(out)],
+        check=True,
+    )
+    return out
+
+
+def bench_decode(mp3: Path, runs: int) -> None:
+    info = decode.probe(mp3)
+    print(f"== 2. decode + front end, {info.duration:.0f} s MP3 ({info.sr} Hz, {info.channels} ch, {mp3.stat().st_size / 1e6:.1f} MB)")
+
+    def full():
+        y, sr = decode.read(mp3, sr=F.SR, mono=True)
+        F.logmel_track(y=y, sr=sr)
+
+    full()  # warm caches (filterbank, imports)
+    t_full = _timeit(full, runs)
+    t_dec = _timeit(lambda: decode.read(mp3, sr=F.SR, mono=True), runs)
+    y, _ = decode.read(mp3, sr=F.SR, mono=True)
+    t_fe = _timeit(lambda: F.logmel_track(y=y), runs)
+    t_lib = _timeit(lambda: F.logmel_track_librosa(y=y), 1) if hasattr(F, "logmel_track_librosa") else None
+    print(f"   decode + front end: median {statistics.median(t_full):.3f} s, best {min(t_full):.3f} s   [goal <= 0.5 s]")
+    print(f"     decode (libsndfile mp3 -> mono -> soxr HQ 22050): median {statistics.median(t_dec):.3f} s")
+    print(f"     front end (logmel_track, numpy/scipy mel):        median {statistics.median(t_fe):.3f} s")
+    if t_lib:
+        print(f"     front end with librosa's melspectrogram:         {t_lib[0]:.3f} s")
+
+    import av
+    import soundfile as sf
+
+    def via_av():
+        with av.open(str(mp3)) as c:
+            s = c.streams.audio[0]
+            return sum(f.samples for f in c.decode(s))
+
+    t_sf = _timeit(lambda: sf.read(str(mp3), dtype="float32"), 3)
+    t_av = _timeit(via_av, 3)
+    print(f"   mp3 decode only, native rate: libsndfile {min(t_sf):.3f} s, PyAV {min(t_av):.3f} s (best of 3)")
+    t_ex = _timeit(lambda: decode.read(mp3, sr=F.SR, mono=True, start=info.duration - 35, duration=30), runs)
+    print(f"   30 s excerpt near the end (seeks): median {statistics.median(t_ex):.3f} s")
+
+
+def _busy_core() -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
+
+
+def bench_playback(mp3: Path, seconds: float, use_jack: bool) -> None:
+    from core import audiodevice, player as P
+
+    print(f"== 3. playback of the MP3 for {seconds:.0f} s with another core kept busy")
+    import contextlib
+
+    jack = audiodevice.jack_dummy(rate=44100, period=512) if use_jack else contextlib.nullcontext(None)
+    with jack as server:
+        tap = None
+        if server:
+            dev = next(d["index"] for d in audiodevice.output_devices() if d["hostapi"].startswith("JACK"))
+            label = f"JACK dummy driver (real-time, 44100 Hz, period 512 = 11.6 ms), device {dev}"
+        else:
+            dev = None
+            label = "ALSA null PCM paced by a sleeping tap (jackd not installed: approximate real time)"
+
+            def tap(out, _sr=44100):
+                time.sleep(len(out) / _sr)
+
+        print(f"   device: {label}")
+        busy = _busy_core()
+        try:
+            p = P.Player(device=dev, tap=tap, blocksize=0 if server else 512)
+            if not p.available:
+                print(f"   skipped: {p.unavailable_reason}")
+                return
+            ends = []
+            p.subscribe(lambda e: ends.append(e) if isinstance(e, P.PlaybackError) else None)
+            p.play(mp3)
+            time.sleep(seconds / 2)
+            p.seek(120.0)  # a seek mid-run, as a user would
+            time.sleep(seconds / 2)
+            st = p.stats
+            p.stop()
+            p.close()
+        finally:
+            busy.terminate()
+            busy.wait()
+        cb_ms = 1000 * st.max_seconds
+        mean_us = 1e6 * st.total_seconds / max(1, st.calls)
+        print(f"   callbacks {st.calls}; run time mean {mean_us:.0f} us, worst {cb_ms:.2f} ms")
+        print(f"   worst delay from PortAudio's call to our code (GIL wait): {1000 * st.max_late:.2f} ms")
+        print(f"   underflows: ring empty {st.underflows}, device-reported {st.device_underflows}; errors {len(ends)}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--play-seconds", type=float, default=10.0)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--no-jack", action="store_true", help="use the paced ALSA null device even if jackd exists")
+    ap.add_argument("--skip", default="", help="comma list of parts to skip: agreement,decode,playback")
+    args = ap.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+    print(f"machine: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}; python {sys.version.split()[0]}")
+    if "agreement" not in skip:
+        bench_frontend_agreement()
+    work = Path(tempfile.gettempdir()) / "melograph-bench"
+    work.mkdir(exist_ok=True)
+    mp3 = make_four_minute_mp3(work)
+    if "decode" not in skip:
+        bench_decode(mp3, args.runs)
+    if "playback" not in skip:
+        bench_playback(mp3, args.play_seconds, use_jack=not args.no_jack)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
