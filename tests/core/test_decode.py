@@ -200,3 +200,17 @@ def test_stream_yields_what_decoded_then_fails(fmt, tmp_path):
             got.append(block)
     seconds = sum(len(b) for b in got) / 44100
     assert 1.0 < seconds < 3.0, f"{fmt}: yielded {seconds:.2f} s before failing"
+
+
+def test_decode_check_command(tmp_path, capsys):
+    import json
+
+    from core.cli import main
+
+    good = media.make(tmp_path / "a.ogg", seconds=1.0)
+    bad = media.make_text_as(tmp_path / "b.mp3")
+    rc = main(["decode-check", str(good), str(bad), "--json"])
+    rows = json.loads(capsys.readouterr().out)
+    assert rc == 1
+    assert rows[0]["codec"] == "vorbis" and rows[0]["decoded_seconds"] == pytest.approx(1.0, abs=0.05)
+    assert rows[1]["kind"] == "unsupported"
