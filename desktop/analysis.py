@@ -47,7 +47,7 @@ class Analysis:
 def model_problem(card: Path = SHIPPED_CARD) -> str | None:
     """Why genres cannot be tagged (no shipped model), or None.  Cheap: no TensorFlow."""
     if not card.exists():
-        return "No genre model is installed (models/shipped/card.json), so tracks play but are not tagged."
+        return "No genre model is installed (models/shipped/), so tracks play but their genres are not tagged."
     try:
         json.loads(card.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

@@ -20,12 +20,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, QUrl
+from PySide6.QtCore import QObject, Qt, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMenu
 
 from desktop.analysis import Analysis, NowPlayingAnalyser, model_problem
-from desktop.librarymodel import TRACK_ID_ROLE, LibraryModel, Row, ids_of, load_rows
+from desktop.librarymodel import COL_ARTIST, COL_TITLE, TRACK_ID_ROLE, LibraryModel, Row, ids_of, load_rows
 from desktop.mainwindow import MainWindow
 from desktop.resources import svg_icon
 from desktop.settings import Settings
@@ -114,7 +114,7 @@ class AppController(QObject):
         self.model = LibraryModel(self, icons={1: svg_icon("heart-filled"), -1: svg_icon("dislike-filled")})
         self.model.countsChanged.connect(self._on_counts)
         window.library_view.setModel(self.model)
-        window.library_view.sortByColumn(1, window.library_view.horizontalHeader().sortIndicatorOrder())
+        window.library_view.sortByColumn(COL_ARTIST, Qt.SortOrder.AscendingOrder)
         self._size_columns()
 
         self.frame_timer = QTimer(self)
@@ -370,9 +370,13 @@ class AppController(QObject):
         self.window.set_track_count(shown, total)
 
     def _size_columns(self) -> None:
+        from PySide6.QtWidgets import QHeaderView
+
         hh = self.window.library_view.horizontalHeader()
-        for col, width in enumerate((240, 160, 170, 56, 90, 120, 34)):
+        hh.setMinimumSectionSize(28)
+        for col, width in enumerate((220, 140, 140, 48, 90, 110, 30)):
             hh.resizeSection(col, width)
+        hh.setSectionResizeMode(COL_TITLE, QHeaderView.ResizeMode.Stretch)
 
     # --- likes --------------------------------------------------------------------------------------
     def rate(self, track_ids: list[int], value: int) -> None:
@@ -618,7 +622,7 @@ class AppController(QObject):
         self._display_for = item.id
         w.spectrogram.set_placeholder("Drawing the spectrogram…")
         if self.model_problem:
-            w.genre_chart.set_placeholder(self.model_problem)
+            w.genre_chart.set_placeholder("No genres for this track: " + self.model_problem[0].lower() + self.model_problem[1:])
         else:
             w.genre_chart.set_placeholder(GENRES_PENDING)
             self.analyser.request(item.id, item.path)  # emits at once when cached

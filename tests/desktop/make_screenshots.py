@@ -47,8 +47,100 @@ def demo_probs(n_win: int) -> tuple[np.ndarray, np.ndarray]:
     return p.astype(np.float32), p.mean(0).astype(np.float32)
 
 
+#: titles for the Creative Commons clips that carry no tags (from ../shared/data/cc_music/CREDITS.txt)
+CC_TAGS = {
+    "147793__setuniman__sweet-waltz-0i-22mi.ogg": ("Sweet Waltz 0I_22mi", "Setuniman", "Freesound", "Waltz"),
+    "198-209-0000.ogg": ("Sense and Sensibility, ch. 18", "Heather Barnett", "LibriSpeech", "Speech"),
+    "3436-172162-0000.ogg": ("The Age of Chivalry, ch. 18", "Anders Lankford", "LibriSpeech", "Speech"),
+    "442789__lena-orsa__happy-music-pistachio-ice-cream-ragtime.ogg": ("Pistachio Ice Cream Ragtime", "Lena Orsa", "Freesound", "Ragtime"),
+    "456440__inspectorj__bird-whistling-robin-single-13.ogg": ("Robin, single call", "InspectorJ", "Freesound", ""),
+    "5703-47212-0000.ogg": ("LibriSpeech 5703-47212", "LibriSpeech reader", "LibriSpeech", "Speech"),
+    "admiralbob77_-_Choice_-_Drum-bass.ogg": ("Choice", "Admiral Bob", "ccMixter", "Drum & Bass"),
+    "glacier-bay-humpback.ogg": ("Glacier Bay humpback", "NPS", "Field recordings", ""),
+    "pibble.ogg": ("Pibble howling in her sleep", "Brian McFee", "Field recordings", ""),
+    "sorohanro_-_solo-trumpet-06.ogg": ("Solo trumpet 06", "sorohanro", "Freesound", "Jazz"),
+}
+
+
+def real_library(dest: Path) -> Path:
+    """Copy the Creative Commons clips to ``dest`` and tag the untagged ones."""
+    import shutil
+
+    import mutagen
+
+    src = ROOT.parent / "shared" / "data" / "cc_music"
+    dest.mkdir(parents=True, exist_ok=True)
+    for p in sorted(src.glob("*.ogg")):
+        q = dest / p.name
+        shutil.copyfile(p, q)
+        if p.name in CC_TAGS:
+            title, artist, album, genre = CC_TAGS[p.name]
+            f = mutagen.File(q)
+            if f is not None:
+                f["title"], f["artist"], f["album"] = title, artist, album
+                if genre:
+                    f["genre"] = genre
+                f.save()
+    return dest
+
+
+def main_real(out: Path, title: str) -> int:
+    """The app as a user sees it: a real library scanned, a real clip playing (paced null device)."""
+    import os
+    import time
+
+    os.environ.setdefault("ALSA_CONFIG_PATH", str(ROOT / "tests" / "data" / "asoundrc"))
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.app import build
+
+    app = QApplication.instance() or QApplication(["melograph"])
+    tmp = Path(tempfile.mkdtemp(prefix="melograph-shot-"))
+    lib = real_library(tmp / "Music")
+    app, window, c = build(["--data-dir", str(tmp / "data"), str(lib)], app=app)
+    try:
+        from core.player import Player
+
+        holder = {}
+        holder["p"] = c.player = Player(tap=lambda b: time.sleep(len(b) / (holder["p"].stream_rate or 44100)))
+    except ImportError:
+        pass
+    window.resize(1400, 860)
+    window.show()
+    c.start()
+    state = {"t0": time.time(), "played": False}
+
+    def tick():
+        if not state["played"] and c.model.rowCount() and not c.scanning:
+            row = next((r for r in range(c.model.rowCount()) if c.model.row_data(r).title == title), 0)
+            window.library_view.selectRow(row)
+            c.play_ids([c.model.track_id(row)])
+            state["played"] = time.time()
+            if len(sys.argv) > 3:
+                c.rate([c.model.track_id(row)], 1)
+        elif state["played"] and time.time() - state["played"] > float(os.environ.get("SHOT_AFTER", "12")):
+            window.grab().save(str(out / "playing.png"))
+            print("saved", out / "playing.png", "genre chart:", window.genre_chart.has_data)
+            app.quit()
+            return
+        if time.time() - state["t0"] > 240:
+            print("timed out")
+            app.quit()
+            return
+        QTimer.singleShot(200, tick)
+
+    QTimer.singleShot(200, tick)
+    app.exec()
+    c.shutdown()
+    return 0
+
+
 def main(argv: list[str]) -> int:
     out = Path(argv[0]) if argv else ROOT / "resources" / "screenshots"
+    if len(argv) > 1 and argv[1] == "--real":
+        out.mkdir(parents=True, exist_ok=True)
+        return main_real(out, argv[2] if len(argv) > 2 else "Let's Go Fishin'")
     out.mkdir(parents=True, exist_ok=True)
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
