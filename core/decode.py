@@ -201,7 +201,7 @@ class _SfSource(_Source):
         f = self.f
         try:
             if start_frame:
-                f.seek(min(start_frame, self.info.frames or start_frame))
+                f.seek(min(start_frame, self._readable_frames or start_frame))
             elif f.tell() != 0:
                 f.seek(0)
         except Exception as exc:

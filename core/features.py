@@ -245,12 +245,16 @@ def mel_spectrogram(
     win = _hann(n_fft)
     out = np.empty((n_mels, n_frames), np.float32)
     step = yp.strides[0]
+    tmp = np.empty((min(block_frames, n_frames), n_fft), np.float32)
     for a in range(0, n_frames, block_frames):
         b = min(n_frames, a + block_frames)
         frames = np.lib.stride_tricks.as_strided(yp[a * hop_length :], shape=(b - a, n_fft), strides=(step * hop_length, step))
-        X = scipy.fft.rfft(frames * win, axis=1)
-        P = np.abs(X)
-        P *= P
+        t = tmp[: b - a]
+        np.multiply(frames, win, out=t)
+        X = scipy.fft.rfft(t, axis=1, overwrite_x=True)
+        v = X.view(np.float32)  # (re, im) pairs: |X|^2 = re^2 + im^2
+        np.square(v, out=v)
+        P = v[:, 0::2] + v[:, 1::2]
         out[:, a:b] = fb @ P.T
     return out
 
