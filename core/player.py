@@ -164,6 +164,9 @@ class Player:
     process-wide setting) so the callback gets the GIL back quickly; None leaves it alone.
     """
 
+    #: a running stream whose callback has not been called for this long has lost its device
+    WATCHDOG_SECONDS = 3.0
+
     def __init__(
         self,
         *,
@@ -211,6 +214,7 @@ class Player:
         self._last_position_event = 0.0
         self._stream_died: str | None = None
         self._stopping_stream = False
+        self._watch_calls, self._watch_since = -1, 0.0
 
         # shared with the callback (plain attribute reads/writes)
         self._volume = 1.0
@@ -408,6 +412,11 @@ class Player:
     def history(self) -> list:
         with self._qlock:
             return list(self._history)
+
+    def retry_device(self) -> None:
+        """Look for an output device again (after "no_device", or to pick up a new default):
+        re-initialises PortAudio when nothing is playing."""
+        self._post(self._do_retry_device)
 
     def sync(self, timeout: float = 5.0) -> bool:
         """Wait until the engine has carried out every request made so far (for tests/scripts)."""
@@ -670,6 +679,7 @@ class Player:
         while self._dec is not None and self._ring.available() < want and time.monotonic() < deadline:
             self._decode_some(max_blocks=1)
         self._stopping_stream = False
+        self._watch_calls, self._watch_since = self._stats.calls, time.monotonic()
         self._stream.start()
 
     def _close_output(self, *, abort: bool) -> None:
@@ -889,6 +899,23 @@ class Player:
         if self._dec is None and self._pending is None and self._segments and self._ring is not None:
             self._open_next_from_queue()
 
+    def _do_retry_device(self) -> None:
+        if self._stream is not None:
+            return
+        from core import audiodevice
+
+        try:
+            audiodevice.reinitialize()
+        except Exception as exc:
+            log.info("PortAudio re-initialisation failed: %s", exc)
+        was = self._state
+        self.unavailable_reason = None
+        self._state = STOPPED
+        self._rate_ok.clear()
+        self._find_device(None)
+        if self._state != was:
+            self._emit(StateChanged(self._state, was, self.unavailable_reason or ""))
+
     def _do_close(self) -> None:
         self._teardown(reason="stopped")
         if self._state != NO_DEVICE:
@@ -927,6 +954,12 @@ class Player:
             self._device_failed(self.current, msg)
             return
         played = max(self._ring.read, self._ring.discard_to)
+        calls, now = self._stats.calls, time.monotonic()
+        if calls != self._watch_calls:
+            self._watch_calls, self._watch_since = calls, now
+        elif self._stream.active and now - self._watch_since > self.WATCHDOG_SECONDS:
+            self._device_failed(self.current, "audio output stopped responding (the device went away?)")
+            return
         while self._segments:
             seg = self._segments[0]
             if not seg.started and played >= seg.start:

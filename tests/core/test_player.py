@@ -343,3 +343,25 @@ def test_missing_device_is_a_state_not_a_crash(tmp_path):
         assert p.state == P.NO_DEVICE
     finally:
         p.close()
+
+
+def test_device_that_stops_calling_back_is_detected(rig, tmp_path, monkeypatch):
+    p, rec, ev = rig
+    monkeypatch.setattr(P.Player, "WATCHDOG_SECONDS", 0.3)
+    stall = threading.Event()
+    orig = rec.__call__
+
+    def tap(out):  # the "device" hangs: no further callbacks while stalled
+        while stall.is_set():
+            time.sleep(0.01)
+        orig(out)
+
+    p._tap = tap
+    p.play(_noise(tmp_path, "a", 3.0))
+    ev.wait_state(P.PLAYING)
+    time.sleep(0.1)
+    stall.set()
+    err = ev.wait_for(lambda e: isinstance(e, P.PlaybackError), timeout=5)
+    assert err.kind == "device" and "stopped responding" in err.message
+    stall.clear()
+    ev.wait_state(P.STOPPED)
