@@ -262,10 +262,12 @@ class AppController(QObject):
             return
         self._rows_generation += 1
         gen = self._rows_generation
-        self.reader.submit(load_rows, self.catalog, self.root, on_result=lambda rows: self._on_rows(gen, rows),
+        preds = {tid: a.top for tid, a in self.analyser.cache.items()}
+        self.reader.submit(load_rows, self.catalog, self.root, preds, sort_column=self.model.sort_column(),
+                           on_result=lambda rows: self._on_rows(gen, rows),
                            on_error=lambda exc, tb: self._error("Cannot read the library", exc))
 
-    def _on_rows(self, generation: int, rows: list[Row]) -> None:
+    def _on_rows(self, generation: int, rows) -> None:
         if generation != self._rows_generation or self._closing:
             return  # a newer refresh is on its way
         view = self.window.library_view

@@ -66,15 +66,18 @@ def row_from_track(t) -> Row:
     return r
 
 
-def load_rows(catalog, root: str | None = None, predictions: Mapping[int, tuple[str, float]] | None = None) -> list[Row]:
-    """Every present track (under ``root``) as ``Row`` s: call it in a background task."""
-    rows = [row_from_track(t) for t in catalog.tracks(root=root, sort="artist")]
+def load_rows(
+    catalog, root: str | None = None, predictions: Mapping[int, tuple[str, float]] | None = None,
+    *, sort_column: int = 1,
+) -> "RowSet":
+    """Every present track (under ``root``), prepared for the model: call it in a background task."""
+    rows = [row_from_track(t) for t in catalog.tracks(root=root, sort="id")]
     if predictions:
         for r in rows:
             p = predictions.get(r.id)
             if p:
                 r.predicted, r.confidence = p[0], float(p[1])
-    return rows
+    return prepare_rows(rows, sort_column=sort_column)
 
 
 def _text_key(s: str):
@@ -98,6 +101,41 @@ _EMPTY = {
 }
 
 
+_ROLES = frozenset({
+    Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ToolTipRole,
+    Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.FontRole,
+    TRACK_ID_ROLE, PATH_ROLE,
+})
+
+
+@dataclasses.dataclass
+class RowSet:
+    """Rows prepared off the UI thread: the list, its id lookups and the order of one column."""
+
+    rows: list[Row]
+    by_id: dict[int, Row]
+    pos: dict[int, int]
+    orders: dict[int, tuple[list[int], list[int]]]
+
+
+def prepare_rows(rows: Sequence[Row], *, sort_column: int = 1) -> RowSet:
+    """Index ``rows`` and sort them by ``sort_column`` (run it on a worker thread)."""
+    rows = list(rows)
+    rs = RowSet(rows, {r.id: r for r in rows}, {r.id: i for i, r in enumerate(rows)}, {})
+    rs.orders[sort_column] = _column_order(rows, sort_column)
+    return rs
+
+
+def _column_order(rows: list[Row], col: int) -> tuple[list[int], list[int]]:
+    empty = _EMPTY[col]
+    full = [i for i, r in enumerate(rows) if not empty(r)]
+    blank = [i for i, r in enumerate(rows) if empty(r)]
+    key = _SORT_KEYS[col]
+    full.sort(key=lambda i: key(rows[i]))
+    blank.sort(key=lambda i: rows[i].path)
+    return full, blank
+
+
 class LibraryModel(QAbstractTableModel):
     """Flat table of ``Row`` s with in-memory sort and filter.
 
@@ -113,8 +151,12 @@ class LibraryModel(QAbstractTableModel):
         super().__init__(parent)
         self._all: list[Row] = []
         self._visible: list[Row] = []
-        self._row_of: dict[int, int] = {}
+        self._row_of_cache: dict[int, int] | None = {}
         self._by_id: dict[int, Row] = {}
+        self._pos: dict[int, int] = {}  # track id -> index in _all
+        self._orders: dict[int, tuple[list[int], list[int]]] = {}  # col -> (ascending non-empty, empty)
+        self._text_mask: bytearray | None = None  # None: every row passes
+        self._genre_mask: bytearray | None = None
         self._text_words: list[str] = []
         self._genre = ""
         self._sort_col = COL_ARTIST
@@ -151,8 +193,8 @@ class LibraryModel(QAbstractTableModel):
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
-            return None
+        if role not in _ROLES or not index.isValid():
+            return None  # most calls from a painting view: answered without any work
         row, col = index.row(), index.column()
         if not (0 <= row < len(self._visible)):
             return None
@@ -212,12 +254,13 @@ class LibraryModel(QAbstractTableModel):
     def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
         if column not in _SORT_KEYS:
             return
+        if (column, order) == (self._sort_col, self._sort_order) and self._visible:
+            return  # QTableView.sortByColumn can ask twice
         self._sort_col, self._sort_order = column, order
         self.layoutAboutToBeChanged.emit()
         old_persistent = self.persistentIndexList()
         old_ids = [self._visible[i.row()].id if 0 <= i.row() < len(self._visible) else None for i in old_persistent]
-        self._visible = self._sorted(self._visible)
-        self._reindex()
+        self._rebuild_visible()
         new = []
         for idx, tid in zip(old_persistent, old_ids):
             row = self._row_of.get(tid) if tid is not None else None
@@ -226,12 +269,19 @@ class LibraryModel(QAbstractTableModel):
         self.layoutChanged.emit()
 
     # --- data in ------------------------------------------------------------------------------------
-    def set_rows(self, rows: Sequence[Row]) -> None:
+    def sort_column(self) -> int:
+        return self._sort_col
+
+    def set_rows(self, rows: "Sequence[Row] | RowSet") -> None:
+        """Show ``rows`` (a ``RowSet`` from ``prepare_rows`` leaves almost nothing to do here)."""
+        if not isinstance(rows, RowSet):
+            rows = prepare_rows(rows, sort_column=self._sort_col)
         self.beginResetModel()
-        self._all = list(rows)
-        self._by_id = {r.id: r for r in self._all}
-        self._visible = self._sorted([r for r in self._all if self._accepts(r)])
-        self._reindex()
+        self._all, self._by_id, self._pos = rows.rows, rows.by_id, rows.pos
+        self._orders = dict(rows.orders)
+        self._text_mask = self._make_text_mask(self._text_words)
+        self._genre_mask = self._make_genre_mask(self._genre)
+        self._rebuild_visible()
         self.endResetModel()
         self.countsChanged.emit(len(self._visible), len(self._all))
 
@@ -240,12 +290,18 @@ class LibraryModel(QAbstractTableModel):
         ``genre`` is given, whose predicted genre or genre tag is ``genre``.  ``None`` keeps the
         current value of that part."""
         if text is not None:
-            self._text_words = text.casefold().split()
-        if genre is not None:
+            words = text.casefold().split()
+            if words != self._text_words:
+                narrowing = bool(self._text_words) and all(
+                    any(old in new for new in words) for old in self._text_words
+                )  # every old word is inside a new word: the new matches are a subset
+                self._text_mask = self._make_text_mask(words, within=self._text_mask if narrowing else None)
+                self._text_words = words
+        if genre is not None and genre.casefold() != self._genre:
             self._genre = genre.casefold()
+            self._genre_mask = self._make_genre_mask(self._genre)
         self.beginResetModel()
-        self._visible = self._sorted([r for r in self._all if self._accepts(r)])
-        self._reindex()
+        self._rebuild_visible()
         self.endResetModel()
         self.countsChanged.emit(len(self._visible), len(self._all))
 
@@ -254,6 +310,7 @@ class LibraryModel(QAbstractTableModel):
         if r is None or r.rating == value:
             return
         r.rating = int(value)
+        self._orders.pop(COL_RATING, None)
         row = self._row_of.get(track_id)
         if row is not None:
             i = self.index(row, COL_RATING)
@@ -267,6 +324,9 @@ class LibraryModel(QAbstractTableModel):
                 r.predicted, r.confidence = genre, float(conf)
                 if tid in self._row_of:
                     changed.append(self._row_of[tid])
+        self._orders.pop(COL_PREDICTED, None)
+        if self._genre:
+            self._genre_mask = self._make_genre_mask(self._genre)  # takes effect at the next filter change
         if changed:
             self.dataChanged.emit(self.index(min(changed), COL_PREDICTED), self.index(max(changed), COL_PREDICTED))
 
@@ -312,23 +372,61 @@ class LibraryModel(QAbstractTableModel):
         return sorted(seen.values(), key=str.casefold)
 
     # --- internals --------------------------------------------------------------------------------
+    @property
+    def _row_of(self) -> dict[int, int]:
+        if self._row_of_cache is None:
+            self._row_of_cache = {r.id: i for i, r in enumerate(self._visible)}
+        return self._row_of_cache
+
+    def _make_text_mask(self, words: list[str], within: bytearray | None = None) -> bytearray | None:
+        if not words:
+            return None
+        rows = self._all
+        mask = bytearray(len(rows))
+        candidates = range(len(rows)) if within is None else [i for i, m in enumerate(within) if m]
+        if len(words) == 1:
+            w = words[0]
+            for i in candidates:
+                if w in rows[i].search:
+                    mask[i] = 1
+        else:
+            for i in candidates:
+                s = rows[i].search
+                if all(w in s for w in words):
+                    mask[i] = 1
+        return mask
+
+    def _make_genre_mask(self, genre: str) -> bytearray | None:
+        if not genre:
+            return None
+        return bytearray(1 if (r.predicted.casefold() == genre or r.genre_tag.casefold() == genre) else 0 for r in self._all)
+
+    def _order(self, col: int) -> tuple[list[int], list[int]]:
+        """Indices into ``_all``: non-empty values ascending, then the empty ones (by path)."""
+        o = self._orders.get(col)
+        if o is None:
+            o = self._orders[col] = _column_order(self._all, col)
+        return o
+
+    def _rebuild_visible(self) -> None:
+        full, blank = self._order(self._sort_col)
+        order = (full[::-1] if self._sort_order == Qt.SortOrder.DescendingOrder else full) + blank
+        tm, gm = self._text_mask, self._genre_mask
+        if tm is not None and gm is not None:
+            order = [i for i in order if tm[i] and gm[i]]
+        elif tm is not None:
+            order = [i for i in order if tm[i]]
+        elif gm is not None:
+            order = [i for i in order if gm[i]]
+        rows = self._all
+        self._visible = [rows[i] for i in order]
+        self._row_of_cache = None
+
     def _accepts(self, r: Row) -> bool:
         if self._genre and r.predicted.casefold() != self._genre and r.genre_tag.casefold() != self._genre:
             return False
         s = r.search
         return all(w in s for w in self._text_words)
-
-    def _sorted(self, rows: list[Row]) -> list[Row]:
-        key = _SORT_KEYS[self._sort_col]
-        empty = _EMPTY[self._sort_col]
-        full = [r for r in rows if not empty(r)]
-        blank = [r for r in rows if empty(r)]
-        full.sort(key=key, reverse=self._sort_order == Qt.SortOrder.DescendingOrder)
-        blank.sort(key=lambda r: r.path)
-        return full + blank
-
-    def _reindex(self) -> None:
-        self._row_of = {r.id: i for i, r in enumerate(self._visible)}
 
 
 def ids_of(indexes: Iterable[QModelIndex | QPersistentModelIndex]) -> list[int]:

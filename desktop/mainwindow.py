@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QFileDialog,
+    QHeaderView,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -121,6 +122,7 @@ class MainWindow(QMainWindow):
         self.library_view.setShowGrid(False)
         self.library_view.verticalHeader().setVisible(False)
         self.library_view.verticalHeader().setDefaultSectionSize(24)
+        self.library_view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.library_view.horizontalHeader().setHighlightSections(False)
         self.library_view.horizontalHeader().setStretchLastSection(False)
 
