@@ -275,19 +275,34 @@ def power_to_db(S: np.ndarray, *, top_db: float | None = TOP_DB, amin: float = 1
 
 def logmel_file(path, *, start: float = 0.0, duration: float | None = None) -> np.ndarray:
     """The training representation (:func:`logmel_track`) of an audio file, or of the excerpt
-    ``[start, start + duration)`` seconds.  Decodes through :func:`core.decode.read` (mono,
-    ``SR``).  Returns ``(N_MELS, n_columns)`` float32 in [-80, 0], 12.9 columns per second.
+    ``[start, start + duration)`` seconds.  Returns ``(N_MELS, n_columns)`` float32 in [-80, 0],
+    12.9 columns per second; the same as ``logmel_track(y=decode.read(path, sr=SR, mono=True)[0])``.
 
+    Decodes as a stream (:func:`core.decode.open_stream`, mono, ``SR``), one 30 s excerpt at a
+    time, so memory stays small for hours-long files (and it is faster than decoding whole).
     Raises the :mod:`core.errors` taxonomy; :class:`~core.errors.TooShort` when there is less
     than one STFT window (about 93 ms) of audio.
     """
     from core import decode
     from core.errors import TooShort
 
-    y, _ = decode.read(path, sr=SR, mono=True, start=start, duration=duration)
-    if len(y) < N_FFT:
-        raise TooShort(path, f"only {1000 * len(y) / SR:.0f} ms of audio")
-    return logmel_track(y=y, sr=SR)
+    parts: list[np.ndarray] = []
+    prev: np.ndarray | None = None
+    total = 0
+    # blocks are whole excerpts, except the last; a short last one joins the one before it,
+    # exactly as excerpt_bounds() cuts a whole signal
+    for block in decode.stream(path, sr=SR, channels=1, block_frames=EXCERPT_SAMPLES, start=start, duration=duration):
+        x = block[:, 0]
+        total += len(x)
+        if prev is not None and len(x) < MIN_TAIL_SAMPLES:
+            x = np.concatenate([prev, x])
+        elif prev is not None:
+            parts.append(logmel_excerpt(y=prev, sr=SR))
+        prev = x
+    if total < N_FFT:
+        raise TooShort(path, f"only {1000 * total / SR:.0f} ms of audio")
+    parts.append(logmel_excerpt(y=prev, sr=SR))
+    return np.concatenate(parts, axis=1)
 
 
 DISPLAY_N_MELS = 128
