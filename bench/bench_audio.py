@@ -131,18 +131,18 @@ def _busy_core() -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", "while True: pass"])
 
 
-def bench_playback(mp3: Path, seconds: float, use_jack: bool) -> None:
+def bench_playback(mp3: Path, seconds: float, use_jack: bool, period: int = 1024) -> None:
     from core import audiodevice, player as P
 
     print(f"== 3. playback of the MP3 for {seconds:.0f} s with another core kept busy")
     import contextlib
 
-    jack = audiodevice.jack_dummy(rate=44100, period=512) if use_jack else contextlib.nullcontext(None)
+    jack = audiodevice.jack_dummy(rate=44100, period=period) if use_jack else contextlib.nullcontext(None)
     with jack as server:
         tap = None
         if server:
             dev = next(d["index"] for d in audiodevice.output_devices() if d["hostapi"].startswith("JACK"))
-            label = f"JACK dummy driver (real-time, 44100 Hz, period 512 = 11.6 ms), device {dev}"
+            label = f"JACK dummy driver (real-time, 44100 Hz, 2 periods of {period} = {1000 * period / 44100:.1f} ms), device {dev}"
         else:
             dev = None
             label = "ALSA null PCM paced by a sleeping tap (jackd not installed: approximate real time)"
@@ -181,6 +181,7 @@ def main() -> int:
     ap.add_argument("--play-seconds", type=float, default=10.0)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--no-jack", action="store_true", help="use the paced ALSA null device even if jackd exists")
+    ap.add_argument("--period", type=int, default=1024, help="JACK period in frames (default 1024 = 23 ms)")
     ap.add_argument("--skip", default="", help="comma list of parts to skip: agreement,decode,playback")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -193,7 +194,7 @@ def main() -> int:
     if "decode" not in skip:
         bench_decode(mp3, args.runs)
     if "playback" not in skip:
-        bench_playback(mp3, args.play_seconds, use_jack=not args.no_jack)
+        bench_playback(mp3, args.play_seconds, use_jack=not args.no_jack, period=args.period)
     return 0
 
 
