@@ -344,6 +344,17 @@ class NegativeSampler:
         return self.pool[self.rng.choice(len(self.pool), size=n, replace=replace)]
 
 
+def _single_blas_thread():
+    try:
+        from threadpoolctl import threadpool_limits
+
+        return threadpool_limits(1, user_api="blas")
+    except Exception:  # noqa: BLE001 - optional: without it training is only slower under load
+        import contextlib
+
+        return contextlib.nullcontext()
+
+
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * z))  # stable for any z
 
@@ -517,13 +528,15 @@ class Recommender:
         self.members = []
         draws = 0
         losses = []
-        for k in range(max(1, cfg.ensemble)):
-            rng = np.random.default_rng([seed, k])
-            sampler = NegativeSampler(neg_pool, rng)
-            net, loss = self._train_member(X, pos_w_idx, pos_weight.astype(np.float32), dis_w_idx, sampler, rng)
-            self.members.append(net)
-            draws += sampler.draws
-            losses.append(loss)
+        with _single_blas_thread():  # small matrices: BLAS threads only fight the other workers
+            for k in range(max(1, cfg.ensemble)):
+                rng = np.random.default_rng([seed, k])
+                sampler = NegativeSampler(neg_pool, rng)
+                net, loss = self._train_member(X, pos_w_idx, pos_weight.astype(np.float32), dis_w_idx,
+                                               sampler, rng)
+                self.members.append(net)
+                draws += sampler.draws
+                losses.append(loss)
         self.info = {
             "liked_used": len(pos_rows), "liked_not_analysed": len(liked_all) - len(pos_rows),
             "disliked_used": len(dis_rows), "positive_windows": int(len(pos_w_idx)),

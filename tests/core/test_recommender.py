@@ -1,0 +1,354 @@
+"""The recommender, on synthetic clustered libraries: what a listener would notice."""
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from core import recommender as R
+from core.recommender import (
+    CorruptProfile,
+    NoLikes,
+    NothingToRecommend,
+    ProfileStore,
+    Recommender,
+    RecommenderConfig,
+    RetrainScheduler,
+    TrackMeta,
+    TrackVectors,
+    normalise_title,
+    same_song,
+)
+
+CLASSES = ["blues", "classical", "country", "disco", "jazz"]
+
+
+def library(n_tracks=300, n_clusters=5, windows=4, dim=32, seed=0, meta=None):
+    """Clustered window embeddings: cluster c = "genre" c; ids are strings ``t0``, ``t1``..."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((n_clusters, dim)).astype(np.float32) * 1.5
+    cluster = np.arange(n_tracks) % n_clusters
+    per_track = centres[cluster] + 0.7 * rng.standard_normal((n_tracks, dim)).astype(np.float32)
+    X = np.repeat(per_track, windows, axis=0) + 0.7 * rng.standard_normal((n_tracks * windows, dim)).astype(np.float32)
+    X = np.maximum(X, 0)  # ReLU-like, as the trunk's outputs
+    ids = [f"t{i}" for i in range(n_tracks)]
+    probs = np.full((n_tracks, n_clusters), 0.05, np.float32)
+    probs[np.arange(n_tracks), cluster] = 0.8
+    if meta is None:
+        meta = [TrackMeta(f"Song {i}", f"Artist {i}", f"Album {i}", 200.0) for i in range(n_tracks)]
+    embeddings = [X[i * windows:(i + 1) * windows] for i in range(n_tracks)]
+    vectors = TrackVectors.from_tracks(ids, embeddings, meta=meta, genre_probs=probs, classes=CLASSES)
+    return vectors, cluster
+
+
+FAST = RecommenderConfig(epochs=20)
+
+
+def liked_of(cluster, c, k, offset=0):
+    return [f"t{i}" for i in np.flatnonzero(cluster == c)[offset:offset + k]]
+
+
+# --------------------------------------------------------------------------- ranking quality
+
+
+def test_a_clear_taste_ranks_above_the_rest():
+    vectors, cluster = library()
+    liked = liked_of(cluster, 2, 8)
+    rec = Recommender(FAST).fit(vectors, liked, seed=0)
+    ranking = rec.rank(vectors, top=20)
+    top_clusters = [cluster[int(t[1:])] for t in ranking.ids]
+    assert top_clusters.count(2) >= 18, top_clusters
+    scores = rec.score(vectors)
+    taste = np.flatnonzero(cluster == 2)
+    others = np.flatnonzero(cluster != 2)
+    held = np.setdiff1d(taste, [int(t[1:]) for t in liked])
+    # almost every held-out taste track scores above almost every other track
+    assert np.mean(scores[held][:, None] > scores[others][None, :]) > 0.95
+
+
+def test_a_fresh_negative_draw_every_epoch(monkeypatch):
+    vectors, cluster = library()
+    liked = liked_of(cluster, 0, 6)
+    draws = []
+
+    class Spy(R.NegativeSampler):
+        def draw(self, n):
+            out = super().draw(n)
+            draws.append((n, out.copy()))
+            return out
+
+    monkeypatch.setattr(R, "NegativeSampler", Spy)
+    rec = Recommender(RecommenderConfig(epochs=7)).fit(vectors, liked, ["t1"], seed=0)
+    assert len(draws) == 7 == rec.info["negative_draws"]
+    pos_windows = set(vectors.windows_of(vectors.rows(liked)).tolist())
+    dis_windows = set(vectors.windows_of(vectors.rows(["t1"])).tolist())
+    for n, idx in draws:
+        assert n == len(pos_windows) == len(idx)  # as many negatives as positives
+        assert not (set(idx.tolist()) & (pos_windows | dis_windows))  # never a liked window
+    assert len({idx.tobytes() for _, idx in draws}) == 7  # each epoch draws anew
+
+
+def test_sampler_draws_differ_and_stay_in_the_pool():
+    pool = np.arange(100, 200)
+    s = R.NegativeSampler(pool, np.random.default_rng(0))
+    a, b = s.draw(20), s.draw(20)
+    assert not np.array_equal(a, b)
+    assert set(a) | set(b) <= set(pool)
+
+
+# --------------------------------------------------------------------------- the ranking's rules
+
+
+def test_liked_and_disliked_tracks_are_never_recommended():
+    vectors, cluster = library()
+    liked = liked_of(cluster, 1, 8)
+    disliked = liked_of(cluster, 1, 5, offset=8)  # the closest ones: they would rank high
+    rec = Recommender(FAST).fit(vectors, liked, disliked, seed=0)
+    ids = rec.rank(vectors, top=100).ids
+    assert not set(ids) & set(liked + disliked)
+    assert len(ids) == 100
+
+
+def test_at_most_two_per_album_and_three_per_artist_in_the_top_20():
+    n = 300
+    meta = []
+    for i in range(n):
+        # the liked cluster (0) is dominated by two artists with few albums
+        artist = f"Band {i % 2}" if i % 5 == 0 else f"Artist {i}"
+        album = f"Album {(i // 10) % 3}" if i % 5 == 0 else f"Album {i}"
+        meta.append(TrackMeta(f"Song {i}", artist, album, 180.0 + i))
+    vectors, cluster = library(meta=meta)
+    liked = liked_of(cluster, 0, 6)
+    rec = Recommender(FAST).fit(vectors, liked, seed=0)
+    ranking = rec.rank(vectors, top=40)
+    head = [vectors.meta[vectors.index[t]] for t in ranking.ids[:20]]
+    from collections import Counter
+
+    assert max(Counter((m.artist, m.album) for m in head).values()) <= 2
+    assert max(Counter(m.artist for m in head).values()) <= 3
+    # the capped tracks are not lost: they come after the top 20
+    tail = [vectors.meta[vectors.index[t]] for t in ranking.ids[20:]]
+    assert sum(m.artist.startswith("Band") for m in tail) > 0
+
+
+def test_duplicate_versions_of_a_song_are_shown_once():
+    n = 300
+    meta = [TrackMeta(f"Song {i}", f"Artist {i}", f"Album {i}", 200.0) for i in range(n)]
+    # three versions of one song in the liked cluster (0): tracks 5, 10, 15
+    meta[5] = TrackMeta("Wish You Were Here", "Pink Floyd", "WYWH", 334.0)
+    meta[10] = TrackMeta("Wish You Were Here (2011 Remastered Version)", "Pink Floyd", "WYWH Deluxe", 335.5)
+    meta[15] = TrackMeta("Wish you were here - Remastered", "The Pink Floyd", "Best Of", 333.0)
+    # a same-titled song of another length is another song
+    meta[20] = TrackMeta("Wish You Were Here", "Pink Floyd", "Live at Pompeii", 420.0)
+    vectors, cluster = library(meta=meta)
+    liked = liked_of(cluster, 0, 8, offset=30)
+    rec = Recommender(FAST).fit(vectors, liked, seed=0)
+    ranking = rec.rank(vectors, top=60)
+    versions = [t for t in ranking.ids if t in ("t5", "t10", "t15")]
+    assert len(versions) == 1
+    assert "t20" in ranking.ids
+    assert ranking.duplicates_hidden >= 2
+
+
+def test_a_new_version_of_a_liked_song_is_not_recommended():
+    n = 300
+    meta = [TrackMeta(f"Song {i}", f"Artist {i}", f"Album {i}", 200.0) for i in range(n)]
+    meta[0] = TrackMeta("Hallelujah", "Jeff Buckley", "Grace", 413.0)
+    meta[5] = TrackMeta("Hallelujah (Remastered)", "Jeff Buckley", "Grace (Legacy Edition)", 412.0)
+    vectors, cluster = library(meta=meta)
+    rec = Recommender(FAST).fit(vectors, ["t0", *liked_of(cluster, 0, 5, offset=10)], seed=0)
+    assert "t5" not in rec.rank(vectors, top=100).ids
+
+
+@pytest.mark.parametrize(
+    "title,expected",
+    [
+        ("Song (Remastered 2011)", "song"),
+        ("Song - Remastered 2009", "song"),
+        ("Song - Live", "song"),
+        ("Song [Live at Wembley]", "song"),
+        ("Sóng feat. Someone", "song"),
+        ("Song (with Someone)", "song"),
+        ("Don't Stop Me Now", "don t stop me now"),
+        ("Song (Part 2)", "song part 2"),  # not a version decoration: kept
+    ],
+)
+def test_titles_normalise_to_the_song(title, expected):
+    assert normalise_title(title) == expected
+
+
+def test_same_song_needs_near_equal_durations():
+    a = TrackMeta("Song", "Artist", "", 200.0)
+    assert same_song(a, TrackMeta("Song (Remastered)", "ARTIST", "", 202.5))
+    assert not same_song(a, TrackMeta("Song (Remastered)", "Artist", "", 230.0))
+    assert not same_song(a, TrackMeta("Other song", "Artist", "", 200.0))
+
+
+def test_each_recommendation_names_three_liked_tracks_and_its_genres():
+    vectors, cluster = library()
+    liked = liked_of(cluster, 3, 6)
+    rec = Recommender(FAST).fit(vectors, liked, seed=0)
+    for r in rec.rank(vectors, top=10):
+        assert len(r.nearest_liked) == 3
+        assert {t for t, _ in r.nearest_liked} <= set(liked)
+        sims = [s for _, s in r.nearest_liked]
+        assert sims == sorted(sims, reverse=True) and -1 <= sims[-1] <= sims[0] <= 1
+        assert r.genres[0][0] == "disco" and r.genres[0][1] == pytest.approx(0.8)
+        d = r.as_dict()
+        assert d["track_id"] == r.track_id and len(d["nearest_liked"]) == 3
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_no_likes_says_what_to_do():
+    vectors, _ = library(n_tracks=50)
+    with pytest.raises(NoLikes, match="like a few tracks"):
+        Recommender(FAST).fit(vectors, [])
+
+
+def test_likes_that_are_not_analysed_yet_say_so():
+    vectors, _ = library(n_tracks=50)
+    with pytest.raises(NoLikes, match="analys"):
+        Recommender(FAST).fit(vectors, ["not-analysed-track"])
+
+
+def test_one_like_is_enough():
+    vectors, cluster = library()
+    rec = Recommender(FAST).fit(vectors, ["t4"], seed=0)
+    ranking = rec.rank(vectors, top=10)
+    assert len(ranking) == 10 and "t4" not in ranking.ids
+    assert all(r.nearest_liked[0][0] == "t4" and len(r.nearest_liked) == 1 for r in ranking)
+    assert np.mean([cluster[int(t[1:])] == 4 for t in ranking.ids]) >= 0.8
+
+
+def test_every_track_liked_means_nothing_to_recommend():
+    vectors, _ = library(n_tracks=20)
+    with pytest.raises(NothingToRecommend, match="nothing left to recommend"):
+        Recommender(FAST).fit(vectors, vectors.ids)
+    rec = Recommender(FAST).fit(vectors, vectors.ids[:15], seed=0)
+    with pytest.raises(NothingToRecommend):
+        rec.rank(vectors, exclude=vectors.ids[15:])
+
+
+def test_tracks_not_analysed_are_left_out_and_counted():
+    vectors, cluster = library(n_tracks=60)
+    ids = vectors.ids + ["new1", "new2", "new3"]
+    embeddings = [vectors.X[vectors.offsets[i]:vectors.offsets[i + 1]] for i in range(len(vectors))] + [None, None, np.zeros((0, 32))]
+    v2 = TrackVectors.from_tracks(ids, embeddings)
+    rec = Recommender(FAST).fit(v2, ["t0", "t5", "new1"], seed=0)
+    assert rec.info["liked_not_analysed"] == 1
+    ranking = rec.rank(v2, top=100)
+    assert ranking.not_analysed == 3
+    assert not {"new1", "new2", "new3"} & set(ranking.ids)
+
+
+# --------------------------------------------------------------------------- persistence and profiles
+
+
+def test_saved_model_ranks_the_same_after_loading(tmp_path):
+    vectors, cluster = library()
+    rec = Recommender(RecommenderConfig(epochs=5, ensemble=2)).fit(vectors, liked_of(cluster, 0, 5), ["t1"], seed=3)
+    path = rec.save(tmp_path / "r.npz")
+    back = Recommender.load(path)
+    np.testing.assert_allclose(back.score(vectors), rec.score(vectors), rtol=1e-5, atol=1e-6)
+    assert back.rank(vectors, top=10).ids == rec.rank(vectors, top=10).ids
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty"])
+def test_a_corrupt_profile_is_rebuilt_from_the_likes(tmp_path, damage):
+    vectors, cluster = library()
+    liked = liked_of(cluster, 0, 5)
+    store = ProfileStore(tmp_path)
+    rec, how = store.load_or_fit("Alice", vectors, liked, config=FAST)
+    assert how == "trained"
+    path = store.path("Alice")
+    raw = path.read_bytes()
+    path.write_bytes({"garbage": b"this is not a model", "truncated": raw[: len(raw) // 2], "empty": b""}[damage])
+    with pytest.raises(CorruptProfile, match="rebuilt"):
+        Recommender.load(path)
+    rec2, how = store.load_or_fit("Alice", vectors, liked, config=FAST)
+    assert how == "rebuilt"
+    assert rec2.rank(vectors, top=5).ids  # works again
+    assert Recommender.load(path).fingerprint == rec2.fingerprint  # and the file is good again
+
+
+def test_profiles_are_separate_and_follow_the_likes(tmp_path):
+    vectors, cluster = library()
+    store = ProfileStore(tmp_path)
+    a, _ = store.load_or_fit("alice", vectors, liked_of(cluster, 0, 5), config=FAST)
+    b, _ = store.load_or_fit("bob", vectors, liked_of(cluster, 3, 5), config=FAST)
+    assert store.names() == ["alice", "bob"]
+    assert (tmp_path / "profiles" / "alice" / "recommender.npz").exists()
+    _, how = store.load_or_fit("alice", vectors, liked_of(cluster, 0, 5), config=FAST)
+    assert how == "loaded"
+    _, how = store.load_or_fit("alice", vectors, liked_of(cluster, 0, 6), config=FAST)
+    assert how == "trained"  # the likes changed
+    assert cluster[int(b.rank(vectors, top=1).ids[0][1:])] == 3
+
+
+def test_profile_names_cannot_escape_the_folder(tmp_path):
+    store = ProfileStore(tmp_path)
+    for bad in ("../x", "a/b", "", ".."):
+        with pytest.raises(R.RecommenderError):
+            store.path(bad)
+
+
+# --------------------------------------------------------------------------- background retraining
+
+
+def test_retraining_waits_until_likes_stop_changing():
+    calls, results = [], []
+    likes = []
+
+    def job():
+        calls.append(list(likes))
+        return list(likes)
+
+    sched = RetrainScheduler(job, results.append, delay=0.2)
+    for i in range(5):  # five quick likes
+        likes.append(i)
+        sched.notify()
+        time.sleep(0.03)
+    assert sched.wait_idle(5)
+    assert calls == [[0, 1, 2, 3, 4]] and results == [[0, 1, 2, 3, 4]]
+    sched.close()
+
+
+def test_a_like_during_retraining_retrains_again_and_drops_the_stale_result():
+    started = threading.Event()
+    release = threading.Event()
+    results, likes = [], [1]
+
+    def job():
+        snapshot = list(likes)
+        if len(results) == 0 and snapshot == [1]:
+            started.set()
+            release.wait(5)
+        return snapshot
+
+    errors = []
+    sched = RetrainScheduler(job, results.append, errors.append, delay=0.05)
+    sched.notify()
+    assert started.wait(5)
+    likes.append(2)
+    sched.notify()
+    time.sleep(0.15)  # the new timer fires while the first job still runs
+    release.set()
+    assert sched.wait_idle(5)
+    assert results == [[1, 2]] and not errors
+    sched.close()
+
+
+def test_retraining_errors_reach_the_caller():
+    errors = []
+
+    def job():
+        raise NoLikes("like a few tracks")
+
+    sched = RetrainScheduler(job, lambda r: None, errors.append, delay=0.01)
+    sched.notify()
+    assert sched.wait_idle(5)
+    assert isinstance(errors[0], NoLikes)
