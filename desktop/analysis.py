@@ -18,9 +18,12 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -32,15 +35,15 @@ SHIPPED_CARD = PROJECT_ROOT / "models" / "shipped" / "card.json"
 class Analysis:
     track_id: int
     classes: list[str]
-    window_probs: np.ndarray  # (n_windows, n_classes) float32
-    track_probs: np.ndarray  # (n_classes,)
+    window_probs: "np.ndarray"  # (n_windows, n_classes) float32
+    track_probs: "np.ndarray"  # (n_classes,)
     window_seconds: float
     hop_seconds: float
     duration: float
 
     @property
     def top(self) -> tuple[str, float]:
-        k = int(np.argmax(self.track_probs))
+        k = int(self.track_probs.argmax())
         return self.classes[k], float(self.track_probs[k])
 
 
@@ -57,6 +60,8 @@ def model_problem(card: Path = SHIPPED_CARD) -> str | None:
 
 def analysis_from_predict(track_id: int, result: dict) -> Analysis:
     """An ``Analysis`` from one entry of ``predict --json``'s ``results``."""
+    import numpy as np
+
     timeline = result.get("timeline") or []
     if not timeline:
         raise ValueError("the model returned no windows")

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, QUrl
+from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMenu
 
@@ -68,6 +68,9 @@ def compute_display_spectrogram(path: str) -> tuple[Any, float]:
 
 
 class AppController(QObject):
+    #: the library table has received rows for the first time (start-up ordering)
+    firstRowsShown = Signal()
+
     def __init__(
         self,
         window: MainWindow,
@@ -97,6 +100,7 @@ class AppController(QObject):
         self._scan_pending: str | None = None
         self._scanning = False
         self._closing = False
+        self._rows_shown_once = False
 
         self.reader = TaskRunner(self, max_threads=2)  # bulk reads, decoding for display
         self.writer = TaskRunner(self, max_threads=1)  # catalog writes, in order
@@ -275,6 +279,9 @@ class AppController(QObject):
         current = view.currentIndex().data(TRACK_ID_ROLE)
         scroll = view.verticalScrollBar().value()
         self.model.set_rows(rows)
+        if not self._rows_shown_once:
+            self._rows_shown_once = True
+            self.firstRowsShown.emit()
         if self.current is not None:
             self.model.set_current(self.current.id)
         self._restore_selection(selected, current)

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 
 def format_time(seconds: float | None) -> str:
     """``m:ss`` (or ``h:mm:ss`` from one hour); ``--:--`` for None/NaN/negative."""
@@ -25,6 +23,8 @@ _LOGSTEP = math.log(6.4) / 27.0
 
 def hz_to_mel(hz):
     """Slaney mel of ``hz`` (scalar or array)."""
+    import numpy as np
+
     hz = np.asarray(hz, dtype=np.float64)
     lin = hz / _F_SP
     log = _MIN_LOG_MEL + np.log(np.maximum(hz, 1e-10) / _MIN_LOG_HZ) / _LOGSTEP
@@ -34,6 +34,8 @@ def hz_to_mel(hz):
 
 def mel_to_hz(mel):
     """Hz of a Slaney ``mel`` (scalar or array)."""
+    import numpy as np
+
     mel = np.asarray(mel, dtype=np.float64)
     lin = _F_SP * mel
     log = _MIN_LOG_HZ * np.exp(_LOGSTEP * (mel - _MIN_LOG_MEL))
@@ -58,6 +60,8 @@ class MelScale:
 
     def band_to_hz(self, y):
         """Hz at band coordinate ``y`` (``i + 0.5`` = centre of band ``i``)."""
+        import numpy as np
+
         return mel_to_hz(self._m0 + (np.asarray(y, dtype=np.float64) + 0.5) * self._step)
 
     def hz_to_band(self, hz):

@@ -118,11 +118,13 @@ class RowSet:
     orders: dict[int, tuple[list[int], list[int]]]
 
 
-def prepare_rows(rows: Sequence[Row], *, sort_column: int = 1) -> RowSet:
-    """Index ``rows`` and sort them by ``sort_column`` (run it on a worker thread)."""
+def prepare_rows(rows: Sequence[Row], *, sort_column: int = 1, all_columns: bool = True) -> RowSet:
+    """Index ``rows`` and sort them by ``sort_column`` (and, by default, by every other column,
+    so that a click on a header costs the UI thread no sorting).  Run it on a worker thread."""
     rows = list(rows)
     rs = RowSet(rows, {r.id: r for r in rows}, {r.id: i for i, r in enumerate(rows)}, {})
-    rs.orders[sort_column] = _column_order(rows, sort_column)
+    for col in [sort_column] + ([c for c in _SORT_KEYS if c != sort_column] if all_columns else []):
+        rs.orders[col] = _column_order(rows, col)
     return rs
 
 
@@ -275,7 +277,7 @@ class LibraryModel(QAbstractTableModel):
     def set_rows(self, rows: "Sequence[Row] | RowSet") -> None:
         """Show ``rows`` (a ``RowSet`` from ``prepare_rows`` leaves almost nothing to do here)."""
         if not isinstance(rows, RowSet):
-            rows = prepare_rows(rows, sort_column=self._sort_col)
+            rows = prepare_rows(rows, sort_column=self._sort_col, all_columns=False)
         self.beginResetModel()
         self._all, self._by_id, self._pos = rows.rows, rows.by_id, rows.pos
         self._orders = dict(rows.orders)

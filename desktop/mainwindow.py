@@ -41,11 +41,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.genrechart import GenreChart
 from desktop.panels import FailuresPanel, QueuePanel, RecommendationsPanel
 from desktop.resources import svg_icon
 from desktop.settings import Settings
-from desktop.spectrogram import SpectrogramView
 from desktop.transport import TransportBar
 
 APP_NAME = "Melograph"
@@ -62,15 +60,22 @@ class MainWindow(QMainWindow):
     genreFilterChanged = Signal(str)
     workersChanged = Signal(int)
 
-    def __init__(self, settings: Settings, parent: QWidget | None = None, *, restore: bool = True):
+    chartsReady = Signal()
+
+    def __init__(
+        self, settings: Settings, parent: QWidget | None = None, *, restore: bool = True, lazy_charts: bool = False
+    ):
         super().__init__(parent)
         self.settings = settings
         self.setObjectName("mainWindow")
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(svg_icon("melograph"))
         self.setAcceptDrops(True)
+        self._lazy_charts = lazy_charts
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
         self._notices: dict[str, str] = {}
+        self._spectrogram = None
+        self._genre_chart = None
 
         self._build_library()
         self._build_now_playing()
@@ -166,12 +171,13 @@ class MainWindow(QMainWindow):
         self.banner.setObjectName("banner")
         self.banner.setWordWrap(True)
         self.banner.setVisible(False)
-        self.spectrogram = SpectrogramView()
-        self.genre_chart = GenreChart()
         self.np_splitter = QSplitter(Qt.Orientation.Vertical)
         self.np_splitter.setObjectName("nowPlayingSplitter")
-        self.np_splitter.addWidget(self.spectrogram)
-        self.np_splitter.addWidget(self.genre_chart)
+        for _ in range(2):  # stand-ins until build_charts() (pyqtgraph loads after the first paint)
+            stand_in = QLabel()
+            stand_in.setStyleSheet("background: #14141a;")
+            stand_in.setMinimumHeight(120)
+            self.np_splitter.addWidget(stand_in)
         self.np_splitter.setStretchFactor(0, 5)
         self.np_splitter.setStretchFactor(1, 4)
         self.np_splitter.setChildrenCollapsible(False)
@@ -185,8 +191,39 @@ class MainWindow(QMainWindow):
         lay.addWidget(self.subtitle_label)
         lay.addWidget(self.banner)
         lay.addWidget(self.np_splitter, 1)
-        self.spectrogram.seekRequested.connect(self.seekRequested)
-        self.genre_chart.seekRequested.connect(self.seekRequested)
+        if not self._lazy_charts:
+            self.build_charts()
+
+    def build_charts(self) -> None:
+        """Create the spectrogram and the genre chart (imports pyqtgraph).  ``lazy_charts``
+        windows call it after they are on screen; the ``spectrogram`` / ``genre_chart``
+        attributes build them on first use anyway."""
+        if self._spectrogram is not None:
+            return
+        from desktop.genrechart import GenreChart
+        from desktop.spectrogram import SpectrogramView
+
+        self._spectrogram = SpectrogramView()
+        self._genre_chart = GenreChart()
+        sizes = self.np_splitter.sizes()
+        for i, w in enumerate((self._spectrogram, self._genre_chart)):
+            old = self.np_splitter.replaceWidget(i, w)
+            if old is not None:
+                old.deleteLater()
+        self.np_splitter.setSizes(sizes)
+        self._spectrogram.seekRequested.connect(self.seekRequested)
+        self._genre_chart.seekRequested.connect(self.seekRequested)
+        self.chartsReady.emit()
+
+    @property
+    def spectrogram(self):
+        self.build_charts()
+        return self._spectrogram
+
+    @property
+    def genre_chart(self):
+        self.build_charts()
+        return self._genre_chart
 
     def _build_transport(self) -> None:
         self.transport = TransportBar()
