@@ -468,7 +468,8 @@ class Player:
                 start = ring.read
             else:
                 skipped = ring.read < ring.discard_to
-                start, n = ring.read_into(outdata, frames)
+                fading_out = self._paused  # the pause fade: play the block faded, but keep it queued
+                start, n = ring.read_into(outdata, frames, advance=not fading_out)
                 if n < frames:
                     outdata[n:].fill(0)
                     if self._expect_more:
@@ -483,6 +484,8 @@ class Player:
                 elif target != 1.0:
                     np.multiply(outdata, np.float32(target), out=outdata)
                 self._gain = target
+                if fading_out:
+                    n = 0  # (resuming fades the same frames in again: nothing is lost)
             self._cb_last = (start, n, time_info.outputBufferDacTime, time_info.currentTime)
             dt = time.perf_counter() - t0  # the callback's own work (a tap's is not counted)
             st.total_seconds += dt
@@ -507,9 +510,11 @@ class Player:
     def _run(self) -> None:
         while True:
             busy = self._dec is not None and self._ring is not None and self._ring.free() >= self._block_frames
-            timeout = 0.0 if busy else 0.005
+            # decoding to do: don't wait; playing: poll at 5 ms for boundaries and events;
+            # no stream: sleep until a request comes
+            timeout = 0.0 if busy else (0.005 if self._stream is not None else None)
             try:
-                fn, args = self._cmds.get(timeout=timeout) if timeout else self._cmds.get_nowait()
+                fn, args = self._cmds.get(timeout=timeout) if timeout != 0.0 else self._cmds.get_nowait()
             except _queue.Empty:
                 fn = None
             try:

@@ -67,9 +67,10 @@ class AudioRing:
             return True
 
     # --- consumer side (the audio callback) -------------------------------------------------
-    def read_into(self, out: np.ndarray, frames: int) -> tuple[int, int]:
+    def read_into(self, out: np.ndarray, frames: int, *, advance: bool = True) -> tuple[int, int]:
         """Copy up to ``frames`` queued frames into ``out[:frames]``; returns
-        ``(start_frame, n_copied)``.  ``out`` rows after ``n_copied`` are left untouched."""
+        ``(start_frame, n_copied)``.  ``out`` rows after ``n_copied`` are left untouched.
+        With ``advance=False`` the frames stay queued (a peek: the pause fade-out)."""
         with self.lock:
             r = self.read
             if r < self.discard_to:
@@ -87,7 +88,7 @@ class AudioRing:
                     out[first:n] = self.buf[: n - first]
             else:
                 n = 0
-            self.read = r + n
+            self.read = r + n if advance else r
             return r, n
 
     def available(self) -> int:
