@@ -214,3 +214,34 @@ def test_decode_check_command(tmp_path, capsys):
     assert rc == 1
     assert rows[0]["codec"] == "vorbis" and rows[0]["decoded_seconds"] == pytest.approx(1.0, abs=0.05)
     assert rows[1]["kind"] == "unsupported"
+
+
+@pytest.mark.parametrize("fmt", ["flac", "mp3", "m4a", "wma"])
+def test_excerpt_decodes_only_around_the_excerpt(fmt, tmp_path, monkeypatch):
+    """An excerpt at 30 s of a 40 s file seeks: the back end decodes about the excerpt, not 30 s."""
+    import soundfile
+
+    path = media.make(tmp_path / f"long.{fmt}", kind="tone", seconds=40.0, sr=44100, channels=2)
+    decoded = [0]
+    sf_read, av_float = soundfile.SoundFile.read, decode._AvSource._to_float
+
+    def counting_sf_read(self, *a, **k):
+        out = sf_read(self, *a, **k)
+        decoded[0] += len(out)
+        return out
+
+    def counting_av(self, frame):
+        out = av_float(self, frame)
+        decoded[0] += len(out)
+        return out
+
+    monkeypatch.setattr(soundfile.SoundFile, "read", counting_sf_read)
+    monkeypatch.setattr(decode._AvSource, "_to_float", counting_av)
+    y, sr = decode.read(path, start=30.0, duration=2.0)
+    assert len(y) == 2 * sr
+    assert decoded[0] < 5 * sr, f"{fmt}: decoded {decoded[0] / sr:.1f} s of audio for a 2 s excerpt"
+    decoded[0] = 0
+    it = decode.stream(path, start=30.0, block_frames=4096)
+    next(it)
+    it.close()
+    assert decoded[0] < 5 * sr
