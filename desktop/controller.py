@@ -133,7 +133,7 @@ class AppController(QObject):
         w.rescanRequested.connect(self.rescan)
         w.filterTextChanged.connect(lambda t: self.model.set_filter(text=t))
         w.genreFilterChanged.connect(lambda g: self.model.set_filter(genre=g))
-        w.library_view.doubleClicked.connect(lambda idx: self.play_ids([idx.data(TRACK_ID_ROLE)]))
+        w.playSelectedRequested.connect(self._play_current_row)
         w.library_view.customContextMenuRequested.connect(self._context_menu)
         w.seekRequested.connect(self.seek)
         t = w.transport
@@ -467,6 +467,12 @@ class AppController(QObject):
             if len(items) > 1:
                 self.player.play_next(*items[1:])
 
+    def _play_current_row(self) -> None:
+        """Double-click or Return on the table: play the row under the cursor."""
+        tid = self.window.library_view.currentIndex().data(TRACK_ID_ROLE)
+        if tid is not None:
+            self.play_ids([tid])
+
     def enqueue(self, ids: list[int], *, next_: bool = False) -> None:
         items = [it for it in (self._item(i) for i in ids) if it]
         if not items:
@@ -586,6 +592,16 @@ class AppController(QObject):
         if not isinstance(item, PlayItem):
             return
         self.show_track(item, duration=getattr(ev.info, "duration", None) or None)
+
+    def _on_TrackEnded(self, ev) -> None:  # noqa: N802
+        # the player's queue is empty and the track ran out: go on down the table, like a player does
+        if ev.reason != "finished" or self.player is None or self.player.queue:
+            return
+        item = ev.track
+        if isinstance(item, PlayItem) and self.current is not None and self.current.id == item.id:
+            nxt = self._neighbour(+1)
+            if nxt is not None:
+                self.play_ids([nxt])
 
     def _on_Position(self, ev) -> None:  # noqa: N802
         if ev.duration and abs(ev.duration - self.window.transport._duration) > 0.5:

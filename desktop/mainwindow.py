@@ -59,6 +59,7 @@ class MainWindow(QMainWindow):
     filterTextChanged = Signal(str)
     genreFilterChanged = Signal(str)
     workersChanged = Signal(int)
+    playSelectedRequested = Signal()
 
     chartsReady = Signal()
 
@@ -130,6 +131,8 @@ class MainWindow(QMainWindow):
         self.library_view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.library_view.horizontalHeader().setHighlightSections(False)
         self.library_view.horizontalHeader().setStretchLastSection(False)
+        # Return/Enter and double-click both "activate" a row: that plays it
+        self.library_view.activated.connect(lambda _i: self.playSelectedRequested.emit())
 
         self.empty_library = QWidget()
         el = QVBoxLayout(self.empty_library)

@@ -119,6 +119,7 @@ def test_play_a_track_on_the_fake_device(app_parts, qtbot, tmp_path, music_folde
     qtbot.mouseDClick(window.library_view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.waitUntil(lambda: c.current is not None and c.current.title == "Long Tone", timeout=5000)
     assert window.title_label.text() == "Long Tone"
+    assert c.model.index(0, 0).data(Qt.ItemDataRole.FontRole).bold()  # the playing row stands out
     qtbot.waitUntil(lambda: c.player_state == "playing", timeout=5000)
     qtbot.waitUntil(lambda: any(0.2 < s < 100 for s in seen), timeout=10_000)  # it moves on its own
     assert window.transport.position() > 0.0
@@ -128,3 +129,26 @@ def test_play_a_track_on_the_fake_device(app_parts, qtbot, tmp_path, music_folde
     qtbot.waitUntil(lambda: window.spectrogram.has_image, timeout=15_000)
     assert window.spectrogram.duration == pytest.approx(240.0, abs=1.0)
     assert window.transport.total_label.text() == "4:00"
+
+
+def test_no_audio_device_is_a_message_not_a_crash(app_parts, qtbot, music_folder):
+    pytest.importorskip("core.player")
+    from core.player import Player
+
+    window, c = app_parts
+    c.player = Player(device="no such device, surely")
+    c.start()
+    assert not c.player.available
+    qtbot.waitUntil(lambda: "player" in window.notices(), timeout=5000)
+    assert "No sound" in window.notices()["player"] and window.banner.isVisible()
+    qtbot.waitUntil(lambda: c.catalog is not None, timeout=10_000)
+    window.openFolderRequested.emit(str(music_folder))
+    qtbot.waitUntil(lambda: c.model.rowCount() == 4 and not c.scanning, timeout=30_000)
+    window.activateWindow()
+    window.library_view.setFocus()
+    window.library_view.setCurrentIndex(c.model.index(0, 0))
+    qtbot.keyClick(window.library_view, Qt.Key.Key_Return)  # Return plays the row (here: shows it)
+    assert window.title_label.text() == c.model.row_data(0).title
+    qtbot.waitUntil(lambda: window.spectrogram.has_image, timeout=15_000)
+    c.play_pause()  # says why instead of failing
+    assert "sound" in window.statusBar().currentMessage().lower() or "play" in window.statusBar().currentMessage().lower()
