@@ -1,0 +1,317 @@
+"""The catalog: schema and migrations, transactions, threads, tracks, ratings that outlive rows."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from core import catalog as catalog_mod
+from core.catalog import MIGRATIONS, Catalog, CatalogError, Migration
+
+
+def _track(path="/music/a.mp3", fp="fp-a", **kw):
+    return {"path": path, "size": 100, "mtime_ns": 1, "fingerprint": fp, **kw}
+
+
+def _schema(cat: Catalog) -> list[tuple]:
+    return sorted(cat.fetchall("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"))
+
+
+# -- opening, pragmas, migrations --------------------------------------------------------------
+
+
+def test_fresh_catalog_is_wal_with_foreign_keys_and_latest_schema(catalog):
+    assert catalog.fetchone("PRAGMA journal_mode")[0] == "wal"
+    assert catalog.fetchone("PRAGMA foreign_keys")[0] == 1
+    assert catalog.fetchone("PRAGMA busy_timeout")[0] >= 1000
+    assert catalog.schema_version == len(MIGRATIONS) >= 1
+    tables = {r[0] for r in catalog.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"tracks", "ratings", "scan_failures", "libraries", "settings"} <= tables
+
+
+@pytest.mark.parametrize("start", range(len(MIGRATIONS)))
+def test_each_migration_from_version_k_reaches_the_fresh_schema(tmp_path, start):
+    fresh = Catalog(tmp_path / "fresh.sqlite3")
+    want = _schema(fresh)
+    fresh.close()
+    old = Catalog(tmp_path / "old.sqlite3", target_version=start)
+    assert old.schema_version == start
+    old.close()
+    upgraded = Catalog(tmp_path / "old.sqlite3")
+    assert upgraded.schema_version == len(MIGRATIONS)
+    assert _schema(upgraded) == want
+    # and it works: a track with a like goes in and comes out
+    tid = upgraded.add_track(_track(title="T"))
+    upgraded.set_rating(tid, 1)
+    assert upgraded.get_track(tid).rating == 1
+    upgraded.close()
+
+
+def _fake_migrations():
+    steps: list[Migration] = []
+
+    @catalog_mod.migration(into=steps)
+    def v1(db):
+        db.execute("CREATE TABLE t(x INTEGER)")
+
+    @catalog_mod.migration(into=steps, rewrites_data=True)
+    def v2(db):
+        db.execute("UPDATE t SET x = x * 10")
+
+    return steps
+
+
+def test_migration_that_rewrites_data_takes_a_backup_first(tmp_path):
+    steps = _fake_migrations()
+    cat = Catalog(tmp_path / "c.sqlite3", migrations=steps, target_version=1)
+    cat.execute("INSERT INTO t(x) VALUES (7)")
+    cat.close()
+    cat = Catalog(tmp_path / "c.sqlite3", migrations=steps)
+    assert cat.schema_version == 2
+    assert cat.fetchall("SELECT x FROM t") == [(70,)]
+    cat.close()
+    backups = list(tmp_path.glob("c.sqlite3.bak-v1-*"))
+    assert len(backups) == 1
+    old = Catalog(backups[0], migrations=steps, target_version=1)
+    assert old.schema_version == 1 and old.fetchall("SELECT x FROM t") == [(7,)]
+    old.close()
+
+
+def test_a_failing_migration_rolls_back_and_keeps_the_old_version(tmp_path):
+    steps = _fake_migrations()
+    cat = Catalog(tmp_path / "c.sqlite3", migrations=steps, target_version=1)
+    cat.execute("INSERT INTO t(x) VALUES (1)")
+    cat.close()
+
+    @catalog_mod.migration(into=steps)
+    def v3_broken(db):
+        db.execute("CREATE TABLE half_done(y)")
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        Catalog(tmp_path / "c.sqlite3", migrations=steps)
+    cat = Catalog(tmp_path / "c.sqlite3", migrations=steps[:2])
+    assert cat.schema_version == 2  # v2 committed, v3 rolled back entirely
+    assert cat.fetchone("SELECT name FROM sqlite_master WHERE name = 'half_done'") is None
+    cat.close()
+
+
+def test_a_catalog_from_a_newer_melograph_is_refused_clearly(tmp_path):
+    cat = Catalog(tmp_path / "c.sqlite3")
+    cat.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 5}")
+    cat.close()
+    with pytest.raises(CatalogError, match="newer than this Melograph knows"):
+        Catalog(tmp_path / "c.sqlite3")
+
+
+def test_a_file_that_is_not_a_database_is_refused_clearly(tmp_path):
+    bad = tmp_path / "c.sqlite3"
+    bad.write_text("hello, I am not SQLite " * 100)
+    with pytest.raises(CatalogError, match="cannot open the catalog"):
+        Catalog(bad)
+
+
+# -- transactions and concurrency ---------------------------------------------------------------
+
+
+def test_transaction_is_all_or_nothing(catalog):
+    with pytest.raises(ZeroDivisionError):
+        with catalog.transaction():
+            catalog.add_track(_track("/m/1.mp3", "f1"))
+            with catalog.transaction():  # nested: joins the outer one
+                catalog.add_track(_track("/m/2.mp3", "f2"))
+            1 / 0
+    assert catalog.track_count(include_missing=True) == 0
+    with catalog.transaction():
+        catalog.add_track(_track("/m/1.mp3", "f1"))
+    assert catalog.track_count() == 1
+
+
+def test_ui_thread_reads_while_a_scan_thread_writes(catalog):
+    errors, counts = [], []
+
+    def writer():
+        try:
+            for i in range(20):
+                with catalog.transaction():
+                    for j in range(25):
+                        catalog.add_track(_track(f"/m/{i}/{j}.mp3", f"f{i}-{j}"))
+        except Exception as exc:  # pragma: no cover - the assertion below shows it
+            errors.append(exc)
+
+    t = threading.Thread(target=writer)
+    t.start()
+    while t.is_alive():
+        counts.append(catalog.track_count())  # the "UI thread": its own connection
+    t.join()
+    assert not errors
+    assert counts == sorted(counts)  # readers see whole batches, never a half
+    assert all(c % 25 == 0 for c in counts)
+    assert catalog.track_count() == 500
+
+
+def test_a_second_process_waits_for_the_lock_instead_of_failing(catalog):
+    other = Catalog(catalog.path)  # its own connections: like another process
+    tid = catalog.add_track(_track())
+    ready = threading.Event()
+
+    def hold_lock():
+        with other.transaction():
+            other.execute("UPDATE tracks SET title = 'busy' WHERE id = ?", (tid,))
+            ready.set()
+            time.sleep(0.4)
+
+    t = threading.Thread(target=hold_lock)
+    t.start()
+    ready.wait(5)
+    catalog.set_rating(tid, 1)  # blocks until the other writer commits, then succeeds
+    t.join()
+    other.close()
+    assert catalog.get_track(tid).rating == 1
+    assert catalog.get_track(tid).title == "busy"
+
+
+# -- tracks ------------------------------------------------------------------------------------
+
+
+def test_query_filters_every_word_in_any_script_and_sorts(catalog):
+    catalog.add_track(_track("/m/1.flac", "1", title="Straße", artist="Zoë", album="Blue"))
+    catalog.add_track(_track("/m/2.flac", "2", title="Ночь", artist="Кино", album="Группа крови"))
+    catalog.add_track(_track("/m/3.flac", "3", title="夜に駆ける", artist="YOASOBI", album="THE BOOK"))
+    catalog.add_track(_track("/m/4 🎵 untagged.mp3", "4"))
+    assert [t.title for t in catalog.tracks("STRASSE")] == ["Straße"]  # case-folded
+    assert [t.artist for t in catalog.tracks("кино ночь")] == ["Кино"]
+    assert [t.artist for t in catalog.tracks("yoasobi book")] == ["YOASOBI"]
+    assert [t.path for t in catalog.tracks("🎵")] == ["/m/4 🎵 untagged.mp3"]
+    assert catalog.tracks("zoë ночь") == []  # all words must match
+    assert catalog.tracks("50%_") == []  # LIKE wildcards are literal
+    by_artist = [t.artist for t in catalog.tracks(sort="artist")]
+    assert by_artist == ["YOASOBI", "Zoë", "Кино", None]  # untagged last
+    assert [t.artist for t in catalog.tracks(sort="artist", descending=True)][:3] == ["Кино", "Zoë", "YOASOBI"]
+    assert catalog.track_count("кино") == 1
+    assert len(catalog.tracks(limit=2, offset=1, sort="id")) == 2
+    with pytest.raises(CatalogError, match="unknown sort key"):
+        catalog.tracks(sort="nope; DROP TABLE tracks")
+
+
+def test_missing_tracks_are_hidden_from_queries_but_kept(catalog):
+    a = catalog.add_track(_track("/m/a.mp3", "a"))
+    catalog.add_track(_track("/m/b.mp3", "b"))
+    catalog.set_rating(a, 1)
+    assert catalog.mark_missing([a]) == 1
+    assert [t.path for t in catalog.tracks()] == ["/m/b.mp3"]
+    assert {t.path for t in catalog.tracks(include_missing=True)} == {"/m/a.mp3", "/m/b.mp3"}
+    assert catalog.counts()["missing"] == 1 and catalog.counts()["liked"] == 1
+    assert catalog.mark_seen([a]) == 1  # back
+    assert not catalog.get_track(a).missing
+
+
+def test_add_requires_identity_and_update_rejects_unknown_fields(catalog):
+    with pytest.raises(CatalogError, match="fingerprint is required"):
+        catalog.add_track({"path": "/m/x.mp3", "size": 1, "mtime_ns": 1})
+    tid = catalog.add_track(_track())
+    with pytest.raises(CatalogError, match="unknown fields"):
+        catalog.update_track(tid, {"id": 5})
+
+
+def test_find_track_by_id_or_path(catalog):
+    tid = catalog.add_track(_track("/m/song.mp3", "s"))
+    assert catalog.find_track(tid).path == "/m/song.mp3"
+    assert catalog.find_track(str(tid)).id == tid
+    assert catalog.find_track("/m/song.mp3").id == tid
+    assert catalog.find_track("/m/other.mp3") is None
+
+
+# -- ratings -----------------------------------------------------------------------------------
+
+
+def test_like_dislike_unlike(catalog):
+    tid = catalog.add_track(_track(artist="A", title="T", duration=200.0))
+    catalog.set_rating(tid, 1)
+    assert catalog.rating(tid) == 1 and catalog.counts()["liked"] == 1
+    catalog.set_rating(tid, -1)
+    assert catalog.rating(tid) == -1 and catalog.counts() | {} == catalog.counts()
+    assert catalog.counts()["liked"] == 0 and catalog.counts()["disliked"] == 1
+    (r,) = catalog.ratings()
+    assert (r.track_id, r.rating, r.artist, r.title, r.duration, r.path) == (tid, -1, "A", "T", 200.0, "/music/a.mp3")
+    catalog.set_rating(tid, 0)
+    assert catalog.rating(tid) == 0 and catalog.ratings() == []
+    with pytest.raises(CatalogError):
+        catalog.set_rating(tid, 5)
+    with pytest.raises(CatalogError, match="no track"):
+        catalog.set_rating(9999, 1)
+
+
+def test_a_like_is_committed_at_once(catalog):
+    tid = catalog.add_track(_track())
+    catalog.set_rating(tid, 1)
+    other = Catalog(catalog.path)  # another process opening the file right now sees it
+    assert other.rating(tid) == 1
+    other.close()
+
+
+def test_like_follows_the_fingerprint_when_tags_are_edited(catalog):
+    tid = catalog.add_track(_track(fp="old", artist="A", title="T"))
+    catalog.set_rating(tid, 1)
+    catalog.update_track(tid, {"fingerprint": "new", "size": 101, "title": "T (remaster)"})
+    (r,) = catalog.ratings()
+    assert (r.track_id, r.fingerprint, r.title) == (tid, "new", "T (remaster)")
+
+
+def test_a_purged_row_keeps_its_like_which_reattaches_by_fingerprint(catalog):
+    tid = catalog.add_track(_track("/m/a.mp3", "fpA", artist="A", title="T", duration=180.0))
+    catalog.set_rating(tid, 1)
+    catalog.mark_missing([tid])
+    assert catalog.purge_missing() == 1
+    (r,) = catalog.ratings()
+    assert r.track_id is None and r.rating == 1
+    assert catalog.counts()["detached_ratings"] == 1
+    new = catalog.add_track(_track("/elsewhere/renamed.mp3", "fpA"))
+    assert catalog.get_track(new).rating == 1
+    assert catalog.counts()["detached_ratings"] == 0
+
+
+def test_a_detached_like_reattaches_by_artist_title_and_duration_when_the_bytes_changed(catalog):
+    tid = catalog.add_track(_track("/m/a.mp3", "fpA", artist="Nina", title="Sinnerman", duration=600.0))
+    catalog.set_rating(tid, -1)
+    catalog.mark_missing([tid])
+    catalog.purge_missing()
+    other = catalog.add_track(_track("/m/b.mp3", "fpB", artist="Nina", title="Sinnerman", duration=300.0))
+    assert catalog.get_track(other).rating == 0  # a different recording (duration far off)
+    again = catalog.add_track(_track("/m/c.mp3", "fpC", artist="NINA", title="sinnerman", duration=601.0))
+    assert catalog.get_track(again).rating == -1
+
+
+# -- libraries, failures, settings ---------------------------------------------------------------
+
+
+def test_libraries_failures_settings(catalog, tmp_path):
+    lid = catalog.add_library(tmp_path / "music")
+    assert catalog.add_library(tmp_path / "music") == lid  # idempotent
+    (lib,) = catalog.library_roots()
+    assert lib.root == str(tmp_path / "music") and lib.last_scanned_at is None
+    catalog.mark_library_scanned(tmp_path / "music", 123.0)
+    assert catalog.library_roots()[0].last_scanned_at == 123.0
+
+    catalog.record_failure("/m/x.mp3", "unsupported", "not audio:\n a text file", size=3, mtime_ns=4)
+    catalog.record_failure("/m/x.mp3", "unsupported", "not audio: a text file", size=3, mtime_ns=5)
+    (f,) = catalog.failures()
+    assert (f.path, f.kind, f.reason, f.mtime_ns) == ("/m/x.mp3", "unsupported", "not audio: a text file", 5)
+    assert catalog.failures(root="/other") == []
+    catalog.clear_failure("/m/x.mp3")
+    assert catalog.failures() == []
+
+    assert catalog.get_setting("volume", 0.5) == 0.5
+    catalog.set_setting("volume", 0.8)
+    catalog.set_setting("columns", ["title", "artist"])
+    assert catalog.get_setting("volume") == 0.8 and catalog.get_setting("columns") == ["title", "artist"]
+
+
+def test_prefix_queries_do_not_leak_into_sibling_folders(catalog):
+    catalog.add_track(_track("/music/a.mp3", "1"))
+    catalog.add_track(_track("/music/sub/b.mp3", "2"))
+    catalog.add_track(_track("/music2/c.mp3", "3"))
+    catalog.add_track(_track("/music-x/d.mp3", "4"))
+    assert set(catalog.rows_under("/music")) == {"/music/a.mp3", "/music/sub/b.mp3"}
+    assert catalog.track_count(root="/music/") == 2
