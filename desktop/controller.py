@@ -266,8 +266,15 @@ class AppController(QObject):
             return
         self._rows_generation += 1
         gen = self._rows_generation
-        preds = {tid: a.top for tid, a in self.analyser.cache.items()}
-        self.reader.submit(load_rows, self.catalog, self.root, preds, sort_column=self.model.sort_column(),
+        session = {tid: a.top for tid, a in self.analyser.cache.items()}
+        catalog = self.catalog
+
+        def fetch(root, sort_column):
+            preds = dict(catalog.genre_summary()) if hasattr(catalog, "genre_summary") else {}
+            preds.update(session)
+            return load_rows(catalog, root, preds, sort_column=sort_column)
+
+        self.reader.submit(fetch, self.root, self.model.sort_column(),
                            on_result=lambda rows: self._on_rows(gen, rows),
                            on_error=lambda exc, tb: self._error("Cannot read the library", exc))
 
@@ -646,16 +653,58 @@ class AppController(QObject):
             return
         self._display_for = item.id
         w.spectrogram.set_placeholder("Drawing the spectrogram…")
-        if self.model_problem:
-            w.genre_chart.set_placeholder("No genres for this track: " + self.model_problem[0].lower() + self.model_problem[1:])
+        w.genre_chart.set_placeholder(GENRES_PENDING)
+        if item.id in self.analyser.cache:
+            self._on_analysis(self.analyser.cache[item.id])
+        elif self.catalog is not None and hasattr(self.catalog, "track_analysis"):
+            # the library analysis may have done it already: look in the catalog first
+            self.reader.submit(
+                self._stored_analysis, item.id,
+                on_result=lambda a, it=item: self._on_stored_analysis(it, a),
+                on_error=lambda exc, tb, it=item: self._on_stored_analysis(it, None),
+            )
         else:
-            w.genre_chart.set_placeholder(GENRES_PENDING)
-            self.analyser.request(item.id, item.path)  # emits at once when cached
+            self._analyse_now(item)
         self.reader.submit(
             compute_display_spectrogram, item.path,
             on_result=lambda res, tid=item.id: self._on_display(tid, res),
             on_error=lambda exc, tb, tid=item.id: self._on_display_error(tid, exc),
         )
+
+    def _stored_analysis(self, track_id: int) -> Analysis | None:
+        """The catalog's analysis of a track as an ``Analysis`` (worker thread)."""
+        r = self.catalog.track_analysis(track_id)
+        if r is None:
+            return None
+        return Analysis(
+            track_id, list(r.classes), r.window_probs, r.track_probs, float(r.window_s), float(r.hop_s),
+            float(r.duration or 0.0) or None,
+        )
+
+    def _on_stored_analysis(self, item: PlayItem, a: Analysis | None) -> None:
+        if a is not None:
+            if a.duration is None:
+                row = self.model.by_id(item.id)
+                a.duration = (row.duration if row else None) or (
+                    a.window_probs.shape[0] - 1) * a.hop_seconds + a.window_seconds
+            self.analyser.cache[item.id] = a
+            self._on_analysis(a)
+            return
+        if self.current is None or self.current.id != item.id:
+            return
+        self._analyse_now(item)
+
+    def _analyse_now(self, item: PlayItem) -> None:
+        """Not analysed yet: put it first in the library analysis queue when there is one, and
+        analyse it now in a separate process for the now-playing view."""
+        if self.catalog is not None and hasattr(self.catalog, "prioritize_analysis"):
+            self.writer.submit(self.catalog.prioritize_analysis, item.id, on_error=lambda exc, tb: None)
+        if self.model_problem:
+            self.window.genre_chart.set_placeholder(
+                "Not analysed yet, and " + self.model_problem[0].lower() + self.model_problem[1:]
+            )
+            return
+        self.analyser.request(item.id, item.path)
 
     def _on_analysis(self, a: Analysis) -> None:
         self.model.set_predictions({a.track_id: a.top})

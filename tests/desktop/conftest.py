@@ -28,9 +28,15 @@ def window(qtbot, settings):
 
 # The player's fake output device (ALSA's null PCM, see tests/data/asoundrc): set before
 # PortAudio is first loaded in this process.
-_ASOUNDRC = os.path.join(os.path.dirname(__file__), "..", "data", "asoundrc")
-if os.path.exists(_ASOUNDRC):
-    os.environ.setdefault("ALSA_CONFIG_PATH", os.path.abspath(_ASOUNDRC))
+_ASOUNDRC = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "data", "asoundrc"))
+if os.path.exists(_ASOUNDRC) and "ALSA_CONFIG_PATH" not in os.environ:
+    try:
+        from core.audiodevice import use_alsa_config
+    except ImportError:
+        os.environ["ALSA_CONFIG_PATH"] = _ASOUNDRC
+        os.environ.setdefault("JACK_NO_START_SERVER", "1")
+    else:
+        use_alsa_config(_ASOUNDRC)
 
 
 @pytest.fixture(scope="session")

@@ -152,3 +152,31 @@ def test_no_audio_device_is_a_message_not_a_crash(app_parts, qtbot, music_folder
     qtbot.waitUntil(lambda: window.spectrogram.has_image, timeout=15_000)
     c.play_pause()  # says why instead of failing
     assert "sound" in window.statusBar().currentMessage().lower() or "play" in window.statusBar().currentMessage().lower()
+
+
+def test_stored_analysis_fills_the_genre_chart_and_the_table(app_parts, qtbot, music_folder):
+    """When the library analysis has stored a track's result, now playing shows it at once."""
+    import numpy as np
+
+    window, c = app_parts
+    c.start()
+    qtbot.waitUntil(lambda: c.catalog is not None, timeout=10_000)
+    if not hasattr(c.catalog, "store_analysis"):
+        pytest.skip("the catalog has no analysis tables yet")
+    window.openFolderRequested.emit(str(music_folder))
+    qtbot.waitUntil(lambda: c.model.rowCount() == 4 and not c.scanning, timeout=30_000)
+    tid = c.model.track_id(_row_of(c.model, "Pink Noise"))
+    track = c.catalog.get_track(tid)
+    classes = ["blues", "jazz", "rock"]
+    wp = np.array([[0.1, 0.2, 0.7], [0.2, 0.2, 0.6]], np.float32)
+    c.catalog.store_analysis(tid, {
+        "fingerprint": track.fingerprint, "model_version": "test-v1", "classes": classes, "top_genre": "rock",
+        "confidence": 0.65, "track_probs": wp.mean(0), "window_probs": wp,
+        "embeddings": np.zeros((2, 4), np.float16), "window_s": 1.5, "hop_s": 0.5, "duration": 2.0,
+    })
+    c.reload_rows()
+    qtbot.waitUntil(lambda: c.model.by_id(tid).predicted == "rock", timeout=5000)
+    c.play_ids([tid])
+    qtbot.waitUntil(lambda: window.genre_chart.has_data, timeout=10_000)
+    np.testing.assert_allclose(window.genre_chart.track_values(), wp.mean(0), rtol=1e-6)
+    assert window.genre_chart.bar_axis.names == classes
