@@ -47,9 +47,22 @@ class Analysis:
         return self.classes[k], float(self.track_probs[k])
 
 
-def model_problem(card: Path = SHIPPED_CARD) -> str | None:
-    """Why genres cannot be tagged (no shipped model), or None.  Cheap: no TensorFlow."""
+#: another model directory for the app (a trained run, before one is shipped)
+ENV_MODEL_DIR = "MELOGRAPH_MODEL_DIR"
+
+
+def model_dir_override() -> str | None:
+    return os.environ.get(ENV_MODEL_DIR) or None
+
+
+def model_problem(card: Path | None = None) -> str | None:
+    """Why genres cannot be tagged (no model), or None.  Cheap: no TensorFlow."""
+    if card is None:
+        override = model_dir_override()
+        card = Path(override) / "card.json" if override else SHIPPED_CARD
     if not card.exists():
+        if card != SHIPPED_CARD:
+            return f"No genre model in {card.parent} (no card.json), so tracks play but their genres are not tagged."
         return "No genre model is installed (models/shipped/), so tracks play but their genres are not tagged."
     try:
         json.loads(card.read_text(encoding="utf-8"))
@@ -87,7 +100,7 @@ class NowPlayingAnalyser(QObject):
 
     def __init__(self, parent: QObject | None = None, *, model_dir: str | None = None):
         super().__init__(parent)
-        self.model_dir = model_dir
+        self.model_dir = model_dir or model_dir_override()
         self.cache: dict[int, Analysis] = {}
         self._proc: QProcess | None = None
         self._track: tuple[int, str] | None = None

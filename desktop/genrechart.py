@@ -19,7 +19,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
-from desktop.spectrogram import BACKGROUND, FOREGROUND, PLAYHEAD_COLOUR, TimeAxis
+from desktop.spectrogram import AXIS_WIDTH, BACKGROUND, FOREGROUND, PLAYHEAD_COLOUR, TimeAxis
 
 NOW_COLOUR = "#4fd1ff"
 TRACK_COLOUR = "#b084f5"
@@ -74,7 +74,7 @@ class GenreChart(QWidget):
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground(BACKGROUND)
-        self.graphics.ci.setContentsMargins(2, 2, 8, 2)
+        self.graphics.ci.setContentsMargins(0, 2, 10, 2)
         self.graphics.ci.setSpacing(4)
 
         # bars ----------------------------------------------------------------------------------
@@ -97,7 +97,7 @@ class GenreChart(QWidget):
                 ax = plot.getAxis(name)
                 ax.setPen(pg.mkPen(FOREGROUND))
                 ax.setTextPen(pg.mkPen(FOREGROUND))
-            plot.getAxis("left").setWidth(72)
+            plot.getAxis("left").setWidth(AXIS_WIDTH)
             font = QFont()
             font.setPointSizeF(8.5)
             plot.getAxis("left").setStyle(tickFont=font, tickTextOffset=4)

@@ -21,6 +21,7 @@ DEFAULT_COLUMNS_PER_SECOND = 387 / 30.0  # core.features.COLUMNS_PER_SECOND (not
 BACKGROUND = "#14141a"
 FOREGROUND = "#c8c8d0"
 PLAYHEAD_COLOUR = "#4fd1ff"
+AXIS_WIDTH = 72  #: left axis width of the spectrogram and the genre charts, so their x axes align
 
 
 class TimeAxis(pg.AxisItem):
@@ -112,7 +113,7 @@ class SpectrogramView(QWidget):
             ax = pi.getAxis(name)
             ax.setPen(pg.mkPen(FOREGROUND))
             ax.setTextPen(pg.mkPen(FOREGROUND))
-        self.mel_axis.setWidth(40)
+        self.mel_axis.setWidth(AXIS_WIDTH)  # the genre chart below uses the same: time lines up
         pi.setLabel("left", "Hz", color=FOREGROUND)
 
         self.image_item = pg.ImageItem(axisOrder="row-major")

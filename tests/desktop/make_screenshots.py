@@ -119,7 +119,8 @@ def main_real(out: Path, title: str) -> int:
             state["played"] = time.time()
             if len(sys.argv) > 3:
                 c.rate([c.model.track_id(row)], 1)
-        elif state["played"] and time.time() - state["played"] > float(os.environ.get("SHOT_AFTER", "12")):
+        elif state["played"] and (c.model_problem or window.genre_chart.has_data) and \
+                time.time() - state["played"] > float(os.environ.get("SHOT_AFTER", "12")):
             window.grab().save(str(out / "playing.png"))
             print("saved", out / "playing.png", "genre chart:", window.genre_chart.has_data)
             app.quit()
@@ -133,7 +134,8 @@ def main_real(out: Path, title: str) -> int:
     QTimer.singleShot(200, tick)
     app.exec()
     c.shutdown()
-    return 0
+    sys.stdout.flush()
+    os._exit(0)  # skip exit-time destruction (see desktop/app.py)
 
 
 def main(argv: list[str]) -> int:
