@@ -108,6 +108,10 @@ def _display(path: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+def _name(entry: os.DirEntry) -> str:
+    return entry.name
+
+
 def walk(
     root: str, on_failure: Callable[[str, str, str], None], *,
     should_stop: Callable[[], bool] = lambda: False,
@@ -119,25 +123,36 @@ def walk(
     st = os.stat(root)
     root_key = (st.st_dev, st.st_ino)
     visited = {root_key}
-    # stack of (folder, chain of (dev, ino) from root down to this folder, inclusive)
-    stack: list[tuple[str, tuple]] = [(root, (root_key,))]
+    # A folder's identity is (st_dev, st_ino).  For a plain (non-link) subfolder it is the
+    # parent's device and the inode readdir gave us, so only symlinks cost a stat().
+    # stack of (folder, its device, chain of identities from root down to it, inclusive)
+    stack: list[tuple[str, int, tuple]] = [(root, st.st_dev, (root_key,))]
+    extensions = EXTENSIONS
     while stack:
         if should_stop():
             raise ScanCancelled
-        folder, chain = stack.pop()
+        folder, dev, chain = stack.pop()
         if on_folder is not None:
             on_folder(folder)
         try:
             with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
+                entries = sorted(it, key=_name)
         except OSError as exc:
             on_failure(folder, "unreadable", f"cannot open folder: {reason_of(exc)}")
             continue
         subfolders = []
         for entry in entries:
+            name = entry.name
             try:
                 is_link = entry.is_symlink()
-                if entry.is_dir(follow_symlinks=True):
+                if not is_link:
+                    if entry.is_dir(follow_symlinks=False):
+                        key = (dev, entry.inode())
+                        if key not in visited:
+                            visited.add(key)
+                            subfolders.append((entry.path, dev, chain + (key,)))
+                        continue
+                elif entry.is_dir(follow_symlinks=True):
                     dst = entry.stat(follow_symlinks=True)
                     key = (dst.st_dev, dst.st_ino)
                     if key in chain:
@@ -147,15 +162,15 @@ def walk(
                     if key in visited:
                         continue  # the same folder reached through another link: scanned once
                     visited.add(key)
-                    subfolders.append((entry.path, chain + (key,)))
+                    subfolders.append((entry.path, dst.st_dev, chain + (key,)))
                     continue
-                ext = os.path.splitext(entry.name)[1].lower()
-                if ext not in EXTENSIONS or entry.name.startswith("._"):
+                dot = name.rfind(".")
+                if dot < 0 or name[dot:].lower() not in extensions or name.startswith("._"):
                     continue
                 if is_link and not os.path.exists(entry.path):
                     on_failure(entry.path, "unreadable", f"broken symbolic link to {os.readlink(entry.path)}")
                     continue
-                s = entry.stat(follow_symlinks=True)
+                s = entry.stat()
                 if not stat_mod.S_ISREG(s.st_mode):
                     on_failure(entry.path, "unreadable", "not a regular file")
                     continue

@@ -247,7 +247,19 @@ def _check_flac_end(f: BinaryIO, size: int, info: Any) -> None:
     total = getattr(info, "total_samples", 0) or 0
     if not total:
         return
-    tail = _read_at(f, max(0, size - 65536), 65536)
+    # where do the audio frames start?  (after an optional ID3v2 tag, "fLaC" and the metadata)
+    pos = _id3_size(_read_at(f, 0, 10)) + 4
+    while True:
+        hdr = _read_at(f, pos, 4)
+        if len(hdr) < 4:
+            raise DecodeFailed("", "truncated: the file ends inside its FLAC metadata")
+        pos += 4 + int.from_bytes(hdr[1:4], "big")
+        if hdr[0] & 0x80:
+            break
+    if pos >= size:
+        raise DecodeFailed("", "truncated: the file ends before its first FLAC audio frame")
+    tail_start = max(pos, size - 65536)
+    tail = _read_at(f, tail_start, size - tail_start)
     # fixed-blocksize streams number their frames; the nominal block size turns that into samples
     lo, hi = getattr(info, "min_blocksize", 0), getattr(info, "max_blocksize", 0)
     fixed = hi if lo and lo == hi else None
@@ -255,7 +267,9 @@ def _check_flac_end(f: BinaryIO, size: int, info: Any) -> None:
     while True:
         i = tail.rfind(b"\xff", 0, i)
         if i < 0:
-            return  # no frame header found in the tail: cannot tell
+            if tail_start == pos:  # we looked at all the audio there is
+                raise DecodeFailed("", "truncated: no complete FLAC audio frame")
+            return  # no frame header found in the last 64 KiB: cannot tell
         found = _flac_frame_at(tail, i, fixed)
         if found:
             start, block = found
@@ -508,8 +522,13 @@ def read(
         except MemoryError as exc:
             raise DecodeFailed(path, "a tag is too large to read") from exc
         except Exception as exc:  # mutagen errors and whatever its parsers let through
+            bare = None
             if fmt == "mp3" and not isinstance(exc, _header_not_found()):
-                audio = _mp3_without_tags(f, path, exc)
+                bare = _mp3_without_tags(f, path, exc)
+            elif fmt == "flac":
+                bare = _flac_without_tags(f, head)
+            if bare is not None:
+                audio = bare
             else:
                 what = {"mp3": "MP3", "aac": "AAC", "flac": "FLAC", "ogg": "Ogg Vorbis", "opus": "Opus",
                         "m4a": "MP4", "wav": "WAV", "aiff": "AIFF", "wma": "WMA"}.get(fmt or "", fmt or "audio")
@@ -561,20 +580,69 @@ def _header_not_found():
     return HeaderNotFoundError
 
 
+class _Bare:
+    """Stream info without tags (the tags were malformed)."""
+
+    tags = None
+
+    def __init__(self, info):
+        self.info = info
+
+
+def _flac_without_tags(f: BinaryIO, head: bytes):
+    """A FLAC whose metadata (a Vorbis comment, a picture) is malformed: STREAMINFO is the first
+    block and fixed-size, read it alone and keep the track, untagged."""
+    from mutagen.flac import StreamInfo
+
+    offset = _id3_size(head)
+    block = _read_at(f, offset, 4 + 4 + 34)
+    if block[:4] != b"fLaC" or block[4] & 0x7F != 0:
+        return None
+    try:
+        return _Bare(StreamInfo(block[8:]))
+    except Exception:
+        return None
+
+
 def _mp3_without_tags(f: BinaryIO, path: str, exc: BaseException):
     """An MP3 whose ID3 tag is malformed: read the stream alone and keep the track, untagged."""
     from mutagen.mp3 import MPEGInfo
 
-    class _Bare:
-        tags = None
+    for src in (f, _Masked(f)):  # as is, then with the ID3 header hidden (its size may be bogus)
+        try:
+            src.seek(0)
+            return _Bare(MPEGInfo(src))
+        except Exception:
+            continue
+    raise DecodeFailed(path, f"not a readable MP3 file: {_why(exc)}") from exc
 
-    try:
-        bare = _Bare()
-        f.seek(0)
-        bare.info = MPEGInfo(f)
-        return bare
-    except Exception:
-        raise DecodeFailed(path, f"not a readable MP3 file: {_why(exc)}") from exc
+
+class _Masked(io.RawIOBase):
+    """``f`` with its first three bytes (an ``ID3`` magic) hidden, so a parser looks for audio
+    frames from the start instead of trusting a broken tag header."""
+
+    def __init__(self, f: BinaryIO):
+        self._f = f
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def read(self, n=-1):
+        pos = self._f.tell()
+        data = self._f.read(n)
+        if pos < 3 and data:
+            k = min(3 - pos, len(data))
+            data = b"\0" * k + data[k:]
+        return data
+
+    def seek(self, *a):
+        return self._f.seek(*a)
+
+    def tell(self):
+        return self._f.tell()
 
 
 def _guess(f: BinaryIO, path: str, head: bytes):
@@ -619,7 +687,13 @@ class _NamedFile(io.RawIOBase):
 
 
 def _why(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
+    text = " ".join(str(exc).split())
+    inner = exc.__cause__ or exc.__context__
+    if not text and inner is not None:
+        text = " ".join(str(inner).split())
+        if not text and isinstance(inner, (OSError, EOFError)):
+            text = "unexpected end of data (a size field points past the end of the file)"
+    text = text or type(exc).__name__
     return text if len(text) <= 160 else text[:157] + "..."
 
 
