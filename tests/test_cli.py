@@ -1,0 +1,152 @@
+"""The command line a user types: scan, status, like/dislike/unlike, and bad arguments."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.cli import main as cli
+from tests import media
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(capsys, *argv):
+    """Run the CLI in-process: (exit status, stdout, stderr)."""
+    try:
+        code = cli(list(argv))
+    except SystemExit as exc:  # argparse: usage errors
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_json(capsys, *argv):
+    code, out, err = run(capsys, *argv, "--json")
+    return code, json.loads(out), err
+
+
+@pytest.fixture
+def lib(tmp_path, ffmpeg):
+    lib = tmp_path / "music"
+    media.make(lib / "a.mp3", tags={"title": "Alpha", "artist": "Ann"})
+    media.make(lib / "sub" / "b.flac", tags={"title": "Beta", "artist": "Bob"})
+    media.make_text_as(lib / "notes.mp3")
+    return lib
+
+
+def test_scan_prints_counts_and_each_failure(capsys, data_dir, lib):
+    code, out, err = run(capsys, "scan", str(lib))
+    assert code == 0, err
+    assert "added 2, updated 0, unchanged 0, moved 0, restored 0, missing 0, failed 1" in out
+    assert f"{lib / 'notes.mp3'}: not audio: a text file" in out
+    code, out, _ = run(capsys, "scan", str(lib))
+    assert "added 0, updated 0, unchanged 2" in out and "failed 1" in out
+
+
+def test_scan_json_is_machine_readable(capsys, data_dir, lib):
+    code, doc, _ = run_json(capsys, "scan", str(lib))
+    assert code == 0
+    assert {k: doc[k] for k in ("added", "updated", "unchanged", "moved", "missing", "failed")} == {
+        "added": 2, "updated": 0, "unchanged": 0, "moved": 0, "missing": 0, "failed": 1}
+    (f,) = doc["failures"]
+    assert f["path"] == str(lib / "notes.mp3") and f["kind"] == "unsupported" and f["reason"]
+
+
+def test_scan_a_folder_that_does_not_exist_fails_clearly(capsys, data_dir, tmp_path):
+    code, out, err = run(capsys, "scan", str(tmp_path / "nope"))
+    assert code != 0 and "does not exist" in err
+    code, doc, _ = run_json(capsys, "scan", str(tmp_path / "nope"))
+    assert code != 0 and "does not exist" in doc["error"]
+
+
+@pytest.mark.parametrize("argv", [["scan"], ["scan", "a", "b"], ["scan", "--frobnicate", "x"],
+                                  ["like"], ["unlike"], ["status", "extra"], ["like", "--json"]])
+def test_bad_arguments_print_usage_and_fail(capsys, data_dir, argv):
+    code, out, err = run(capsys, *argv)
+    assert code not in (0, None)
+    assert "usage:" in err
+
+
+def test_data_dir_option_and_environment(capsys, tmp_path, monkeypatch, lib):
+    monkeypatch.delenv("MELOGRAPH_DATA_DIR", raising=False)
+    elsewhere = tmp_path / "elsewhere"
+    code, _, _ = run(capsys, "scan", str(lib), "--data-dir", str(elsewhere))
+    assert code == 0 and (elsewhere / "catalog.sqlite3").exists()
+    code, doc, _ = run_json(capsys, "status", "--data-dir", str(elsewhere))
+    assert doc["tracks"] == 2 and doc["catalog"] == str(elsewhere / "catalog.sqlite3")
+
+
+def test_status_counts(capsys, data_dir, lib):
+    run(capsys, "scan", str(lib))
+    run(capsys, "like", str(lib / "a.mp3"))
+    code, out, _ = run(capsys, "status", "--failures")
+    assert code == 0
+    assert "tracks 2, missing 0, liked 1, disliked 0, failed files 1" in out
+    assert str(lib) in out and "not audio" in out
+    code, doc, _ = run_json(capsys, "status")
+    from core.catalog import MIGRATIONS
+
+    assert (doc["tracks"], doc["liked"], doc["failures"]) == (2, 1, 1)
+    assert doc["schema_version"] == len(MIGRATIONS)
+    assert doc["library_folders"][0]["root"] == str(lib)
+
+
+def test_like_dislike_unlike_by_path_and_id(capsys, data_dir, lib):
+    run(capsys, "scan", str(lib))
+    code, doc, _ = run_json(capsys, "like", str(lib / "a.mp3"))
+    assert code == 0 and doc["rated"][0]["rating"] == 1
+    tid = doc["rated"][0]["id"]
+    code, out, _ = run(capsys, "dislike", str(tid))
+    assert code == 0 and out.startswith("disliked:") and "Ann - Alpha" in out
+    assert run_json(capsys, "status")[1]["disliked"] == 1
+    code, out, _ = run(capsys, "unlike", str(tid))
+    assert code == 0 and run_json(capsys, "status")[1]["disliked"] == 0
+
+
+def test_like_of_an_unknown_track_fails_but_rates_the_others(capsys, data_dir, lib, tmp_path):
+    run(capsys, "scan", str(lib))
+    code, out, err = run(capsys, "like", "999", str(tmp_path / "nope.mp3"), str(lib / "sub" / "b.flac"))
+    assert code == 1
+    assert "no track with id 999" in err and "no such file" in err
+    assert "liked:" in out and "Bob - Beta" in out
+    code, out, err = run(capsys, "like", str(lib / "notes.mp3"))
+    assert code == 1 and "cannot add it: not audio" in err
+
+
+def test_like_a_file_not_scanned_yet_adds_it(capsys, data_dir, lib):
+    code, doc, _ = run_json(capsys, "like", str(lib / "a.mp3"))
+    assert code == 0 and doc["rated"][0]["title"] == "Alpha"
+    assert run_json(capsys, "status")[1]["liked"] == 1
+    code, doc, _ = run_json(capsys, "scan", str(lib))
+    assert doc["added"] == 1 and doc["unchanged"] == 1  # the liked one is not added twice
+
+
+def test_a_like_survives_a_move_and_rescan(capsys, data_dir, lib):
+    run(capsys, "scan", str(lib))
+    run(capsys, "like", str(lib / "a.mp3"))
+    (lib / "moved" / "deep").mkdir(parents=True)
+    shutil.move(lib / "a.mp3", lib / "moved" / "deep" / "renamed.mp3")
+    code, doc, _ = run_json(capsys, "scan", str(lib))
+    assert doc["moved"] == 1 and doc["added"] == 0 and doc["missing"] == 0
+    status = run_json(capsys, "status")[1]
+    assert status["liked"] == 1 and status["tracks"] == 2
+    # and liking the moved file again finds the same track
+    code, doc, _ = run_json(capsys, "like", str(lib / "moved" / "deep" / "renamed.mp3"))
+    assert run_json(capsys, "status")[1]["liked"] == 1
+
+
+def test_main_py_entry_point(tmp_path, lib):
+    env = dict(os.environ, MELOGRAPH_DATA_DIR=str(tmp_path / "d"))
+    p = subprocess.run([sys.executable, "main.py", "scan", str(lib), "--json"], cwd=ROOT, env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["added"] == 2
+    p = subprocess.run([sys.executable, "main.py", "scan"], cwd=ROOT, env=env, capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 2 and "usage:" in p.stderr
