@@ -134,6 +134,12 @@ class AppController(QObject):
         w.filterTextChanged.connect(lambda t: self.model.set_filter(text=t))
         w.genreFilterChanged.connect(lambda g: self.model.set_filter(genre=g))
         w.playSelectedRequested.connect(self._play_current_row)
+        # the selected track jumps the analysis queue too (once the selection settles)
+        self._select_timer = QTimer(self)
+        self._select_timer.setSingleShot(True)
+        self._select_timer.setInterval(400)
+        self._select_timer.timeout.connect(self._prioritise_selected)
+        w.library_view.selectionModel().currentRowChanged.connect(lambda *_: self._select_timer.start())
         w.library_view.customContextMenuRequested.connect(self._context_menu)
         w.seekRequested.connect(self.seek)
         t = w.transport
@@ -473,6 +479,12 @@ class AppController(QObject):
             self.player.play(items[0])
             if len(items) > 1:
                 self.player.play_next(*items[1:])
+
+    def _prioritise_selected(self) -> None:
+        tid = self.window.library_view.currentIndex().data(TRACK_ID_ROLE)
+        cat = self.catalog
+        if tid is not None and cat is not None and hasattr(cat, "prioritize_analysis"):
+            self.writer.submit(cat.prioritize_analysis, tid, on_error=lambda exc, tb: None)
 
     def _play_current_row(self) -> None:
         """Double-click or Return on the table: play the row under the cursor."""
