@@ -81,6 +81,7 @@ class AppController(QObject):
         catalog=None,
         player=None,
         open_player: bool = True,
+        analysis_factory=None,
     ):
         super().__init__(window)
         self.window = window
@@ -114,6 +115,11 @@ class AppController(QObject):
         self.analyser.analysed.connect(self._on_analysis)
         self.analyser.failed.connect(self._on_analysis_failed)
         self.model_problem: str | None = None
+        self.analysis = None  # the library analysis service (core.analysis), when there is a model
+        self._analysis_factory = analysis_factory
+        self._known_genres: set[str] = set()
+        self.analysis_events = Relay(self, interval_ms=100)
+        self.analysis_events.delivered.connect(self._on_analysis_events)
 
         self.model = LibraryModel(self, icons={1: svg_icon("heart-filled"), -1: svg_icon("dislike-filled")})
         self.model.countsChanged.connect(self._on_counts)
@@ -149,6 +155,8 @@ class AppController(QObject):
         t.previousClicked.connect(self.previous)
         t.volumeChanged.connect(self._on_volume)
         t.ratingChanged.connect(lambda v: self.current and self.rate([self.current.id], v))
+        w.analysisPauseRequested.connect(self._on_analysis_pause)
+        w.workersChanged.connect(lambda n: self.analysis and self.analysis.set_workers(idle=n))
         q = w.queue_panel
         q.activated.connect(self._play_from_queue)
         q.removeRequested.connect(self._remove_from_queue)
@@ -172,6 +180,11 @@ class AppController(QObject):
     def shutdown(self) -> None:
         self._closing = True
         self.analyser.shutdown()
+        if self.analysis is not None:
+            try:
+                self.analysis.close(timeout=5.0)  # in-flight tracks go back to the queue
+            except Exception:  # noqa: BLE001
+                log.exception("closing the analysis service")
         self.frame_timer.stop()
         self.refresh_timer.stop()
         if self._scan_cancel is not None:
@@ -219,9 +232,114 @@ class AppController(QObject):
         self._catalog_ready()
 
     def _catalog_ready(self) -> None:
+        self._open_analysis()
         folder = self.initial_folder or self.settings.library_folder
         if folder:
             self.open_folder(folder)
+
+    def _open_analysis(self) -> None:
+        """Start the library analysis service (worker processes) when there is a model."""
+        if self.model_problem or self.catalog is None or self.analysis is not None:
+            return
+        factory = self._analysis_factory
+        if factory is None:
+            try:
+                from core.analysis import AnalysisService as factory
+            except ImportError as exc:
+                log.info("no analysis service: %s", exc)
+                return  # now playing still analyses its track (desktop.analysis)
+        from desktop.analysis import model_dir_override
+
+        relay = self.analysis_events
+        try:
+            self.analysis = factory(
+                self.catalog, model_dir=model_dir_override(), workers=self.settings.workers,
+                playing=self.player_state == "playing",
+                on_progress=lambda p: relay(("progress", p)),
+                on_track=lambda ev: relay(("track", ev)),
+                on_state=lambda state, reason: relay(("state", state, reason)),
+            )
+            self.analysis.start()
+        except Exception as exc:  # noqa: BLE001
+            log.exception("analysis service")
+            self.analysis = None
+            self.window.set_notice("analysis", f"The library analysis cannot start: {exc}")
+            return
+        self.window.set_analysis_progress("Genre analysis starting…")
+
+    def _analysis_active(self) -> bool:
+        a = self.analysis
+        return a is not None and a.state not in ("unavailable", "error", "cancelled")
+
+    def _on_analysis_pause(self, paused: bool) -> None:
+        if self.analysis is None:
+            return
+        (self.analysis.pause if paused else self.analysis.resume)()
+
+    def _on_analysis_events(self, events: list) -> None:
+        progress = None
+        predictions: dict[int, tuple[str, float]] = {}
+        failures: list[tuple[str, str]] = []
+        for ev in events:
+            kind = ev[0]
+            if kind == "progress":
+                progress = ev[1]
+            elif kind == "track":
+                t = ev[1]
+                if t.ok and t.top_genre:
+                    predictions[t.track_id] = (t.top_genre, float(t.confidence or 0.0))
+                    if self.current is not None and t.track_id == self.current.id and not self.window.genre_chart.has_data:
+                        self.reader.submit(self._stored_analysis, t.track_id,
+                                           on_result=lambda a, tid=t.track_id: self._on_service_result(tid, a))
+                elif not t.ok and t.final:
+                    row = self.model.by_id(t.track_id)
+                    if row is not None:
+                        failures.append((row.path, f"genre analysis: {t.reason or t.kind or 'failed'}"))
+                    if self.current is not None and t.track_id == self.current.id:
+                        self.window.genre_chart.set_placeholder(f"Could not tag the genres of this track: {t.reason or t.kind}")
+            elif kind == "state":
+                self._on_analysis_state(ev[1], ev[2])
+        if predictions:
+            self.model.set_predictions(predictions)
+            new = {g for g, _c in predictions.values()} - self._known_genres
+            if new:
+                self._known_genres |= new
+                self.window.set_genres(self.model.genres())
+        if failures:
+            self.window.failures.add_failures(failures)
+        if progress is not None and self.analysis is not None and self.analysis.state in ("running", "starting"):
+            self._show_analysis_progress(progress)
+
+    def _show_analysis_progress(self, p) -> None:
+        text = f"Genres: {p.done:,} of {p.total:,}"
+        if p.tracks_per_minute:
+            text += f" · {p.tracks_per_minute:.0f}/min"
+        if p.eta_s:
+            m = int(p.eta_s // 60)
+            text += f" · {m} min left" if m else f" · {int(p.eta_s)} s left"
+        self.window.set_analysis_progress(text, p.done, p.total)
+
+    def _on_analysis_state(self, state: str, reason: str | None) -> None:
+        w = self.window
+        if state == "paused":
+            w.set_analysis_paused(True)
+            w.set_analysis_progress("Genre analysis paused", self.window.analysis_bar.value(), self.window.analysis_bar.maximum())
+        elif state in ("running", "starting"):
+            w.set_analysis_paused(False)
+        elif state in ("idle", "finished"):
+            w.set_analysis_paused(False)
+            w.finish_analysis_progress("Genre analysis: every track is analysed.")
+        elif state in ("unavailable", "error"):
+            w.finish_analysis_progress()
+            w.set_notice("analysis", f"Genres cannot be tagged: {reason or state}.")
+        elif state == "cancelled":
+            w.finish_analysis_progress("Genre analysis stopped.")
+
+    def _on_service_result(self, track_id: int, a: Analysis | None) -> None:
+        if a is not None:
+            self._fill_duration(a)
+            self.analyser.cache[track_id] = a
+            self._on_analysis(a)
 
     def _open_player(self) -> None:
         try:
@@ -380,6 +498,8 @@ class AppController(QObject):
             return
         self.reload_rows()
         self.load_failures()
+        if self.analysis is not None:
+            self.analysis.enqueue()  # new and changed files get their genres
         pending, self._scan_pending = self._scan_pending, None
         if pending:
             self.scan(pending)
@@ -482,6 +602,9 @@ class AppController(QObject):
 
     def _prioritise_selected(self) -> None:
         tid = self.window.library_view.currentIndex().data(TRACK_ID_ROLE)
+        if tid is not None and self._analysis_active():
+            self.analysis.prioritize(tid)
+            return
         cat = self.catalog
         if tid is not None and cat is not None and hasattr(cat, "prioritize_analysis"):
             self.writer.submit(cat.prioritize_analysis, tid, on_error=lambda exc, tb: None)
@@ -595,6 +718,8 @@ class AppController(QObject):
     def _on_StateChanged(self, ev) -> None:  # noqa: N802
         self.player_state = ev.state
         playing = ev.state == "playing"
+        if self.analysis is not None:
+            self.analysis.set_playing(playing)  # one worker while music plays
         self.window.transport.set_playing(playing)
         if playing:
             self.frame_timer.start()
@@ -695,10 +820,7 @@ class AppController(QObject):
 
     def _on_stored_analysis(self, item: PlayItem, a: Analysis | None) -> None:
         if a is not None:
-            if a.duration is None:
-                row = self.model.by_id(item.id)
-                a.duration = (row.duration if row else None) or (
-                    a.window_probs.shape[0] - 1) * a.hop_seconds + a.window_seconds
+            self._fill_duration(a)
             self.analyser.cache[item.id] = a
             self._on_analysis(a)
             return
@@ -706,9 +828,20 @@ class AppController(QObject):
             return
         self._analyse_now(item)
 
+    def _fill_duration(self, a: Analysis) -> None:
+        if not a.duration:
+            row = self.model.by_id(a.track_id)
+            a.duration = (row.duration if row else None) or (
+                a.window_probs.shape[0] - 1) * a.hop_seconds + a.window_seconds
+
     def _analyse_now(self, item: PlayItem) -> None:
-        """Not analysed yet: put it first in the library analysis queue when there is one, and
-        analyse it now in a separate process for the now-playing view."""
+        """Not analysed yet: the library analysis takes it next when it runs; otherwise it is
+        analysed now in a separate process for the now-playing view."""
+        if self._analysis_active():
+            self.analysis.prioritize(item.id)
+            if self.analysis.state == "paused":
+                self.window.genre_chart.set_placeholder("Not analysed yet — the analysis is paused (resume it in the status bar).")
+            return
         if self.catalog is not None and hasattr(self.catalog, "prioritize_analysis"):
             self.writer.submit(self.catalog.prioritize_analysis, item.id, on_error=lambda exc, tb: None)
         if self.model_problem:

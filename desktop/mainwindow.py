@@ -35,8 +35,10 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
+    QStyle,
     QTableView,
     QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -60,6 +62,7 @@ class MainWindow(QMainWindow):
     genreFilterChanged = Signal(str)
     workersChanged = Signal(int)
     playSelectedRequested = Signal()
+    analysisPauseRequested = Signal(bool)  # True: pause, False: resume
 
     chartsReady = Signal()
 
@@ -291,11 +294,30 @@ class MainWindow(QMainWindow):
         self.progress_bar.setTextVisible(False)
         self.count_label = QLabel("No library")
         self.count_label.setObjectName("countLabel")
+        # the library analysis has its own label, bar and pause button (it runs beside scans)
+        self.analysis_label = QLabel()
+        self.analysis_label.setObjectName("analysisLabel")
+        self.analysis_bar = QProgressBar()
+        self.analysis_bar.setObjectName("analysisBar")
+        self.analysis_bar.setMaximumWidth(160)
+        self.analysis_bar.setMaximumHeight(16)
+        self.analysis_bar.setTextVisible(False)
+        self.analysis_pause_button = QToolButton()
+        self.analysis_pause_button.setObjectName("analysisPauseButton")
+        self.analysis_pause_button.setCheckable(True)
+        self.analysis_pause_button.setAutoRaise(True)
+        self.analysis_pause_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPause))
+        self.analysis_pause_button.setToolTip("Pause the analysis")
+        self.analysis_pause_button.toggled.connect(self._on_analysis_pause_toggled)
         sb.addPermanentWidget(self.progress_label)
         sb.addPermanentWidget(self.progress_bar)
+        sb.addPermanentWidget(self.analysis_label)
+        sb.addPermanentWidget(self.analysis_bar)
+        sb.addPermanentWidget(self.analysis_pause_button)
         sb.addPermanentWidget(self.count_label)
-        self.progress_label.hide()
-        self.progress_bar.hide()
+        for w in (self.progress_label, self.progress_bar, self.analysis_label, self.analysis_bar,
+                  self.analysis_pause_button):
+            w.hide()
 
     def _action(self, text: str, shortcut=None, slot=None, *, name: str, tip: str | None = None) -> QAction:
         a = QAction(text, self)
@@ -486,6 +508,39 @@ class MainWindow(QMainWindow):
         self.progress_bar.hide()
         if message:
             self.statusBar().showMessage(message, timeout_ms)
+
+    def set_analysis_progress(self, text: str, done: int = 0, total: int = 0, *, pausable: bool = True) -> None:
+        """The library analysis's progress in the status bar (``total`` 0: busy, no count)."""
+        self.analysis_label.setText(text)
+        self.analysis_bar.setRange(0, max(0, int(total)))
+        if total:
+            self.analysis_bar.setValue(min(int(done), int(total)))
+        for w in (self.analysis_label, self.analysis_bar):
+            w.show()
+        self.analysis_pause_button.setVisible(pausable)
+
+    def finish_analysis_progress(self, message: str | None = None, timeout_ms: int = 8000) -> None:
+        for w in (self.analysis_label, self.analysis_bar, self.analysis_pause_button):
+            w.hide()
+        if message:
+            self.statusBar().showMessage(message, timeout_ms)
+
+    def set_analysis_paused(self, paused: bool) -> None:
+        """Show the pause button's state without emitting analysisPauseRequested."""
+        b = self.analysis_pause_button
+        b.blockSignals(True)
+        b.setChecked(paused)
+        b.blockSignals(False)
+        self._style_pause_button(paused)
+
+    def _on_analysis_pause_toggled(self, paused: bool) -> None:
+        self._style_pause_button(paused)
+        self.analysisPauseRequested.emit(paused)
+
+    def _style_pause_button(self, paused: bool) -> None:
+        SP = QStyle.StandardPixmap
+        self.analysis_pause_button.setIcon(self.style().standardIcon(SP.SP_MediaPlay if paused else SP.SP_MediaPause))
+        self.analysis_pause_button.setToolTip("Resume the analysis" if paused else "Pause the analysis")
 
     def set_notice(self, key: str, text: str | None) -> None:
         """A persistent message in the now-playing area (``None`` removes it): no audio device,
