@@ -1,0 +1,307 @@
+"""The analysis worker: one process, one model, many files (see :mod:`core.analysis`).
+
+Started by :class:`core.analysis.AnalysisService` with the ``spawn`` start method, so it shares no
+Qt, TensorFlow or thread state with the app.  It loads the genre model once, then per file::
+
+    fingerprint (3 x 64 KiB reads) -> decode straight from the file, mono, 22050 Hz, in 30 s
+    excerpts (the front end normalises each excerpt on its own anyway, so a 3-hour file never
+    sits in memory) -> core.features.logmel_track per excerpt -> model windows, batched ->
+    one forward pass -> window probabilities + trunk embeddings -> back to the parent.
+
+Nothing is computed that the result does not use: no display spectrogram, no stereo, no
+full-length float buffer.  The next file is decoded on a second thread while the current one is
+in the network (decoding and TensorFlow both release the GIL).
+
+This module imports only the standard library at the top: the thread limits for numpy/BLAS must
+be in the environment before numpy loads in the worker.
+
+:func:`analyse_file` is the whole per-file pipeline as a plain function (tests, the ``predict``
+paths and the bench use it in-process).
+
+Bad input (what a user sees in the failures list, or in the result's ``note``):
+
+- unreadable / unsupported / broken: the decoder's one-line reason (core/errors.py kinds).
+- damaged part-way: when at least ``MIN_PARTIAL_SECONDS`` decoded, the decoded part is analysed
+  and the result says so in its note; otherwise ``decode_failed``.
+- silent (peak below -80 dBFS everywhere): failed, kind ``silent`` -- there is no genre to tell,
+  and a confident label on silence would mislead.
+- shorter than one STFT window (about 93 ms): failed, kind ``too_short``.
+- shorter than one model window (about 3 s): analysed as one window padded with silence (what
+  training's crops of short tails saw), with a note -- a 2-second jingle still gets a genre.
+- very long (hours): decoded excerpt by excerpt; memory is the log-mel (about 6.6 MB per hour)
+  plus one 30 s excerpt and one batch of windows.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+
+#: a damaged file is still analysed when at least this much of it decodes
+MIN_PARTIAL_SECONDS = 10.0
+#: peak amplitude below which a whole file counts as silent (-80 dBFS)
+SILENCE_PEAK = 1e-4
+#: windows per forward pass
+BATCH_WINDOWS = 256
+
+
+def _limit_threads(n: int) -> None:
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
+                "NUMEXPR_NUM_THREADS"):
+        os.environ[var] = str(n)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+# --------------------------------------------------------------------------------------------
+# the per-file pipeline
+
+
+def _excerpt_logmels(path: str, info_out: dict):
+    """Yield the log-mel ``(128, cols)`` of each 30 s excerpt of ``path`` (mono, 22050 Hz),
+    exactly as ``core.features.logmel_track`` cuts and normalises a whole track (a tail shorter
+    than ``MIN_TAIL_SAMPLES`` joins the excerpt before it).  Fills ``info_out`` with
+    ``samples``, ``peak`` and ``error`` (a DecodeFailed after the last good excerpt)."""
+    import numpy as np
+
+    from core import decode
+    from core import features as F
+    from core.errors import DecodeFailed
+
+    info_out.update(samples=0, peak=0.0, error=None)
+    prev = None
+    with decode.open_stream(path, sr=F.SR, channels=1, block_frames=F.EXCERPT_SAMPLES) as stream:
+        info_out["native_sr"] = stream.info.sr
+        try:
+            for block in stream:
+                y = block[:, 0]
+                info_out["samples"] += len(y)
+                if len(y):
+                    info_out["peak"] = max(info_out["peak"], float(np.abs(y).max()))
+                if prev is not None:
+                    if len(y) < F.MIN_TAIL_SAMPLES:  # the short last tail joins the excerpt before it
+                        y = np.concatenate([prev, y])
+                    else:
+                        yield prev
+                prev = y
+        except DecodeFailed as exc:
+            info_out["error"] = exc
+    if prev is not None and len(prev):
+        yield prev
+
+
+def analyse_file(model, path: str, *, fingerprint: str | None = None, batch_windows: int = BATCH_WINDOWS) -> dict:
+    """Analyse one audio file with a loaded :class:`models.genre.GenreModel`.
+
+    Returns the result dict :meth:`core.catalog.Catalog.store_analysis` takes (``track_probs``
+    ``(C,)`` float32, ``window_probs`` ``(W, C)`` float32, ``embeddings`` ``(W, D)`` float16,
+    ``window_s``/``hop_s`` in seconds, ``duration`` analysed in seconds, ``note`` or None, plus
+    ``timings`` {stage: seconds}).  Raises the core.errors taxonomy (``kind``/``reason``) for a
+    file that cannot be analysed; see the module docstring for the rules."""
+    prep = prepare_file(path, fingerprint=fingerprint)
+    return infer_prepared(model, prep, batch_windows=batch_windows)
+
+
+def prepare_file(path: str, *, fingerprint: str | None = None) -> dict:
+    """Decode + log-mel (the part that needs no model).  See :func:`analyse_file`."""
+    import numpy as np
+
+    from core import features as F
+    from core.errors import DecodeFailed, FileError, TooShort
+    from core.fingerprint import fingerprint as fingerprint_of
+
+    t0 = time.perf_counter()
+    try:
+        fp = fingerprint or fingerprint_of(path)
+    except OSError as exc:
+        from core.decode import _check_readable
+
+        _check_readable(path)  # raises the right FileError
+        raise DecodeFailed(path, f"cannot read the file: {exc}") from exc
+    info: dict = {}
+    parts = []
+    for y in _excerpt_logmels(path, info):
+        if len(y) >= F.N_FFT:
+            parts.append(F.logmel_track(y=y, sr=F.SR))
+    t1 = time.perf_counter()
+    seconds = info["samples"] / F.SR
+    note = None
+    err = info.get("error")
+    if err is not None:
+        if seconds < MIN_PARTIAL_SECONDS or not parts:
+            raise err
+        note = f"damaged file: analysed the first {seconds:.0f} s that decode ({err.reason})"
+    if info["samples"] < F.N_FFT:
+        raise TooShort(path, f"only {1000 * seconds:.0f} ms of audio, too short to analyse")
+    if info["peak"] < SILENCE_PEAK:
+        e = FileError(path, "the file is silent (no sound above -80 dBFS): there is no genre to tell")
+        e.kind = "silent"
+        raise e
+    S = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
+    return {"path": path, "fingerprint": fp, "S": S, "seconds": seconds, "note": note,
+            "timings": {"decode+logmel": t1 - t0}}
+
+
+def infer_prepared(model, prep: dict, *, batch_windows: int = BATCH_WINDOWS) -> dict:
+    """The network part of :func:`analyse_file` on :func:`prepare_file`'s output."""
+    import numpy as np
+
+    from core import features as F
+
+    t0 = time.perf_counter()
+    S = prep["S"]
+    width, hop = model.window, model.hop
+    note = prep["note"]
+    n = S.shape[1]
+    if n < width:
+        pad = np.full((S.shape[0], width - n), -F.TOP_DB, np.float32)
+        S = np.concatenate([S, pad], axis=1)
+        short = f"shorter than one model window ({prep['seconds']:.1f} s of {width / F.COLUMNS_PER_SECOND:.1f} s): " \
+                "analysed padded with silence"
+        note = short if note is None else note + "; " + short
+    starts = list(range(0, S.shape[1] - width + 1, hop))
+    if starts[-1] != S.shape[1] - width:
+        starts.append(S.shape[1] - width)
+    probs, embs = [], []
+    forward = getattr(model, "analyse_windows", None) or model._forward
+    for a in range(0, len(starts), batch_windows):
+        wins = np.stack([S[:, s : s + width] for s in starts[a : a + batch_windows]])
+        p, e = forward(wins)
+        probs.append(np.asarray(p, np.float32))
+        embs.append(np.asarray(e, np.float32).astype(np.float16))
+    window_probs = np.concatenate(probs)
+    track_probs = window_probs.mean(axis=0).astype(np.float32)
+    top = int(track_probs.argmax())
+    classes = model.classes
+    return {
+        "fingerprint": prep["fingerprint"],
+        "model_version": model.version,
+        "classes": classes,
+        "top_genre": classes[top],
+        "confidence": float(track_probs[top]),
+        "track_probs": track_probs,
+        "window_probs": window_probs,
+        "embeddings": np.concatenate(embs),
+        "window_s": width / F.COLUMNS_PER_SECOND,
+        "hop_s": hop / F.COLUMNS_PER_SECOND,
+        "duration": prep["seconds"],
+        "note": note,
+        "timings": dict(prep["timings"], model=time.perf_counter() - t0),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# the process
+
+
+def _error_message(tid: int, exc: BaseException) -> tuple:
+    from core.errors import FileError, reason_of
+
+    if isinstance(exc, FileError):
+        return ("error", tid, exc.kind, exc.reason)
+    if isinstance(exc, MemoryError):
+        return ("error", tid, "error", "not enough memory to analyse this file")
+    return ("error", tid, "error", f"analysis failed: {reason_of(exc)}")
+
+
+def worker_main(conn, model_dir: str | None, threads: int) -> None:
+    """Entry point of a worker process.  Protocol on ``conn`` (a duplex Pipe end):
+
+    parent -> worker: ``("task", track_id, path, fingerprint)``, ``("stop",)``
+    worker -> parent: ``("ready", pid, model_version)``, ``("fatal", reason)``,
+    ``("started", track_id)``, ``("result", track_id, result_dict)``,
+    ``("error", track_id, kind, reason)``
+
+    Tasks are answered in the order they came.  The worker exits on ``stop``, or when the parent
+    is gone (its end of the pipe closes).
+    """
+    _limit_threads(max(1, int(threads)))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
+    import queue
+    import threading
+
+    try:
+        from models.genre import GenreModel
+
+        model = GenreModel.load(model_dir, threads=max(1, int(threads)))
+    except BaseException as exc:  # noqa: BLE001 - everything goes back as one line
+        from core.errors import reason_of
+
+        try:
+            conn.send(("fatal", f"cannot load the genre model: {reason_of(exc)}"))
+        except OSError:
+            pass
+        return
+    # warm the graph up so the first real file does not pay for tracing
+    try:
+        import numpy as np
+
+        for n in (1, 2):  # two batch shapes: tf.function then traces a shape-generic graph
+            model._forward(np.full((n, 128, model.window), -80.0, np.float32))
+    except Exception:  # noqa: BLE001
+        pass
+    try:
+        conn.send(("ready", os.getpid(), model.version))
+    except OSError:
+        return
+
+    tasks: queue.Queue = queue.Queue()
+    prepared: queue.Queue = queue.Queue(maxsize=1)
+    send_lock = threading.Lock()
+    STOP = object()
+
+    def send(msg) -> bool:
+        try:
+            with send_lock:
+                conn.send(msg)
+            return True
+        except (OSError, EOFError, ValueError):
+            os._exit(0)  # the parent is gone: nothing to deliver to
+
+    def reader():
+        while True:
+            try:
+                msg = conn.recv()
+            except (EOFError, OSError):
+                os._exit(0)  # the parent is gone (killed): stop at once
+            if msg[0] == "stop":
+                tasks.put(STOP)
+                return
+            if msg[0] == "task":
+                tasks.put(msg[1:])
+
+    def preparer():
+        while True:
+            item = tasks.get()
+            if item is STOP:
+                prepared.put(STOP)
+                return
+            tid, path, fp = item
+            send(("started", tid))
+            try:
+                prepared.put((tid, prepare_file(path, fingerprint=fp), None))
+            except BaseException as exc:  # noqa: BLE001
+                prepared.put((tid, None, exc))
+
+    threading.Thread(target=reader, name="analysis-reader", daemon=True).start()
+    threading.Thread(target=preparer, name="analysis-decoder", daemon=True).start()
+    while True:
+        item = prepared.get()
+        if item is STOP:
+            break
+        tid, prep, exc = item
+        if exc is None:
+            try:
+                result = infer_prepared(model, prep)
+            except BaseException as e:  # noqa: BLE001
+                exc = e
+        if exc is not None:
+            send(_error_message(tid, exc))
+        else:
+            send(("result", tid, result))
+        del prep
+    try:
+        conn.close()
+    except OSError:
+        pass
+    sys.stdout.flush()
