@@ -106,6 +106,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--files", type=int, default=10_000)
     ap.add_argument("--library", type=Path, default=Path(tempfile.gettempdir()) / "melograph-bench-library-v1")
+    ap.add_argument("--workers", type=int, default=None, help="reader processes (default: the scanner's choice)")
     ap.add_argument("--profile", action="store_true", help="cProfile the cold scan (top 25 by cumulative time)")
     args = ap.parse_args(argv)
 
@@ -120,7 +121,7 @@ def main(argv=None) -> int:
             prof = cProfile.Profile()
             prof.enable()
         t0 = time.perf_counter()
-        cold = scan(catalog, lib)
+        cold = scan(catalog, lib, workers=args.workers)
         cold_s = time.perf_counter() - t0
         if prof is not None:
             prof.disable()
@@ -128,7 +129,7 @@ def main(argv=None) -> int:
 
             pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
         t0 = time.perf_counter()
-        warm = scan(catalog, lib)
+        warm = scan(catalog, lib, workers=args.workers)
         warm_s = time.perf_counter() - t0
         catalog.close()
     finally:

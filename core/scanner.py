@@ -42,7 +42,7 @@ from typing import Any, Callable
 
 from core import tags as tags_mod
 from core.catalog import TRACK_FIELDS, Catalog
-from core.errors import DecodeFailed, FileError, UnreadableFile, reason_of
+from core.errors import ERROR_KINDS, DecodeFailed, FileError, UnreadableFile, reason_of
 from core.fingerprint import CHUNK, fingerprint_file
 
 EXTENSIONS = frozenset(
@@ -220,6 +220,77 @@ def read_file(path: str) -> dict:
     return info
 
 
+POOL_THRESHOLD = 400  # files to open before a scan reads in worker processes
+_CHUNK = 32  # files per task sent to a worker
+_AHEAD = 6  # tasks in flight per worker
+
+
+def _outcome(reader: Callable[[str], dict], path: str):
+    try:
+        return reader(path)
+    except Exception as exc:
+        return exc
+
+
+def _read_chunk(paths: list[str]) -> list:
+    """In a worker process: read each file; errors travel as (kind, reason) tuples (a FileError
+    does not pickle back with its fields)."""
+    out = []
+    for path in paths:
+        r = _outcome(read_file, path)
+        if isinstance(r, FileError):
+            r = ("file-error", r.kind, r.reason)
+        elif isinstance(r, BaseException):
+            r = ("bug", "", reason_of(r))
+        out.append(r)
+    return out
+
+
+def _revive(path: str, r):
+    if isinstance(r, tuple):
+        tag, kind, reason = r
+        if tag == "file-error":
+            return ERROR_KINDS.get(kind, DecodeFailed)(path, reason)
+        return RuntimeError(reason)
+    return r
+
+
+def _read_ahead(paths: list[str], reader: Callable[[str], dict], workers: int):
+    """Yield (path, info dict or exception) for ``paths`` in order; with ``workers`` > 1 the files
+    are read by a pool of processes a few chunks ahead of the consumer."""
+    if workers <= 1 or len(paths) < 2 * _CHUNK:
+        for path in paths:
+            yield path, _outcome(reader, path)
+        return
+    import collections
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # "spawn": safe from a process that has threads (the desktop app scans from one)
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        chunks = [paths[i:i + _CHUNK] for i in range(0, len(paths), _CHUNK)]
+        queue: collections.deque = collections.deque()
+        it = iter(chunks)
+        for chunk in it:
+            queue.append((chunk, pool.submit(_read_chunk, chunk)))
+            if len(queue) >= workers * _AHEAD:
+                break
+        while queue:
+            chunk, fut = queue.popleft()
+            nxt = next(it, None)
+            if nxt is not None:
+                queue.append((nxt, pool.submit(_read_chunk, nxt)))
+            try:
+                results = fut.result()
+            except Exception:  # the worker died (killed, out of memory): read these here
+                results = [_outcome(reader, p) for p in chunk]
+            for path, r in zip(chunk, results):
+                yield path, _revive(path, r)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
 # --------------------------------------------------------------------------------------------
 # the scan
 # --------------------------------------------------------------------------------------------
@@ -241,11 +312,15 @@ def scan(
     cancel: threading.Event | Callable[[], bool] | None = None,
     batch_size: int = 500,
     reader: Callable[[str], dict] = read_file,
+    workers: int | None = None,
 ) -> ScanResult:
     """Scan ``root`` into ``catalog``.  ``progress(ScanProgress)`` is called for every folder
     walked and every file handled (keep it cheap; throttle in the UI).  ``cancel`` (an Event, or
     a callable returning True) stops the scan between two files: work done so far is kept,
     nothing is flagged missing, ``result.cancelled`` is True.
+
+    ``workers``: processes reading files in parallel (default: up to 4 when at least
+    ``POOL_THRESHOLD`` files must be opened, else the calling thread reads them).
 
     Raises ``UnreadableFile`` when ``root`` does not exist or is not a folder."""
     t0 = time.perf_counter()
@@ -325,64 +400,82 @@ def scan(
         pending.clear()
         gone_ids.clear()
 
-    total = len(files)
-    done = 0
+    # which files must be opened (new, changed, and not a failure left untouched since)?
+    to_read: list[str] = []
     for path, size, mtime_ns in files:
-        if should_stop():
-            result.cancelled = True
-            break
-        done += 1
-        if progress is not None:
-            progress(ScanProgress("read", done, total, path))
-        shown = _display(path)
-        if shown != path:
-            fail(path, "unreadable", "the file name is not valid UTF-8; rename the file to add it")
-            continue
         row = known.get(path)
         if row is not None and row[1] == size and row[2] == mtime_ns:
-            seen_ids.append(row[0])
-            result.unchanged += 1
             continue
         old = failmap.get(path)
         if old is not None and old.size == size and old.mtime_ns == mtime_ns:
-            # failed before and not touched since: do not open it again
-            failures_now[path] = {"path": path, "kind": old.kind, "reason": old.reason,
-                                  "size": size, "mtime_ns": mtime_ns, "_keep": True}
             continue
-        try:
-            info = reader(path)
-        except UnreadableFile as exc:
-            if not os.path.lexists(path):  # deleted while we scan
-                fail(path, exc.kind, "file disappeared during the scan", store=False)
-                if row is not None and not row[3]:
-                    gone_ids.append(row[0])
+        if _display(path) == path:
+            to_read.append(path)
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 4) if len(to_read) >= POOL_THRESHOLD and reader is read_file else 1
+    outcomes = _read_ahead(to_read, reader, workers)
+
+    total = len(files)
+    done = 0
+    try:
+        for path, size, mtime_ns in files:
+            if should_stop():
+                result.cancelled = True
+                break
+            done += 1
+            if progress is not None:
+                progress(ScanProgress("read", done, total, path))
+            shown = _display(path)
+            if shown != path:
+                fail(path, "unreadable", "the file name is not valid UTF-8; rename the file to add it")
+                continue
+            row = known.get(path)
+            if row is not None and row[1] == size and row[2] == mtime_ns:
+                seen_ids.append(row[0])
+                result.unchanged += 1
+                continue
+            old = failmap.get(path)
+            if old is not None and old.size == size and old.mtime_ns == mtime_ns:
+                # failed before and not touched since: do not open it again
+                failures_now[path] = {"path": path, "kind": old.kind, "reason": old.reason,
+                                      "size": size, "mtime_ns": mtime_ns, "_keep": True}
+                continue
+            read_path, info = next(outcomes)
+            assert read_path == path, (read_path, path)
+            if isinstance(info, UnreadableFile):
+                if not os.path.lexists(path):  # deleted while we scan
+                    fail(path, info.kind, "file disappeared during the scan", store=False)
+                    if row is not None and not row[3]:
+                        gone_ids.append(row[0])
+                else:
+                    fail(path, info.kind, info.reason, size, mtime_ns)
+                continue
+            if isinstance(info, FileError):
+                fail(path, info.kind, info.reason, size, mtime_ns)
+                continue
+            if isinstance(info, BaseException):  # a reader bug must not stop the scan or lose the rest
+                fail(path, DecodeFailed.kind, f"unexpected error: {reason_of(info)}", size, mtime_ns)
+                continue
+            fields = {k: info.get(k) for k in info if k in _FIELDS}
+            if row is not None:
+                pending.append(("update", row[0], fields))
             else:
-                fail(path, exc.kind, exc.reason, size, mtime_ns)
-            continue
-        except FileError as exc:
-            fail(path, exc.kind, exc.reason, size, mtime_ns)
-            continue
-        except Exception as exc:  # a reader bug must not stop the scan or lose the rest
-            fail(path, DecodeFailed.kind, f"unexpected error: {reason_of(exc)}", size, mtime_ns)
-            continue
-        fields = {k: info.get(k) for k in info if k in _FIELDS}
-        if row is not None:
-            pending.append(("update", row[0], fields))
-        else:
-            fp = fields["fingerprint"]
-            target = None
-            for pool in (vanished, missing_by_fp):
-                ids = pool.get(fp)
-                if ids:
-                    target = ids.pop(0)
-                    break
-            if target is not None:
-                vanished_ids.discard(target)
-                pending.append(("move", target, fields))
-            else:
-                pending.append(("add", fields, None))
-        if len(pending) >= batch_size:
-            flush()
+                fp = fields["fingerprint"]
+                target = None
+                for pool in (vanished, missing_by_fp):
+                    ids = pool.get(fp)
+                    if ids:
+                        target = ids.pop(0)
+                        break
+                if target is not None:
+                    vanished_ids.discard(target)
+                    pending.append(("move", target, fields))
+                else:
+                    pending.append(("add", fields, None))
+            if len(pending) >= batch_size:
+                flush()
+    finally:
+        outcomes.close()  # stops the read-ahead workers (on cancel too)
     flush()
 
     with catalog.transaction():

@@ -544,3 +544,18 @@ def test_a_reader_bug_is_a_failure_not_a_crash(catalog, library):
     result = scan(catalog, library, reader=reader)
     assert result.added == 2 and result.failed == 1
     assert result.failures[0]["reason"].startswith("unexpected error")
+
+
+def test_reading_in_worker_processes_gives_the_same_catalog(catalog, tmp_path):
+    """Big scans read in a process pool; results and failures must come back whole and in order."""
+    lib = tmp_path / "lib"
+    for i in range(70):
+        media.make(lib / f"d{i % 3}" / f"{i:02d}.{('mp3', 'flac', 'ogg')[i % 3]}", tags={"title": f"T{i:02d}"})
+    media.make_text_as(lib / "d0" / "zz text.mp3")
+    media.make_truncated(lib / "d1" / "zz cut.wav")
+    result = scan(catalog, lib, workers=2)
+    consistent(catalog)
+    assert result.added == 70 and not result.cancelled
+    assert {os.path.basename(f["path"]): f["kind"] for f in result.failures} == {
+        "zz text.mp3": "unsupported", "zz cut.wav": "decode_failed"}
+    assert all(os.path.basename(t.path).startswith(t.title[1:]) for t in catalog.tracks())
