@@ -411,6 +411,19 @@ class Catalog:
                 conn.close()
         self._local = threading.local()
 
+    def release_thread(self) -> None:
+        """Close the calling thread's connection (call at the end of a short-lived worker thread;
+        the next use from this thread opens a new one)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            return
+        self._local.conn = None
+        with self._all_lock:
+            if conn in self._all:
+                self._all.remove(conn)
+        with contextlib.suppress(Exception):
+            conn.close()
+
     def __enter__(self) -> "Catalog":
         return self
 

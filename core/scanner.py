@@ -255,6 +255,13 @@ def _revive(path: str, r):
     return r
 
 
+def _worker_init() -> None:  # pragma: no cover - runs in the worker
+    import signal
+
+    # Ctrl-C reaches the whole process group: the parent decides (it cancels the scan cleanly)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _read_ahead(paths: list[str], reader: Callable[[str], dict], workers: int):
     """Yield (path, info dict or exception) for ``paths`` in order; with ``workers`` > 1 the files
     are read by a pool of processes a few chunks ahead of the consumer."""
@@ -267,23 +274,38 @@ def _read_ahead(paths: list[str], reader: Callable[[str], dict], workers: int):
     from concurrent.futures import ProcessPoolExecutor
 
     # "spawn": safe from a process that has threads (the desktop app scans from one)
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_worker_init)
+    except Exception:  # no processes here (sandbox, limits): read in this thread
+        for path in paths:
+            yield path, _outcome(reader, path)
+        return
+
+    def submit(chunk):
+        try:
+            return pool.submit(_read_chunk, chunk)
+        except Exception:  # the pool broke (a worker was killed): None means "read it here"
+            return None
+
     try:
         chunks = [paths[i:i + _CHUNK] for i in range(0, len(paths), _CHUNK)]
         queue: collections.deque = collections.deque()
         it = iter(chunks)
         for chunk in it:
-            queue.append((chunk, pool.submit(_read_chunk, chunk)))
+            queue.append((chunk, submit(chunk)))
             if len(queue) >= workers * _AHEAD:
                 break
         while queue:
             chunk, fut = queue.popleft()
             nxt = next(it, None)
             if nxt is not None:
-                queue.append((nxt, pool.submit(_read_chunk, nxt)))
+                queue.append((nxt, submit(nxt)))
             try:
-                results = fut.result()
-            except Exception:  # the worker died (killed, out of memory): read these here
+                results = fut.result() if fut is not None else None
+            except Exception:  # the worker died (killed, out of memory)
+                results = None
+            if results is None:
                 results = [_outcome(reader, p) for p in chunk]
             for path, r in zip(chunk, results):
                 yield path, _revive(path, r)

@@ -151,6 +151,19 @@ def test_ui_thread_reads_while_a_scan_thread_writes(catalog):
     assert catalog.track_count() == 500
 
 
+def test_short_lived_threads_can_release_their_connection(catalog):
+    def work(i):
+        catalog.add_track(_track(f"/m/{i}.mp3", f"f{i}"))
+        catalog.release_thread()
+
+    for i in range(20):
+        t = threading.Thread(target=work, args=(i,))
+        t.start()
+        t.join()
+    assert catalog.track_count() == 20
+    assert len(catalog._all) == 1  # only this thread's connection is still open
+
+
 def test_a_second_process_waits_for_the_lock_instead_of_failing(catalog):
     other = Catalog(catalog.path)  # its own connections: like another process
     tid = catalog.add_track(_track())
