@@ -170,8 +170,8 @@ def _check_ogg_end(f: BinaryIO, size: int) -> None:
     seg = tail[i + 27:i + 27 + nseg]
     if len(seg) < nseg or i + 27 + nseg + sum(seg) > len(tail):
         raise DecodeFailed("", "truncated: the last Ogg page is cut short")
-    if not tail[i + 5] & 0x04:
-        raise DecodeFailed("", "truncated: the Ogg stream has no end-of-stream page")
+    # A last page that is whole but lacks the end-of-stream flag is a recorded stream that was
+    # stopped between pages: every page there plays, so it is accepted.
 
 
 def _check_mp3_end(f: BinaryIO, size: int, info: Any) -> None:

@@ -117,6 +117,10 @@ def test_like_of_an_unknown_track_fails_but_rates_the_others(capsys, data_dir, l
     assert "liked:" in out and "Bob - Beta" in out
     code, out, err = run(capsys, "like", str(lib / "notes.mp3"))
     assert code == 1 and "cannot add it: not audio" in err
+    media.make(lib / "new.ogg")
+    code, out, err = run(capsys, "unlike", str(lib / "new.ogg"))  # nothing to unrate: not added
+    assert code == 1 and "not in the catalog" in err
+    assert run_json(capsys, "status")[1]["tracks"] == 2
 
 
 def test_like_a_file_not_scanned_yet_adds_it(capsys, data_dir, lib):

@@ -19,8 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("tracks", nargs="+", metavar="TRACK", help="a file path or a track id")
 
 
-def _resolve(catalog, ref: str):
-    """(track, None) or (None, reason)."""
+def _resolve(catalog, ref: str, *, add: bool = True):
+    """(track, None) or (None, reason).  ``add``: read and add a file not in the catalog yet."""
     from core.errors import FileError
     from core.scanner import read_file
 
@@ -33,6 +33,8 @@ def _resolve(catalog, ref: str):
         return (track, None) if track else (None, f"no track with id {ref}")
     if not os.path.exists(path):
         return None, "no such file and no such track id"
+    if not add:
+        return None, "not in the catalog"
     if os.path.isdir(path):
         return None, "is a folder (scan it first, then rate its tracks)"
     try:
@@ -65,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     done, errors = [], []
     try:
         for ref in args.tracks:
-            track, why = _resolve(catalog, ref)
+            track, why = _resolve(catalog, ref, add=value != 0)
             if track is None:
                 errors.append({"track": ref, "error": why})
                 continue
