@@ -373,8 +373,12 @@ def scan(
     on_disk = {p for p, _, _ in files}
     vanished: dict[str, list[int]] = {}  # fingerprint -> ids of rows whose file left its path
     vanished_ids: set[int] = set()
+    # what the walk could not look at (a folder it could not list, an entry it could not stat)
+    # is not "gone": its rows are not flagged missing
+    blind_paths = {p for p, _, _ in walk_failures}
+    blind_dirs = tuple(p + os.sep for p in blind_paths)
     for path, (tid, _s, _m, missing, fp) in known.items():
-        if path not in on_disk and not missing:
+        if path not in on_disk and not missing and path not in blind_paths and not path.startswith(blind_dirs):
             vanished.setdefault(fp, []).append(tid)
             vanished_ids.add(tid)
     missing_by_fp: dict[str, list[int]] = {}
@@ -511,11 +515,9 @@ def scan(
             # failures of files that are gone (or read fine now) are forgotten
             catalog.clear_failures_except(root, failures_now.keys())
             catalog.mark_library_scanned(root, now)
-    result.missing = sum(
-        1 for _ in catalog.fetchall(
-            "SELECT 1 FROM tracks WHERE missing = 1 AND path >= ? AND path < ?", _range(root)
-        )
-    )
+    result.missing = catalog.fetchone(
+        "SELECT COUNT(*) FROM tracks WHERE missing = 1 AND path >= ? AND path < ?", _range(root)
+    )[0]
     result.failures = [{k: v for k, v in item.items() if k in ("path", "kind", "reason")}
                        for item in failures_now.values()] + transient
     result.failures.sort(key=lambda d: d["path"])

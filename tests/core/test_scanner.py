@@ -353,6 +353,26 @@ def test_unreadable_folder(catalog, library, monkeypatch):
     assert result.added == 3
 
 
+def test_files_in_a_folder_that_becomes_unreadable_are_not_marked_missing(catalog, library, monkeypatch):
+    scan(catalog, library)
+    t = catalog.track_by_path(library / "Artist" / "one.mp3")
+    catalog.set_rating(t.id, 1)
+    real = os.scandir
+
+    def scandir(path="."):
+        if os.fspath(path).endswith("Artist"):
+            raise PermissionError(13, "Permission denied", path)
+        return real(path)
+
+    monkeypatch.setattr(scanner.os, "scandir", scandir)
+    result = scan(catalog, library)
+    assert result.failed == 1 and result.newly_missing == 0 and result.missing == 0
+    assert not catalog.get_track(t.id).missing and catalog.get_track(t.id).rating == 1
+    monkeypatch.undo()
+    again = scan(catalog, library)
+    assert (again.failed, again.unchanged) == (0, 3)
+
+
 def test_a_path_that_cannot_be_opened_is_recorded(catalog, library, monkeypatch):
     """An OS error other than permissions (here EIO from a failing disk) on open."""
     bad = media.make(library / "bad sector.flac", freq=990)
