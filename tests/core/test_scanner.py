@@ -309,6 +309,19 @@ def test_wrong_extension_is_read_by_its_content(catalog, tmp_path):
     assert got["really a wav.wma"][0] == "wav"
 
 
+def test_an_mp3_with_junk_before_its_first_frame(catalog, tmp_path):
+    """No magic at the start: the content is not recognised, mutagen's own search finds the frames."""
+    from core.tags import _id3_size
+
+    data = media.make(tmp_path / "src.mp3", seconds=1.0).read_bytes()
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "junk first.mp3").write_bytes(b"\x00\x11junk" * 300 + data[_id3_size(data):])
+    result = scan(catalog, lib)
+    assert result.added == 1 and result.failures == []
+    assert catalog.tracks()[0].format == "mp3" and catalog.tracks()[0].duration == pytest.approx(1.0, abs=0.1)
+
+
 def test_unreadable_file_permission_denied(catalog, library, monkeypatch):
     """Tests usually run as root, which ignores chmod: refuse the open() the scanner makes."""
     bad = media.make(library / "locked.mp3", freq=880)
