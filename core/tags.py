@@ -547,6 +547,10 @@ def read(
                     _check_flac_end(f, size, info)
             except DecodeFailed as exc:
                 raise DecodeFailed(path, exc.reason) from None
+            except OSError:
+                raise
+            except Exception:  # the check itself tripped on an odd file: it cannot tell, accept
+                pass
 
         out = stream_info(fmt, info, size)
         tags = getattr(audio, "tags", None)
@@ -564,9 +568,10 @@ def read(
                     raw = _tags_vorbis(tags)
             if fmt == "wav" and not any(raw.get(k) for k in ("title", "artist", "album")):
                 raw = {**_riff_info(f, size), **{k: v for k, v in raw.items() if v}}
+            normal = _normalise(raw)
         except Exception:  # a malformed frame: keep the audio, drop the tags we could not read
-            raw = {}
-        out.update(_normalise(raw))
+            normal = _normalise({})
+        out.update(normal)
         return out
     except (UnsupportedFile, DecodeFailed, UnreadableFile):
         raise
