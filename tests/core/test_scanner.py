@@ -592,3 +592,36 @@ def test_reading_in_worker_processes_gives_the_same_catalog(catalog, tmp_path):
     assert {os.path.basename(f["path"]): f["kind"] for f in result.failures} == {
         "zz text.mp3": "unsupported", "zz cut.wav": "decode_failed"}
     assert all(os.path.basename(t.path).startswith(t.title[1:]) for t in catalog.tracks())
+
+
+@pytest.mark.parametrize("fmt", sorted(media.FORMATS))
+def test_corrupted_files_never_crash_the_reader(tmp_path, fmt):
+    """Random byte damage anywhere (headers, tags, audio) and random cuts: a track or a FileError."""
+    import io
+    import random
+
+    from core import tags
+    from core.errors import FileError
+
+    base = media.make(tmp_path / f"base.{fmt}", seconds=1.0, tags={"title": "x", "artist": "y"}).read_bytes()
+    rng = random.Random(fmt)
+    outcomes = set()
+    for _ in range(40):
+        d = bytearray(base)
+        how = rng.randrange(3)
+        if how == 0:  # the first 4 KiB: container headers and tags
+            for _ in range(rng.randrange(1, 20)):
+                d[rng.randrange(min(len(d), 4096))] = rng.randrange(256)
+        elif how == 1:  # a size field blown up somewhere
+            j = rng.randrange(len(d))
+            d[j:j + 8] = b"\xff\xff\xff\x7f" * 2
+        else:
+            d = d[: rng.randrange(1, len(d))]
+        try:
+            info = tags.read(io.BytesIO(bytes(d)), path=f"x.{fmt}")
+            assert info["format"] and (info["duration"] is None or info["duration"] >= 0)
+            outcomes.add("ok")
+        except FileError as exc:
+            assert exc.kind in ("decode_failed", "unsupported") and one_line(exc.reason)
+            outcomes.add(exc.kind)
+    assert "decode_failed" in outcomes  # the damage was real
