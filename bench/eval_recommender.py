@@ -68,18 +68,20 @@ def standin_embeddings(data) -> tuple[list[np.ndarray], str]:
     return [((f - mu) / sd @ P).astype(np.float32) for f in valid], "STAND-IN (PCA of log-mel band stats; not the genre model)"
 
 
-def shipped_embeddings(data) -> tuple[list[np.ndarray], str]:
-    card = json.loads(CARD.read_text())
+def shipped_embeddings(data, model_dir: Path | None = None) -> tuple[list[np.ndarray], str]:
+    card_path = (model_dir / "card.json") if model_dir else CARD
+    card = json.loads(card_path.read_text())
     version = str(card.get("version") or card.get("model_version") or card.get("version_id")
-                  or hashlib.sha1(CARD.read_bytes()).hexdigest()[:12])
-    cache = _cache_path(f"shipped_{version}")
+                  or hashlib.sha1(card_path.read_bytes()).hexdigest()[:12])
+    what = "shipped genre model" if model_dir is None else f"genre model in {model_dir} (NOT the shipped one)"
+    cache = _cache_path(f"model_{version}")
     valid = data["split"] == "valid"
     if cache.exists():
         z = np.load(cache)
-        return [z[f"e{i}"] for i in range(int(z["n"]))], f"shipped genre model {version} (cached)"
+        return [z[f"e{i}"] for i in range(int(z["n"]))], f"{what} {version} (cached)"
     from models.genre import GenreModel  # TensorFlow: only here
 
-    model = GenreModel.load()
+    model = GenreModel.load(model_dir)
     out = []
     for S in data["X"][valid]:
         S = S.astype(np.float32)
@@ -91,16 +93,18 @@ def shipped_embeddings(data) -> tuple[list[np.ndarray], str]:
             E = model.embed(windows(S, width=model.window, hop=model.hop))
         out.append(np.asarray(E, np.float32).reshape(len(E), -1))
     np.savez(cache, n=len(out), **{f"e{i}": e for i, e in enumerate(out)})
-    return out, f"shipped genre model {version}"
+    return out, f"{what} {version}"
 
 
-def load_embeddings(force_standin: bool = False):
+def load_embeddings(force_standin: bool = False, model_dir: Path | None = None):
     data = np.load(NPZ, allow_pickle=False)
     data = {k: data[k] for k in data.files}
     valid = data["split"] == "valid"
     y = data["y"][valid].astype(int)
     genres = [str(g) for g in data["genres"]]
-    if CARD.exists() and not force_standin:
+    if model_dir is not None:
+        E, source = shipped_embeddings(data, Path(model_dir))
+    elif CARD.exists() and not force_standin:
         E, source = shipped_embeddings(data)
     else:
         cache = _cache_path("standin_v1")
@@ -242,13 +246,15 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="seed of the draws (tune on another seed than you report)")
     ap.add_argument("--variants", action="store_true", help="also evaluate the alternatives tried")
     ap.add_argument("--standin", action="store_true", help="use the stand-in embedding even if a model ships")
+    ap.add_argument("--model", type=Path, default=None, help="a model directory (card.json + weights) other "
+                    "than the shipped one (development only)")
     ap.add_argument("--no-dislikes", action="store_true", help="skip the block with dislikes")
     args = ap.parse_args(argv)
     if not NPZ.exists():
         print(f"eval_recommender: {NPZ} is missing (../shared/data)", file=sys.stderr)
         return 2
     t0 = time.time()
-    E, y, genres, source = load_embeddings(args.standin)
+    E, y, genres, source = load_embeddings(args.standin, args.model)
     print(f"embeddings: {source}")
     print(f"data: {len(E)} valid clips of GTZAN (artist-filtered split), {E[0].shape[0]} windows x "
           f"{E[0].shape[1]} dims per clip; {args.draws} listeners per setting, seed {args.seed}")

@@ -305,6 +305,8 @@ class RecommenderConfig:
     hidden: tuple[int, ...] = (256, 64)  #: hidden layer widths (issue's suggestion: (1024, 128))
     dropout: float = 0.3
     epochs: int = 30  #: early stop by epoch count (no validation set exists at fit time)
+    min_steps: int = 0  #: few likes = tiny epochs: run more epochs (fresh draws) up to this many steps
+    max_epochs: int = 400
     batch_size: int = 128
     learning_rate: float = 1e-3
     weight_decay: float = 1e-4  #: L2 on the weights, decoupled (AdamW style)
@@ -552,7 +554,10 @@ class Recommender:
         opt = _Adam(net.params, cfg.learning_rate, cfg.weight_decay)
         mean, std = self.mean, self.std
         loss = float("nan")
-        for _ in range(cfg.epochs):
+        n_per_epoch = 2 * min(len(pos_idx), cfg.max_positives) + len(dis_idx)
+        steps_per_epoch = max(1, math.ceil(n_per_epoch / cfg.batch_size))
+        epochs = max(cfg.epochs, min(cfg.max_epochs, math.ceil(cfg.min_steps / steps_per_epoch)))
+        for _ in range(epochs):
             p_idx, p_w = pos_idx, pos_w
             if len(p_idx) > cfg.max_positives:
                 sel = rng.choice(len(p_idx), cfg.max_positives, replace=False)
