@@ -44,6 +44,7 @@ MAX_PER_ALBUM = 2
 MAX_PER_ARTIST = 3
 DUPLICATE_SECONDS = 3.0  #: two versions of one song closer than this in duration are duplicates
 N_NEAREST = 3  #: liked tracks named in each explanation
+MAX_WINDOWS = 16  #: windows kept per track (evenly spaced) when building TrackVectors
 
 
 # --------------------------------------------------------------------------- errors
@@ -156,8 +157,14 @@ class TrackVectors:
     def from_tracks(cls, ids: Sequence[Hashable], embeddings: Sequence[np.ndarray | None], *,
                     meta: Sequence[TrackMeta | dict | None] | None = None,
                     genre_probs: Sequence[np.ndarray | None] | np.ndarray | None = None,
-                    classes: Sequence[str] | None = None, model_version: str = "") -> "TrackVectors":
-        """Build from one ``(n_windows, D)`` array per track; ``None`` or empty = not analysed."""
+                    classes: Sequence[str] | None = None, model_version: str = "",
+                    max_windows: int | None = MAX_WINDOWS) -> "TrackVectors":
+        """Build from one ``(n_windows, D)`` array per track; ``None`` or empty = not analysed.
+
+        A track with more than ``max_windows`` windows keeps that many, evenly spaced over the
+        track (its mean score is estimated from them): memory and ranking time stay bounded for a
+        library of long tracks.
+        """
         keep, arrays, missing = [], [], []
         dim = None
         for i, (tid, e) in enumerate(zip(ids, embeddings, strict=True)):
@@ -170,6 +177,8 @@ class TrackVectors:
             if e.size == 0:
                 missing.append(tid)
                 continue
+            if max_windows and len(e) > max_windows:
+                e = e[np.linspace(0, len(e) - 1, max_windows).round().astype(int)]
             if dim is None:
                 dim = e.shape[1]
             elif e.shape[1] != dim:
@@ -951,3 +960,99 @@ class RetrainScheduler:
                 self._timer = None
             if not self._running:
                 self._idle.set()
+
+
+# --------------------------------------------------------------------------- catalog wiring
+
+
+class NotAnalysed(RecommenderError):
+    """No analysis results (window embeddings) in the catalog yet."""
+
+
+def _shipped_model_version() -> str | None:
+    """The shipped genre model's version from its card (plain JSON: no TensorFlow)."""
+    card = Path(__file__).resolve().parent.parent / "models" / "shipped" / "card.json"
+    try:
+        return str(json.loads(card.read_text(encoding="utf-8"))["version"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def vectors_from_catalog(catalog, *, model_version: str | None = None,
+                         max_windows: int | None = MAX_WINDOWS) -> TrackVectors:
+    """TrackVectors of every present track of ``catalog`` (a ``core.catalog.Catalog``).
+
+    Embeddings come from the analysis results of ``model_version`` (default: the shipped model's
+    version when the catalog has results for it, else the version with the most results).
+    Tracks without a result are counted in ``not_analysed``.  Raises :class:`NotAnalysed` when
+    the catalog has no analysis results at all.
+    """
+    from core.catalog import unpack_array
+
+    tracks = catalog.tracks(include_missing=False, sort="artist")
+    try:
+        versions = catalog.fetchall(
+            "SELECT model_version, COUNT(*) FROM analysis GROUP BY model_version ORDER BY COUNT(*) DESC")
+    except Exception as exc:  # noqa: BLE001 - an older catalog without the analysis table
+        raise NotAnalysed("No track has been analysed yet: run the analysis first "
+                          "(python main.py analyze), then ask again.") from exc
+    counts = dict(versions)
+    if model_version is None:
+        shipped = _shipped_model_version()
+        model_version = shipped if shipped in counts else (versions[0][0] if versions else None)
+    if not counts.get(model_version):
+        raise NotAnalysed("No track has been analysed yet"
+                          + (f" with the genre model {model_version}" if model_version else "")
+                          + ": run the analysis first (python main.py analyze), then ask again.")
+    rows = catalog.fetchall(
+        "SELECT fingerprint, classes, track_probs, embeddings FROM analysis WHERE model_version = ?",
+        (model_version,))
+    by_fp = {r[0]: r for r in rows}
+    classes = None
+    embeddings, probs, meta = [], [], []
+    for t in tracks:
+        r = by_fp.get(t.fingerprint)
+        meta.append(TrackMeta(t.title or t.display_title, t.artist or "", t.album or "", t.duration))
+        if r is None:
+            embeddings.append(None)
+            probs.append(None)
+            continue
+        if classes is None:
+            classes = json.loads(r[1])
+        embeddings.append(unpack_array(r[3]))
+        probs.append(unpack_array(r[2]))
+    return TrackVectors.from_tracks([t.id for t in tracks], embeddings, meta=meta, genre_probs=probs,
+                                    classes=classes, model_version=model_version, max_windows=max_windows)
+
+
+def ratings_from_catalog(catalog) -> tuple[list, list]:
+    """(liked track ids, disliked track ids) from the catalog's ratings (attached ones only)."""
+    liked, disliked = [], []
+    for r in catalog.ratings(include_detached=False):
+        (liked if r.rating > 0 else disliked).append(r.track_id)
+    return liked, disliked
+
+
+def recommend_from_catalog(catalog, data_dir: str | os.PathLike, *, profile: str = DEFAULT_PROFILE,
+                           top: int = 20, config: RecommenderConfig | None = None,
+                           vectors: TrackVectors | None = None) -> tuple[Ranking, dict]:
+    """Everything ``recommend`` and the app need, in one call (safe on a worker thread with a
+    catalog connection of its own).  Returns ``(ranking, info)``; ``info`` has ``profile``,
+    ``model`` ("loaded", "trained" or "rebuilt"), ``liked``, ``disliked``, ``liked_not_analysed``,
+    ``not_analysed``, ``analysed``, ``model_version``.  Raises a :class:`RecommenderError`
+    (``NotAnalysed``, ``NoLikes``, ``NothingToRecommend``) whose text is the sentence to show.
+    """
+    liked, disliked = ratings_from_catalog(catalog)
+    if not liked:
+        raise NoLikes("No liked tracks yet: like a few tracks you enjoy (at least 3 to 5) "
+                      "and recommendations will follow.")
+    if vectors is None:
+        vectors = vectors_from_catalog(catalog)
+    rec, how = ProfileStore(data_dir).load_or_fit(profile, vectors, liked, disliked, config=config)
+    ranking = rec.rank(vectors, top=top)
+    info = {
+        "profile": profile, "model": how, "liked": len(liked), "disliked": len(disliked),
+        "liked_not_analysed": len(liked) - len(rec.liked), "analysed": len(vectors),
+        "not_analysed": len(vectors.not_analysed), "model_version": vectors.model_version,
+    }
+    return ranking, info

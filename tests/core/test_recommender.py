@@ -352,3 +352,86 @@ def test_retraining_errors_reach_the_caller():
     sched.notify()
     assert sched.wait_idle(5)
     assert isinstance(errors[0], NoLikes)
+
+
+# --------------------------------------------------------------------------- the command, over a real catalog
+
+
+def _catalog_library(tmp_path, *, analysed=True, n=60, skip_analysis=(3, 7)):
+    from core.catalog import Catalog
+
+    vectors, cluster = library(n_tracks=n)
+    cat = Catalog.open(tmp_path)
+    ids = []
+    for i in range(n):
+        tid = cat.add_track({"path": str(tmp_path / f"song{i}.flac"), "size": 1000 + i, "mtime_ns": 1,
+                             "fingerprint": f"fp{i}", "title": f"Song {i}", "artist": f"Artist {i}",
+                             "album": f"Album {i}", "duration": 200.0})
+        ids.append(tid)
+        if analysed and i not in skip_analysis:
+            emb = vectors.X[vectors.offsets[i]:vectors.offsets[i + 1]]
+            probs = vectors.genre_probs[i]
+            cat.store_analysis(tid, {
+                "fingerprint": f"fp{i}", "model_version": "test-model", "classes": CLASSES,
+                "top_genre": CLASSES[int(np.argmax(probs))], "confidence": float(probs.max()),
+                "track_probs": probs, "window_probs": np.tile(probs, (len(emb), 1)),
+                "embeddings": emb.astype(np.float16), "window_s": 3.0, "hop_s": 1.5})
+    return cat, ids, cluster
+
+
+def _cli(tmp_path, *extra):
+    import contextlib
+    import io
+    import json
+
+    from core.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["recommend", "--data-dir", str(tmp_path), *extra])
+    text = out.getvalue()
+    return code, (json.loads(text) if "--json" in extra and text.strip() else text), err.getvalue()
+
+
+def test_recommend_command_explains_and_counts(tmp_path):
+    cat, ids, cluster = _catalog_library(tmp_path)
+    liked = [ids[i] for i in np.flatnonzero(cluster == 2)[:4]]
+    for t in liked:
+        cat.set_rating(t, 1)
+    cat.set_rating(ids[1], -1)
+    cat.close()
+    code, payload, err = _cli(tmp_path, "--json", "--top", "5")
+    assert code == 0, err
+    assert payload["not_analysed"] == 2 and payload["liked"] == 4 and payload["model"] == "trained"
+    recs = payload["recommendations"]
+    assert len(recs) == 5
+    assert not {r["track_id"] for r in recs} & set(liked + [ids[1]])
+    assert all(len(r["nearest_liked"]) == 3 and r["nearest_liked"][0]["title"].startswith("Song") for r in recs)
+    assert all(r["genres"][0]["genre"] == "country" for r in recs)
+    code, text, _ = _cli(tmp_path, "--top", "3")
+    assert code == 0 and "because you like" in text and "2 track(s) not analysed" in text
+    assert "saved model" in text  # same likes: not retrained
+
+
+def test_recommend_command_rebuilds_a_corrupt_profile(tmp_path):
+    cat, ids, cluster = _catalog_library(tmp_path)
+    for t in [ids[i] for i in np.flatnonzero(cluster == 0)[:3]]:
+        cat.set_rating(t, 1)
+    cat.close()
+    assert _cli(tmp_path, "--json", "--profile", "Bob")[0] == 0
+    (tmp_path / "profiles" / "Bob" / "recommender.npz").write_bytes(b"\x00" * 100)
+    code, payload, err = _cli(tmp_path, "--json", "--profile", "Bob")
+    assert code == 0, err
+    assert payload["model"] == "rebuilt" and len(payload["recommendations"]) == 20
+
+
+def test_recommend_command_without_likes_or_analysis_says_what_to_do(tmp_path):
+    cat, ids, _ = _catalog_library(tmp_path / "a", analysed=False)
+    cat.set_rating(ids[0], 1)
+    cat.close()
+    code, _, err = _cli(tmp_path / "a")
+    assert code == 1 and "analys" in err and "python main.py analyze" in err
+    cat, ids, _ = _catalog_library(tmp_path / "b")
+    cat.close()
+    code, payload, err = _cli(tmp_path / "b", "--json")
+    assert code == 1 and "like a few tracks" in payload["error"]
