@@ -46,6 +46,22 @@ SILENCE_PEAK = 1e-4
 BATCH_WINDOWS = 256
 
 
+#: fault injection for tests and drills: "crash:TEXT" (SIGSEGV), "hang:TEXT" (sleep forever) on a
+#: file whose path contains TEXT; "slow:SECONDS" before every file.  Several, comma-separated.
+FAULT_ENV = "MELOGRAPH_ANALYSIS_FAULT"
+
+
+def _inject_fault(spec: str, path: str) -> None:
+    for item in spec.split(","):
+        what, _, arg = item.partition(":")
+        if what == "slow":
+            time.sleep(float(arg or 1))
+        elif what == "crash" and arg and arg in path:
+            os.kill(os.getpid(), signal.SIGSEGV)
+        elif what == "hang" and arg and arg in path:
+            time.sleep(1e6)
+
+
 def _limit_threads(n: int) -> None:
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
                 "NUMEXPR_NUM_THREADS"):
@@ -57,11 +73,16 @@ def _limit_threads(n: int) -> None:
 # the per-file pipeline
 
 
+#: decode block (samples at 22050 Hz): what is lost when a file breaks part-way
+STREAM_BLOCK = 1 << 16
+
+
 def _excerpt_logmels(path: str, info_out: dict):
-    """Yield the log-mel ``(128, cols)`` of each 30 s excerpt of ``path`` (mono, 22050 Hz),
-    exactly as ``core.features.logmel_track`` cuts and normalises a whole track (a tail shorter
-    than ``MIN_TAIL_SAMPLES`` joins the excerpt before it).  Fills ``info_out`` with
-    ``samples``, ``peak`` and ``error`` (a DecodeFailed after the last good excerpt)."""
+    """Yield the mono 22050 Hz audio of each 30 s excerpt of ``path``, cut exactly as
+    ``core.features.logmel_track`` cuts a whole track (a tail shorter than ``MIN_TAIL_SAMPLES``
+    joins the excerpt before it), decoding block by block.  Fills ``info_out`` with ``samples``,
+    ``peak`` and ``error`` (a DecodeFailed after the last good block; what decoded before it is
+    still yielded)."""
     import numpy as np
 
     from core import decode
@@ -69,25 +90,37 @@ def _excerpt_logmels(path: str, info_out: dict):
     from core.errors import DecodeFailed
 
     info_out.update(samples=0, peak=0.0, error=None)
-    prev = None
-    with decode.open_stream(path, sr=F.SR, channels=1, block_frames=F.EXCERPT_SAMPLES) as stream:
-        info_out["native_sr"] = stream.info.sr
+    size = F.EXCERPT_SAMPLES
+    buf = np.empty(size, np.float32)
+    fill = 0
+    prev = None  # a full excerpt held back until we know whether a short tail follows
+    with decode.open_stream(path, sr=F.SR, channels=1, block_frames=STREAM_BLOCK) as stream:
         try:
             for block in stream:
                 y = block[:, 0]
+                if not len(y):
+                    continue
                 info_out["samples"] += len(y)
-                if len(y):
-                    info_out["peak"] = max(info_out["peak"], float(np.abs(y).max()))
-                if prev is not None:
-                    if len(y) < F.MIN_TAIL_SAMPLES:  # the short last tail joins the excerpt before it
-                        y = np.concatenate([prev, y])
-                    else:
-                        yield prev
-                prev = y
+                info_out["peak"] = max(info_out["peak"], float(np.abs(y).max()))
+                while len(y):
+                    k = min(size - fill, len(y))
+                    buf[fill : fill + k] = y[:k]
+                    fill += k
+                    y = y[k:]
+                    if fill == size:
+                        if prev is not None:
+                            yield prev
+                        prev, buf, fill = buf, np.empty(size, np.float32), 0
         except DecodeFailed as exc:
             info_out["error"] = exc
-    if prev is not None and len(prev):
+    tail = buf[:fill]
+    if prev is not None:
+        if fill and fill < F.MIN_TAIL_SAMPLES:
+            yield np.concatenate([prev, tail])
+            return
         yield prev
+    if fill:
+        yield tail
 
 
 def analyse_file(model, path: str, *, fingerprint: str | None = None, batch_windows: int = BATCH_WINDOWS) -> dict:
@@ -245,6 +278,7 @@ def worker_main(conn, model_dir: str | None, threads: int) -> None:
     except OSError:
         return
 
+    fault = os.environ.get(FAULT_ENV, "")
     tasks: queue.Queue = queue.Queue()
     prepared: queue.Queue = queue.Queue(maxsize=1)
     send_lock = threading.Lock()
@@ -278,6 +312,8 @@ def worker_main(conn, model_dir: str | None, threads: int) -> None:
                 return
             tid, path, fp = item
             send(("started", tid))
+            if fault:
+                _inject_fault(fault, path)
             try:
                 prepared.put((tid, prepare_file(path, fingerprint=fp), None))
             except BaseException as exc:  # noqa: BLE001

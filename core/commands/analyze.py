@@ -1,0 +1,152 @@
+"""``melograph analyze [FOLDER]``: tag the genres of the library in worker processes.
+
+Scans FOLDER first when given, then analyses every track the catalog has not analysed with the
+current model (see core/analysis.py).  On a terminal a progress bar; otherwise one plain line per
+finished track.  Ends with a summary: analysed, skipped (already done: unchanged files are never
+analysed twice), failed with reasons.  Ctrl+C stops; what finished is kept, and the next run
+goes on from there.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+import time
+
+from core.cli import emit, fail
+
+HELP = "analyse the genres of the library (scans FOLDER first when given)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("folder", metavar="FOLDER", nargs="?", help="a music folder to scan before analysing")
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="worker processes (default: one per core)")
+    parser.add_argument("--model", metavar="DIR", default=None, help="model directory (default: the shipped model)")
+    parser.add_argument("--retry-failed", action="store_true", help="try the files that failed before again")
+    parser.add_argument("--quiet", action="store_true", help="no progress output, only the summary")
+
+
+def _fmt_time(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
+def run(args: argparse.Namespace) -> int:
+    from core.analysis import run_analysis
+    from core.catalog import Catalog, CatalogError
+
+    if args.workers is not None and args.workers < 1:
+        return fail(args, "--workers must be at least 1")
+    try:
+        catalog = Catalog.open(args.data_dir)
+    except CatalogError as exc:
+        return fail(args, str(exc))
+    cancel = threading.Event()
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    tty = sys.stdout.isatty() and not args.json
+    show = not args.json and not args.quiet
+    payload: dict = {}
+    try:
+        if args.folder:
+            from core.errors import FileError
+            from core.scanner import scan
+
+            folder = os.path.abspath(os.path.expanduser(args.folder))
+            if not os.path.isdir(folder):
+                why = "does not exist" if not os.path.exists(folder) else "is not a folder"
+                return fail(args, f"{folder} {why}")
+            if show:
+                print(f"Scanning {folder} ...", flush=True)
+            try:
+                result = scan(catalog, folder, cancel=cancel)
+            except FileError as exc:
+                return fail(args, str(exc))
+            payload["scan"] = result.as_dict()
+            if show:
+                c = result.counts()
+                print(f"scanned {result.files} audio files: added {c['added']}, updated {c['updated']}, "
+                      f"moved {c['moved']}, unchanged {c['unchanged']}, could not read {c['failed']}", flush=True)
+            if result.cancelled:
+                emit(args, payload, "cancelled")
+                return 130
+        if args.retry_failed:
+            catalog.retry_analysis_failures()
+        paths: dict[int, str] = {}
+
+        def path_of(tid: int) -> str:
+            if tid not in paths:
+                t = catalog.get_track(tid)
+                paths[tid] = t.path if t else str(tid)
+            return paths[tid]
+
+        last = [0.0]
+
+        def on_progress(p) -> None:
+            if not show or not tty:
+                return
+            now = time.monotonic()
+            if now - last[0] < 0.2 and p.done != p.total:
+                return
+            last[0] = now
+            width = 30
+            frac = p.done / p.total if p.total else 1.0
+            bar = "#" * int(width * frac) + "-" * (width - int(width * frac))
+            line = (f"\r[{bar}] {p.done}/{p.total}  {p.tracks_per_minute:.0f} tracks/min  "
+                    f"{_fmt_time(p.eta_s)} left  failed {p.failed}  ")
+            sys.stdout.write(line)
+            sys.stdout.flush()
+
+        def on_track(e) -> None:
+            if not show or tty or not e.final:
+                return
+            if e.ok:
+                print(f"ok {e.track_id} {e.top_genre} {e.confidence:.2f} {path_of(e.track_id)}", flush=True)
+            else:
+                print(f"failed {e.track_id} {path_of(e.track_id)}: {e.reason} [{e.kind}]", flush=True)
+
+        summary = run_analysis(catalog, model_dir=args.model, workers=args.workers, on_progress=on_progress,
+                               on_track=on_track, cancel=cancel)
+        if show and tty:
+            sys.stdout.write("\r" + " " * 100 + "\r")
+        failures_now = catalog.analysis_failures(summary.model_version or None) if summary.model_version else []
+        payload.update(summary.as_dict())
+        payload["all_failures"] = [f.as_dict() for f in failures_now]
+        if summary.state == "unavailable" or summary.state == "error":
+            if args.json:
+                emit(args, payload)
+            return fail(args, f"cannot analyse: {summary.reason}")
+        emit(args, payload, _text(summary, failures_now))
+        return 130 if summary.state == "cancelled" else 0
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+        catalog.close()
+
+
+def _text(s, failures) -> str:
+    lines = [
+        f"Analysed {s.analysed} tracks in {s.seconds:.1f} s with model {s.model_version}"
+        + (f" ({60 * s.analysed / s.seconds:.0f} tracks/min)" if s.seconds > 0 and s.analysed else "")
+        + (" -- cancelled; the rest stays queued" if s.state == "cancelled" else ""),
+        f"analysed {s.analysed}, skipped {s.skipped} (already analysed), failed {s.failed}"
+        + (f", still queued {s.remaining}" if s.remaining else ""),
+    ]
+    if s.notes:
+        lines.append("analysed with a note:")
+        lines += [f"  {n['path']}: {n['note']}" for n in s.notes]
+    if s.failures:
+        lines.append("failed:")
+        lines += [f"  {f['path']}: {f['reason']} [{f['kind']}]" for f in s.failures]
+    earlier = len(failures) - s.failed
+    if earlier > 0:
+        lines.append(f"{earlier} files failed in earlier runs and were not retried (--retry-failed tries them again)")
+    return "\n".join(lines)
