@@ -555,9 +555,11 @@ class Catalog:
 
     # -- tracks ------------------------------------------------------------------------------
 
-    def add_track(self, fields: Mapping[str, Any], *, now: float | None = None) -> int:
+    def add_track(self, fields: Mapping[str, Any], *, now: float | None = None, reattach: bool = True) -> int:
         """Insert a track (``path``, ``size``, ``mtime_ns``, ``fingerprint`` required; other
-        TRACK_FIELDS optional).  Re-attaches a detached rating that matches.  Returns its id."""
+        TRACK_FIELDS optional).  Re-attaches a detached rating that matches (``reattach=False``
+        skips the look-up: for bulk inserts when :meth:`has_detached_ratings` is False).
+        Returns its id."""
         now = time.time() if now is None else now
         cols = [k for k in TRACK_FIELDS if k in fields]
         for required in ("path", "size", "mtime_ns", "fingerprint"):
@@ -570,8 +572,12 @@ class Catalog:
             track_id = self.execute(
                 f"INSERT INTO tracks({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", values
             )
-            self._reattach_rating(track_id, fields)
+            if reattach:
+                self._reattach_rating(track_id, fields)
         return track_id
+
+    def has_detached_ratings(self) -> bool:
+        return self.fetchone("SELECT EXISTS (SELECT 1 FROM ratings WHERE track_id IS NULL)")[0] == 1
 
     def update_track(self, track_id: int, fields: Mapping[str, Any], *, now: float | None = None) -> None:
         """Change a track's columns (any of TRACK_FIELDS).  Clears its missing flag: the caller

@@ -407,9 +407,10 @@ def scan(
         if not pending and not gone_ids:
             return
         with catalog.transaction():
+            reattach = catalog.has_detached_ratings()
             for action, a, b in pending:
                 if action == "add":
-                    catalog.add_track(a, now=now)
+                    catalog.add_track(a, now=now, reattach=reattach)
                     result.added += 1
                 elif action == "update":
                     catalog.update_track(a, b, now=now)

@@ -286,15 +286,22 @@ def _text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, (list, tuple)):
-        value = next((v for v in value if _text(v)), None)
-        if value is None:
-            return None
-    if hasattr(value, "value") and not isinstance(value, (str, bytes)):  # ASF attribute
-        value = value.value
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", "replace")
-    text = str(value).replace("\x00", " ")
-    text = text.encode("utf-8", "replace").decode("utf-8")  # no lone surrogates into SQLite
+        for v in value:
+            text = _text(v)
+            if text:
+                return text
+        return None
+    if not isinstance(value, str):
+        if hasattr(value, "value") and not isinstance(value, bytes):  # ASF attribute
+            value = value.value
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
+        value = str(value)
+    text = value[: MAX_TEXT * 2]
+    if "\x00" in text:
+        text = text.replace("\x00", " ")
+    if not text.isascii():
+        text = text.encode("utf-8", "replace").decode("utf-8")  # no lone surrogates into SQLite
     text = " ".join(text.split()) if ("\n" in text or "\r" in text) else text.strip()
     if not text:
         return None

@@ -192,6 +192,21 @@ def test_a_file_moved_into_another_library_folder_keeps_its_like(catalog, tmp_pa
     assert catalog.counts()["missing"] == 0 and catalog.rating(t.id) == 1
 
 
+def test_a_like_outlives_purging_missing_rows_and_comes_back_with_the_file(catalog, library, tmp_path):
+    scan(catalog, library)
+    t = catalog.track_by_path(library / "Artist" / "two.flac")
+    catalog.set_rating(t.id, 1)
+    shutil.move(library / "Artist" / "two.flac", tmp_path / "two.flac")
+    scan(catalog, library)
+    assert catalog.purge_missing(library) == 1
+    assert catalog.get_track(t.id) is None and catalog.counts()["detached_ratings"] == 1
+    shutil.move(tmp_path / "two.flac", library / "back again.flac")
+    result = scan(catalog, library)
+    assert result.added == 1
+    back = catalog.track_by_path(library / "back again.flac")
+    assert back.rating == 1 and catalog.counts()["detached_ratings"] == 0
+
+
 def test_copies_of_one_file_are_separate_tracks(catalog, library):
     shutil.copy(library / "three.ogg", library / "copy of three.ogg")
     result = scan(catalog, library)
