@@ -10,6 +10,10 @@ and tags.  Generation is not measured.  Then, into a fresh catalog, it measures 
 
 * cold scan: files per minute                        goal >= 20,000 / min
 * rescan with nothing changed: seconds               goal < 2 s
+
+Measured 2026-11-21 on the 2-core dev machine while a model trained beside it (load 9-11), run
+under ``nice -n 10``: cold scan 26,600-34,500 files/min with the default reader pool (2 worker
+processes), 23,400-27,100 files/min with ``--workers 1``; rescan 0.8-1.2 s.
 """
 from __future__ import annotations
 
