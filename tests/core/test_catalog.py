@@ -185,6 +185,35 @@ def test_a_second_process_waits_for_the_lock_instead_of_failing(catalog):
     assert catalog.get_track(tid).title == "busy"
 
 
+def test_another_real_process_writing_at_the_same_time(catalog):
+    """Analysis workers are processes: their write transactions make ours wait, not fail."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tid = catalog.add_track(_track())
+    code = (
+        "import sys, time\n"
+        "from core.catalog import Catalog\n"
+        "c = Catalog(sys.argv[1])\n"
+        "with c.transaction():\n"
+        "    c.execute(\"UPDATE tracks SET title = 'from worker' WHERE id = ?\", (int(sys.argv[2]),))\n"
+        "    print('locked', flush=True)\n"
+        "    time.sleep(0.5)\n"
+        "c.close()\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    p = subprocess.Popen([sys.executable, "-c", code, str(catalog.path), str(tid)], cwd=root,
+                         stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().strip() == "locked"
+        catalog.set_rating(tid, -1)  # waits for the worker's commit (busy_timeout), then succeeds
+    finally:
+        assert p.wait(30) == 0
+    t = catalog.get_track(tid)
+    assert t.rating == -1 and t.title == "from worker"
+
+
 # -- tracks ------------------------------------------------------------------------------------
 
 
