@@ -665,7 +665,9 @@ def _guess(f: BinaryIO, path: str, head: bytes):
     try:
         audio = mutagen.File(f if not path else _NamedFile(f, path))
     except Exception as exc:
-        raise UnsupportedFile(path, f"not audio: {describe_non_audio(head)} ({_why(exc)})") from exc
+        what = describe_non_audio(head)
+        detail = f" ({_why(exc)})" if what == "data of an unknown kind" else ""
+        raise UnsupportedFile(path, f"not audio: {what}{detail}") from exc
     if audio is None or getattr(audio, "info", None) is None:
         raise UnsupportedFile(path, f"not audio: {describe_non_audio(head)}")
     return audio

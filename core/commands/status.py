@@ -48,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
     for lib in libraries:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(lib.last_scanned_at)) if lib.last_scanned_at else "never"
         lines.append(f"  {lib.root} (last scanned {when})")
-    if args.failures:
+    if args.failures and failures:
+        lines.append("failed files:")
         lines += [f"  {f.path}: {f.reason} [{f.kind}]" for f in failures]
     emit(args, payload, "\n".join(lines))
     return 0
