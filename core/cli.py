@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv[0] if argv and argv[0] in COMMANDS else None
     try:
-        parser = build_parser(only=command)
+        parser = build_parser(only=command or "")  # unknown command: no module imported, usage error
     except ModuleNotFoundError as exc:  # a command whose module is not there yet
         print(f"melograph: error: command {command!r} is not available ({exc})", file=sys.stderr)
         return 2
