@@ -158,13 +158,12 @@ VARIANTS = {
 }
 EXTRA_VARIANTS = {
     "issue's net 1024-128, drop 0.5": RecommenderConfig(hidden=(1024, 128), dropout=0.5),
-    "net 256-64, 15 epochs": RecommenderConfig(epochs=15),
-    "net 256-64, 60 epochs": RecommenderConfig(epochs=60),
-    "net 64, 30 epochs": RecommenderConfig(hidden=(64,)),
+    "smaller net 128-32": RecommenderConfig(hidden=(128, 32)),
+    "15 epochs": RecommenderConfig(epochs=15),
+    "60 epochs": RecommenderConfig(epochs=60),
     "no dropout": RecommenderConfig(dropout=0.0),
     "ensemble of 3 seeds": RecommenderConfig(ensemble=3),
-    "blend 0.3 centroid": RecommenderConfig(centroid_blend=0.3),
-    "blend 0.6 centroid": RecommenderConfig(centroid_blend=0.6),
+    "blend 0.5 centroid": RecommenderConfig(centroid_blend=0.5),
 }
 
 
@@ -267,7 +266,7 @@ def main(argv=None) -> int:
     if not args.no_dislikes:
         dv = {name: cfg for name, cfg in variants.items()}
         dv["recommender ignoring dislikes"] = RecommenderConfig()
-        for w in ((1.0, 4.0) if args.variants else ()):
+        for w in ((0.5, 2.0, 4.0) if args.variants else ()):
             dv[f"dislike weight {w:g}"] = RecommenderConfig(dislike_weight=w)
         res = run(E, y, genres, draws=args.draws, seed=args.seed + 1000, variants=dv, with_dislikes=True)
         print_table("With 5 dislikes among the centroid baseline's top-10 wrong clips", *res[:4])

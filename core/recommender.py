@@ -291,10 +291,10 @@ def normalise_artist(artist: str) -> str:
 
 
 def song_key(meta: TrackMeta) -> tuple[str, str] | None:
-    title = normalise_title(meta.title)
-    if not title:
+    title, artist = normalise_title(meta.title), normalise_artist(meta.artist)
+    if not title or not artist:  # an unknown artist cannot tell two songs of one name apart
         return None
-    return title, normalise_artist(meta.artist)
+    return title, artist
 
 
 def same_song(a: TrackMeta, b: TrackMeta, *, tolerance: float = DUPLICATE_SECONDS) -> bool:
@@ -320,7 +320,7 @@ class RecommenderConfig:
     learning_rate: float = 1e-3
     weight_decay: float = 1e-4  #: L2 on the weights, decoupled (AdamW style)
     ensemble: int = 1  #: networks trained with different seeds, scores averaged
-    dislike_weight: float = 2.0  #: a disliked window weighs this many average positive windows
+    dislike_weight: float = 1.0  #: a disliked window weighs this many average positive windows
     balance_tracks: bool = True  #: each liked track weighs the same, however many windows it has
     centroid_blend: float = 0.0  #: mix of cosine-to-centroid in the final score (0 = network only)
     max_positives: int = 4096  #: cap of positive windows per epoch (subsampled afresh when above)
@@ -870,7 +870,7 @@ class ProfileStore:
                 same_data = (rec.model_version == vectors.model_version and len(rec.mean) == vectors.dim)
                 # likes compare as strings: JSON round-trips ids
                 if same_data and rec.fingerprint == _fingerprint(liked, disliked) and \
-                        (config is None or config.as_dict() == rec.config.as_dict()):
+                        (config or RecommenderConfig()).as_dict() == rec.config.as_dict():
                     return rec, "loaded"
             except CorruptProfile:
                 how = "rebuilt"
