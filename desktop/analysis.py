@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal, Slot
 
 if TYPE_CHECKING:
     import numpy as np
@@ -133,10 +133,23 @@ class NowPlayingAnalyser(QObject):
         args = [str(PROJECT_ROOT / "main.py"), "predict", path, "--json"]
         if self.model_dir:
             args += ["--model", self.model_dir]
-        proc.finished.connect(lambda code, status, p=proc: self._on_finished(p, code))
-        proc.errorOccurred.connect(lambda err, p=proc: self._on_error(p, err))
+        # bound methods, not lambdas: Qt drops the connections if this object goes away first
+        proc.finished.connect(self._on_proc_finished)
+        proc.errorOccurred.connect(self._on_proc_error)
         self._proc, self._track = proc, (track_id, path)
         proc.start(sys.executable, args)
+
+    @Slot(int, QProcess.ExitStatus)
+    def _on_proc_finished(self, code: int, _status=None) -> None:
+        proc = self.sender()
+        if isinstance(proc, QProcess):
+            self._on_finished(proc, code)
+
+    @Slot(QProcess.ProcessError)
+    def _on_proc_error(self, err) -> None:
+        proc = self.sender()
+        if isinstance(proc, QProcess):
+            self._on_error(proc, err)
 
     def _on_error(self, proc: QProcess, err) -> None:
         if err == QProcess.ProcessError.FailedToStart and proc is self._proc:
@@ -171,8 +184,11 @@ class NowPlayingAnalyser(QObject):
             self._start(*queued)
 
     def _done(self) -> None:
-        if self._proc is not None:
-            self._proc.deleteLater()
+        proc = self._proc
+        if proc is not None:
+            proc.finished.disconnect(self._on_proc_finished)
+            proc.errorOccurred.disconnect(self._on_proc_error)
+            proc.deleteLater()
         self._proc, self._track, self._queued = None, None, None
 
     def shutdown(self) -> None:

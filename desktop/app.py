@@ -104,15 +104,4 @@ def main(argv: list[str] | None = None) -> int:
 
     when_painted(window, started)
     app.aboutToQuit.connect(controller.shutdown)
-    rc = int(app.exec())
-    # Everything is saved and closed by now (settings in closeEvent, catalog and player in
-    # controller.shutdown).  Leave without running the interpreter's final garbage collection:
-    # PySide6 + pyqtgraph can crash while destroying Qt objects at that point (a known class of
-    # exit-time bugs; pyqtgraph.exit() does the same).
-    if os.environ.get("MELOGRAPH_CLEAN_EXIT", "1") == "1":
-        window.settings.sync()
-        logging.shutdown()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(rc)
-    return rc
+    return int(app.exec())

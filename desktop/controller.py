@@ -154,13 +154,26 @@ class AppController(QObject):
         t.nextClicked.connect(self.next)
         t.previousClicked.connect(self.previous)
         t.volumeChanged.connect(self._on_volume)
-        t.ratingChanged.connect(lambda v: self.current and self.rate([self.current.id], v))
+        t.ratingChanged.connect(self._rate_current)
         w.analysisPauseRequested.connect(self._on_analysis_pause)
-        w.workersChanged.connect(lambda n: self.analysis and self.analysis.set_workers(idle=n))
+        w.workersChanged.connect(self._on_workers)
         q = w.queue_panel
         q.activated.connect(self._play_from_queue)
         q.removeRequested.connect(self._remove_from_queue)
-        q.clearRequested.connect(lambda: self.player and self.player.clear_queue())
+        q.clearRequested.connect(self._clear_queue)
+
+    # Slots return None (PySide6 mishandles a bool returned by a Python slot: see mainwindow.py)
+    def _rate_current(self, value: int) -> None:
+        if self.current is not None:
+            self.rate([self.current.id], value)
+
+    def _on_workers(self, n: int) -> None:
+        if self.analysis is not None:
+            self.analysis.set_workers(idle=n)
+
+    def _clear_queue(self) -> None:
+        if self.player is not None:
+            self.player.clear_queue()
 
     # --- start / stop ---------------------------------------------------------------------------
     def start(self) -> None:

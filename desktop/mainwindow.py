@@ -106,7 +106,7 @@ class MainWindow(QMainWindow):
         self._filter_timer = QTimer(self)  # debounce typing: filter once the user pauses
         self._filter_timer.setSingleShot(True)
         self._filter_timer.setInterval(150)
-        self._filter_timer.timeout.connect(lambda: self.filterTextChanged.emit(self.filter_edit.text()))
+        self._filter_timer.timeout.connect(self._flush_filter)
         self.filter_edit.textChanged.connect(lambda _t: self._filter_timer.start())
         self.filter_edit.returnPressed.connect(self._flush_filter)
 
@@ -115,9 +115,7 @@ class MainWindow(QMainWindow):
         self.genre_combo.setMinimumWidth(150)
         self.genre_combo.setToolTip("Show one genre (predicted by the model, or the genre tag)")
         self.genre_combo.addItem(ALL_GENRES, "")
-        self.genre_combo.currentIndexChanged.connect(
-            lambda _i: self.genreFilterChanged.emit(self.genre_combo.currentData() or "")
-        )
+        self.genre_combo.currentIndexChanged.connect(self._on_genre_index)
 
         self.library_view = QTableView()
         self.library_view.setObjectName("libraryView")
@@ -135,7 +133,7 @@ class MainWindow(QMainWindow):
         self.library_view.horizontalHeader().setHighlightSections(False)
         self.library_view.horizontalHeader().setStretchLastSection(False)
         # Return/Enter and double-click both "activate" a row: that plays it
-        self.library_view.activated.connect(lambda _i: self.playSelectedRequested.emit())
+        self.library_view.activated.connect(self._on_row_activated)
 
         self.empty_library = QWidget()
         el = QVBoxLayout(self.empty_library)
@@ -401,6 +399,15 @@ class MainWindow(QMainWindow):
     def focus_filter(self) -> None:
         self.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.filter_edit.selectAll()
+
+    # Slots are methods that return None: PySide6 6.12 mishandles a bool returned by a Python
+    # slot (a lambda returning ``signal.emit()``'s True drops a reference to True each call, and
+    # the interpreter aborts at exit).  So no ``lambda: sig.emit(...)`` anywhere in desktop/.
+    def _on_genre_index(self, _index: int) -> None:
+        self.genreFilterChanged.emit(self.genre_combo.currentData() or "")
+
+    def _on_row_activated(self, _index) -> None:
+        self.playSelectedRequested.emit()
 
     def _flush_filter(self) -> None:
         self._filter_timer.stop()

@@ -42,7 +42,7 @@ class QueuePanel(QWidget):
         self.list = QListWidget()
         self.list.setObjectName("queueList")
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.list.itemDoubleClicked.connect(lambda it: self.activated.emit(it.data(Qt.ItemDataRole.UserRole)))
+        self.list.itemDoubleClicked.connect(self._on_double_click)
         self.empty = _placeholder(self.EMPTY)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
@@ -57,6 +57,9 @@ class QueuePanel(QWidget):
         lay.addWidget(self.stack, 1)
         lay.addLayout(row)
         self.set_items([])
+
+    def _on_double_click(self, item) -> None:  # a slot returns None (see desktop/mainwindow.py)
+        self.activated.emit(item.data(Qt.ItemDataRole.UserRole))
 
     def set_items(self, items) -> None:
         self.list.clear()
@@ -99,13 +102,13 @@ class RecommendationsPanel(QWidget):
         self.list = QListWidget()
         self.list.setObjectName("recommendationList")
         self.list.setWordWrap(True)
-        self.list.itemDoubleClicked.connect(lambda it: self.activated.emit(it.data(Qt.ItemDataRole.UserRole)))
+        self.list.itemDoubleClicked.connect(self._on_double_click)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.message)
         self.stack.addWidget(self.list)
         self.play_button = QPushButton("Play these")
         self.play_button.setEnabled(False)
-        self.play_button.clicked.connect(lambda: self.playAllRequested.emit(self.keys()))
+        self.play_button.clicked.connect(self._on_play_all)
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(self.play_button)
@@ -113,6 +116,12 @@ class RecommendationsPanel(QWidget):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.stack, 1)
         lay.addLayout(row)
+
+    def _on_double_click(self, item) -> None:
+        self.activated.emit(item.data(Qt.ItemDataRole.UserRole))
+
+    def _on_play_all(self, _checked: bool = False) -> None:
+        self.playAllRequested.emit(self.keys())
 
     def set_message(self, text: str) -> None:
         self.message.setText(text)

@@ -42,11 +42,13 @@ def test_no_model_is_a_sentence(tmp_path):
     assert "cannot be read" in model_problem(tmp_path / "card.json")
 
 
-def test_a_model_that_cannot_load_reports_a_reason(qtbot, tmp_path):
-    an = NowPlayingAnalyser(model_dir=str(tmp_path / "no-such-model"))
+def test_a_model_that_cannot_load_reports_a_reason(qapp, qtbot, tmp_path):
+    an = NowPlayingAnalyser(qapp, model_dir=str(tmp_path / "no-such-model"))
     got = []
     an.failed.connect(lambda tid, reason: got.append((tid, reason)))
     an.request(3, str(tmp_path / "x.mp3"))
     qtbot.waitUntil(lambda: bool(got), timeout=60_000)
     assert got[0][0] == 3 and "no such model" in got[0][1]
     assert not an.busy
+    an.shutdown()
+    an.deleteLater()
