@@ -120,12 +120,13 @@ def main_real(out: Path, title: str) -> int:
             if len(sys.argv) > 3:
                 c.rate([c.model.track_id(row)], 1)
         elif state["played"] and (c.model_problem or window.genre_chart.has_data) and \
-                time.time() - state["played"] > float(os.environ.get("SHOT_AFTER", "12")):
+                time.time() - state["played"] > float(os.environ.get("SHOT_AFTER", "12")) and \
+                sum(1 for r in range(c.model.rowCount()) if c.model.row_data(r).predicted) >= int(os.environ.get("SHOT_PREDICTED", "0")):
             window.grab().save(str(out / "playing.png"))
             print("saved", out / "playing.png", "genre chart:", window.genre_chart.has_data)
             app.quit()
             return
-        if time.time() - state["t0"] > 240:
+        if time.time() - state["t0"] > float(os.environ.get("SHOT_TIMEOUT", "240")):
             print("timed out")
             app.quit()
             return
