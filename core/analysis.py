@@ -103,6 +103,7 @@ class TrackEvent:
     kind: str | None = None  # failure kind (core.errors kinds, "silent", "crashed", "timeout")
     reason: str | None = None  # one line (failure reason, or the result's note)
     final: bool = True  # False: a crash that will be retried
+    timings: dict | None = None  # seconds per stage in the worker (decode+logmel, model)
 
 
 @dataclasses.dataclass
@@ -180,6 +181,8 @@ class AnalysisService:
     ``stop_when_done``: finish (state ``finished``) when the queue is empty instead of waiting
     for more (the CLI); ``threads``: TensorFlow threads per worker (default: 1 when several
     workers may run, else the cores).
+    ``nice``: the workers' CPU priority (POSIX nice, default 10: the UI and
+    playback always come first).
     """
 
     def __init__(
@@ -197,6 +200,7 @@ class AnalysisService:
         on_track: Callable[[TrackEvent], None] | None = None,
         on_state: Callable[[str, str | None], None] | None = None,
         enqueue_on_start: bool = True,
+        nice: int | None = None,
     ):
         self.catalog = catalog
         self.model_dir = None if model_dir is None else str(model_dir)
@@ -205,6 +209,9 @@ class AnalysisService:
         self.stop_when_done = stop_when_done
         self.max_attempts = max(1, int(max_attempts))
         self.enqueue_on_start = enqueue_on_start
+        from core.analysis_worker import WORKER_NICE
+
+        self.nice = WORKER_NICE if nice is None else int(nice)
         most = max(self.idle_workers, self.playing_workers)
         self.threads = int(threads) if threads else (1 if most > 1 else max(1, os.cpu_count() or 1))
         self.on_progress = on_progress
@@ -503,7 +510,7 @@ class AnalysisService:
         parent, child = self._ctx.Pipe(duplex=True)
         self._spawned += 1
         proc = self._ctx.Process(
-            target=worker_main, args=(child, self.model_dir, self.threads),
+            target=worker_main, args=(child, self.model_dir, self.threads, self.nice),
             name=f"melograph-analysis-{self._spawned}", daemon=True,
         )
         proc.start()
@@ -574,12 +581,13 @@ class AnalysisService:
         task = self._pop(w, tid)
         if kind == "result":
             result = msg[2]
-            result.pop("timings", None)
+            timings = result.pop("timings", None)
             self.catalog.store_analysis(tid, result)
             self.summary.analysed += 1
             if result.get("note"):
                 self.summary.notes.append({"track_id": tid, "path": task.path if task else None, "note": result["note"]})
-            event = TrackEvent(tid, True, result["top_genre"], float(result["confidence"]), reason=result.get("note"))
+            event = TrackEvent(tid, True, result["top_genre"], float(result["confidence"]), reason=result.get("note"),
+                               timings=timings)
         else:  # ("error", tid, kind, reason)
             self.catalog.record_analysis_error(tid, msg[2], msg[3], max_attempts=1)
             self._failed(tid, task, msg[2], msg[3])

@@ -90,6 +90,28 @@ def test_prepare_streams_excerpts_and_equals_the_whole_track_front_end(tmp_path)
     assert prep["fingerprint"] and prep["note"] is None
 
 
+def test_the_fast_mp3_path_gives_the_general_paths_log_mel(tmp_path, monkeypatch):
+    import core.analysis_worker as W
+
+    path = media.make(tmp_path / "song.mp3", kind="noise", seconds=40.0, sr=44100, channels=2)
+    fast = prepare_file(str(path))
+    monkeypatch.setattr(W, "_MPG123", False)  # as on a system without libmpg123
+    general = prepare_file(str(path))
+    assert general["decoder"] == "core.decode"
+    if fast["decoder"] != "mpg123":
+        pytest.skip("libmpg123 is not installed here: only the general path exists")
+    assert fast["S"].shape == general["S"].shape
+    assert np.abs(fast["S"] - general["S"]).mean() < 0.01
+    assert fast["seconds"] == pytest.approx(general["seconds"], abs=0.01)
+    # a damaged MP3: the fast path keeps what decodes; garbage falls back and is named by core.decode
+    data = path.read_bytes()
+    (tmp_path / "cut.mp3").write_bytes(data[: len(data) // 2])
+    monkeypatch.setattr(W, "_MPG123", None)
+    assert 15 < prepare_file(str(tmp_path / "cut.mp3"))["seconds"] < 25
+    with pytest.raises(UnsupportedFile):
+        prepare_file(str(media.make_png_as(tmp_path / "cover.mp3")))
+
+
 def test_bad_inputs_are_refused_with_a_reason(tmp_path):
     silent = media.make(tmp_path / "silent.wav", kind="silence", seconds=5.0)
     with pytest.raises(FileError) as e:
@@ -132,6 +154,7 @@ def test_a_very_long_file_is_decoded_in_excerpts_in_bounded_memory(tmp_path):
 # the service
 
 
+@pytest.mark.slow
 def test_service_analyses_the_library_records_failures_and_never_redoes_work(tmp_path, data_dir, tiny_model, monkeypatch):
     lib = tmp_path / "music"
     files = _library(lib, n_music=3)
@@ -195,6 +218,7 @@ def test_service_analyses_the_library_records_failures_and_never_redoes_work(tmp
     cat.close()
 
 
+@pytest.mark.slow
 def test_pause_resume_priority_playing_workers_and_a_killed_worker(tmp_path, data_dir, tiny_model, monkeypatch):
     lib = tmp_path / "music"
     for i in range(10):
@@ -267,6 +291,7 @@ def _cli(args, data_dir, env_extra=None, **kw):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
 
+@pytest.mark.slow
 def test_kill_9_mid_run_then_restart_loses_only_the_tracks_in_flight(tmp_path, data_dir, tiny_model):
     lib = tmp_path / "music"
     for i in range(12):
@@ -314,6 +339,7 @@ def test_kill_9_mid_run_then_restart_loses_only_the_tracks_in_flight(tmp_path, d
     cat.close()
 
 
+@pytest.mark.slow
 def test_analyze_json_summary_lists_failures(tmp_path, data_dir, tiny_model):
     lib = tmp_path / "music"
     media.make(lib / "a.flac", kind="noise", seconds=3.0)
@@ -334,6 +360,8 @@ def test_analyze_json_summary_lists_failures(tmp_path, data_dir, tiny_model):
 # the shipped model on real music
 
 
+@pytest.mark.slow
+@pytest.mark.shared_data
 def test_shipped_model_tags_real_clips_end_to_end(tmp_path, data_dir):
     from models.genre import SHIPPED_DIR
 
