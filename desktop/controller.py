@@ -118,6 +118,13 @@ class AppController(QObject):
         self.analysis = None  # the library analysis service (core.analysis), when there is a model
         self._analysis_factory = analysis_factory
         self._known_genres: set[str] = set()
+        self.recommender = TaskRunner(self, max_threads=1)  # one ranking at a time
+        self._recommend_timer = QTimer(self)  # debounce: likes come in bursts
+        self._recommend_timer.setSingleShot(True)
+        self._recommend_timer.setInterval(1200)
+        self._recommend_timer.timeout.connect(self._run_recommendations)
+        self._recommend_again = False
+        self._recommendations_available = True
         self.analysis_events = Relay(self, interval_ms=100)
         self.analysis_events.delivered.connect(self._on_analysis_events)
 
@@ -157,6 +164,9 @@ class AppController(QObject):
         t.ratingChanged.connect(self._rate_current)
         w.analysisPauseRequested.connect(self._on_analysis_pause)
         w.workersChanged.connect(self._on_workers)
+        rp = w.recommendations
+        rp.activated.connect(self._play_recommendation)
+        rp.playAllRequested.connect(self._play_recommendations)
         q = w.queue_panel
         q.activated.connect(self._play_from_queue)
         q.removeRequested.connect(self._remove_from_queue)
@@ -202,7 +212,8 @@ class AppController(QObject):
         self.refresh_timer.stop()
         if self._scan_cancel is not None:
             self._scan_cancel.set()
-        for r in (self.reader, self.writer, self.scanner):
+        self._recommend_timer.stop()
+        for r in (self.reader, self.writer, self.scanner, self.recommender):
             r.cancel_all()
         if self._unsubscribe is not None:
             self._unsubscribe()
@@ -211,7 +222,7 @@ class AppController(QObject):
                 self.player.close()
             except Exception:  # noqa: BLE001
                 log.exception("closing the player")
-        for r in (self.writer, self.scanner, self.reader):
+        for r in (self.writer, self.scanner, self.reader, self.recommender):
             r.wait(5000)
         if self.catalog is not None:
             try:
@@ -342,6 +353,7 @@ class AppController(QObject):
         elif state in ("idle", "finished"):
             w.set_analysis_paused(False)
             w.finish_analysis_progress("Genre analysis: every track is analysed.")
+            self.refresh_recommendations()  # new embeddings: new candidates
         elif state in ("unavailable", "error"):
             w.finish_analysis_progress()
             w.set_notice("analysis", f"Genres cannot be tagged: {reason or state}.")
@@ -426,6 +438,7 @@ class AppController(QObject):
         if not self._rows_shown_once:
             self._rows_shown_once = True
             self.firstRowsShown.emit()
+            self.refresh_recommendations()
         if self.current is not None:
             self.model.set_current(self.current.id)
         self._restore_selection(selected, current)
@@ -557,7 +570,7 @@ class AppController(QObject):
                 self.model.set_rating(t, v)
             self._error("The like could not be saved", exc)
 
-        self.writer.submit(store, on_error=failed)
+        self.writer.submit(store, on_error=failed, on_finished=self.refresh_recommendations)
         word = {1: "Liked", -1: "Disliked", 0: "Cleared the rating of"}[value]
         what = self._title(ids[0]) if len(ids) == 1 else f"{len(ids)} tracks"
         self.window.statusBar().showMessage(f"{word} {what}.", 3000)
@@ -565,6 +578,71 @@ class AppController(QObject):
     def _title(self, track_id: int) -> str:
         r = self.model.by_id(track_id)
         return f"“{r.title}”" if r else "the track"
+
+    # --- recommendations (core.recommender) ---------------------------------------------------------
+    def refresh_recommendations(self) -> None:
+        """Re-rank soon (debounced); the model retrains only when the likes changed."""
+        if self.catalog is not None and self._recommendations_available and not self._closing:
+            self._recommend_timer.start()
+
+    def _run_recommendations(self) -> None:
+        try:
+            from core.recommender import RecommenderError, recommend_from_catalog
+        except ImportError as exc:
+            log.info("no recommender: %s", exc)
+            self._recommendations_available = False
+            return
+        if self.recommender.active:
+            self._recommend_again = True  # one more pass when this one is done
+            return
+        self._recommend_again = False
+        catalog, data_dir = self.catalog, self.data_dir
+
+        def job():
+            try:
+                return recommend_from_catalog(catalog, data_dir, top=20)
+            except RecommenderError as exc:
+                return str(exc)
+
+        self.recommender.submit(job, on_result=self._on_recommendations,
+                                on_error=lambda exc, tb: self.window.recommendations.set_message(
+                                    f"Recommendations are not available: {exc}"),
+                                on_finished=self._after_recommendations)
+
+    def _after_recommendations(self) -> None:
+        if self._recommend_again:
+            self.refresh_recommendations()
+
+    def _on_recommendations(self, result) -> None:
+        panel = self.window.recommendations
+        if isinstance(result, str):  # a sentence: no likes yet, nothing analysed...
+            panel.set_message(result)
+            return
+        ranking, info = result
+        items = []
+        for r in ranking:
+            row = self.model.by_id(r.track_id)
+            title = f"{row.title} — {row.artist}" if row and row.artist else (row.title if row else f"track {r.track_id}")
+            near = [self.model.by_id(t) for t, _sim in r.nearest_liked]
+            reasons = []
+            if near:
+                reasons.append("like " + ", ".join(f"“{n.title}”" for n in near if n))
+            if r.genres:
+                reasons.append(", ".join(f"{g} {p:.0%}" for g, p in r.genres))
+            items.append((r.track_id, title, " · ".join(reasons)))
+        if not items:
+            panel.set_message("Nothing to recommend yet: every analysed track is already liked or disliked.")
+            return
+        panel.set_items(items)
+        note = f"{info.get('not_analysed', 0)} tracks not analysed yet" if info.get("not_analysed") else ""
+        panel.setToolTip(f"From {info.get('liked', 0)} liked and {info.get('disliked', 0)} disliked tracks"
+                         + (f"; {note}" if note else ""))
+
+    def _play_recommendation(self, track_id) -> None:
+        self.play_ids([track_id])
+
+    def _play_recommendations(self, track_ids: list) -> None:
+        self.play_ids(list(track_ids))  # the first now, the others next in the queue
 
     # --- context menu -------------------------------------------------------------------------------
     def _context_menu(self, pos) -> None:

@@ -180,3 +180,38 @@ def test_stored_analysis_fills_the_genre_chart_and_the_table(app_parts, qtbot, m
     qtbot.waitUntil(lambda: window.genre_chart.has_data, timeout=10_000)
     np.testing.assert_allclose(window.genre_chart.track_values(), wp.mean(0), rtol=1e-6)
     assert window.genre_chart.bar_axis.names == classes
+
+
+def test_recommendations_follow_the_likes(app_parts, qtbot, music_folder):
+    pytest.importorskip("core.recommender")
+    import numpy as np
+
+    window, c = app_parts
+    c.start()
+    qtbot.waitUntil(lambda: c.catalog is not None, timeout=10_000)
+    if not hasattr(c.catalog, "store_analysis"):
+        pytest.skip("the catalog has no analysis tables yet")
+    window.openFolderRequested.emit(str(music_folder))
+    qtbot.waitUntil(lambda: c.model.rowCount() == 4 and not c.scanning, timeout=30_000)
+    # before any like, the panel says what to do
+    qtbot.waitUntil(lambda: "like" in window.recommendations.message.text().lower(), timeout=10_000)
+    rng = np.random.default_rng(0)
+    classes = ["blues", "jazz", "rock"]
+    ids = [c.model.track_id(r) for r in range(4)]
+    for i, tid in enumerate(ids):
+        t = c.catalog.get_track(tid)
+        wp = rng.dirichlet(np.ones(3), 6).astype(np.float32)
+        emb = (rng.normal(size=(6, 16)) + (3.0 if i < 2 else -3.0)).astype(np.float16)  # two clusters
+        c.catalog.store_analysis(tid, {
+            "fingerprint": t.fingerprint, "model_version": "test-v1", "classes": classes,
+            "top_genre": classes[int(wp.mean(0).argmax())], "confidence": float(wp.mean(0).max()),
+            "track_probs": wp.mean(0), "window_probs": wp, "embeddings": emb, "window_s": 1.0, "hop_s": 0.5,
+            "duration": 2.0,
+        })
+    c.rate([ids[0]], 1)
+    qtbot.waitUntil(lambda: window.recommendations.list.count() > 0, timeout=30_000)
+    keys = window.recommendations.keys()
+    assert ids[0] not in keys and keys[0] == ids[1]  # the same cluster ranks first
+    first = window.recommendations.list.item(0).text()
+    assert c.model.by_id(ids[1]).title in first and "like" in first
+    assert window.recommendations.play_button.isEnabled()
