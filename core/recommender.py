@@ -323,6 +323,7 @@ class RecommenderConfig:
     dislike_weight: float = 1.0  #: a disliked window weighs this many average positive windows
     balance_tracks: bool = True  #: each liked track weighs the same, however many windows it has
     centroid_blend: float = 0.0  #: mix of cosine-to-centroid in the final score (0 = network only)
+    nearest_blend: float = 0.0  #: mix of cosine-to-the-nearest-liked-track in the final score
     max_positives: int = 4096  #: cap of positive windows per epoch (subsampled afresh when above)
 
     def as_dict(self) -> dict:
@@ -637,6 +638,9 @@ class Recommender:
         if self.config.centroid_blend > 0:
             c = self.centroid_similarity(vectors)
             s = (1 - self.config.centroid_blend) * s + self.config.centroid_blend * (c + 1) / 2
+        if self.config.nearest_blend > 0:
+            c = self.nearest_similarity(vectors)
+            s = (1 - self.config.nearest_blend) * s + self.config.nearest_blend * (c + 1) / 2
         s = s.astype(np.float32)
         self._score_cache = (vectors, len(vectors.X), s)
         return s
@@ -651,6 +655,13 @@ class Recommender:
             return np.zeros(len(vectors), np.float32)
         c = U[rows].mean(axis=0)
         return U @ (c / max(np.linalg.norm(c), 1e-12))
+
+    def nearest_similarity(self, vectors: TrackVectors) -> np.ndarray:
+        U = self._unit_means(vectors)
+        rows = vectors.rows(self.liked)
+        if len(rows) == 0:
+            return np.zeros(len(vectors), np.float32)
+        return (U @ U[rows].T).max(axis=1)
 
     def rank(self, vectors: TrackVectors, *, top: int = 20, exclude: Iterable[Hashable] = ()) -> Ranking:
         """The ``top`` recommendations among ``vectors``, diversified and explained.

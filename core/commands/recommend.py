@@ -72,7 +72,9 @@ def run(args: argparse.Namespace) -> int:
         genres = ", ".join(f"{g} {p:.0%}" for g, p in r.genres)
         near = "; ".join(f"{_label(tracks.get(t))} ({s:.2f})" for t, s in r.nearest_liked)
         lines.append(f"{rank:3d}. {_label(tracks.get(r.track_id))}  [score {r.score:.2f}]")
-        lines.append(f"     because you like: {near}" + (f"; genres: {genres}" if genres else ""))
+        lines.append(f"     because you like: {near}")
+        if genres:
+            lines.append(f"     genres: {genres}")
     notes = []
     if info["not_analysed"]:
         notes.append(f"{info['not_analysed']} track(s) not analysed yet were left out (python main.py analyze)")
