@@ -626,7 +626,7 @@ class AppController(QObject):
             near = [self.model.by_id(t) for t, _sim in r.nearest_liked]
             reasons = []
             if near:
-                reasons.append("like " + ", ".join(f"“{n.title}”" for n in near if n))
+                reasons.append("because you like " + ", ".join(f"“{n.title}”" for n in near if n))
             if r.genres:
                 reasons.append(", ".join(f"{g} {p:.0%}" for g, p in r.genres))
             items.append((r.track_id, title, " · ".join(reasons)))

@@ -275,7 +275,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.recommendations_dock, self.queue_dock)
         self.tabifyDockWidget(self.queue_dock, self.failures_dock)
         self.recommendations_dock.raise_()
-        self.resizeDocks([self.recommendations_dock], [200], Qt.Orientation.Vertical)
+        self.resizeDocks([self.recommendations_dock], [230], Qt.Orientation.Vertical)
         self.resizeDocks([self.now_playing_dock], [620], Qt.Orientation.Horizontal)
         self.failures.countChanged.connect(
             lambda n: self.failures_dock.setWindowTitle(f"Failed files ({n})" if n else "Failed files")

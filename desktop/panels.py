@@ -1,6 +1,8 @@
 """Side panels: the queue, the recommendations, the files that failed."""
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -101,7 +103,8 @@ class RecommendationsPanel(QWidget):
         self.message = _placeholder(self.PLACEHOLDER)
         self.list = QListWidget()
         self.list.setObjectName("recommendationList")
-        self.list.setWordWrap(True)
+        self.list.setSpacing(1)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.itemDoubleClicked.connect(self._on_double_click)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.message)
@@ -129,12 +132,26 @@ class RecommendationsPanel(QWidget):
         self.play_button.setEnabled(False)
 
     def set_items(self, items) -> None:
+        """``[(key, title, reason), ...]``: each shown as the title, and the reason below it."""
         self.list.clear()
         for key, title, reason in items:
-            it = QListWidgetItem(f"{title}\n    {reason}" if reason else title)
+            it = QListWidgetItem()
             it.setData(Qt.ItemDataRole.UserRole, key)
+            it.setData(Qt.ItemDataRole.UserRole + 1, f"{title} — {reason}" if reason else title)
             it.setToolTip(reason or "")
+            label = QLabel(
+                f"<div style='margin:2px 0'><b>{html.escape(title)}</b><br>"
+                f"<span style='color:#9a9ab0'>{html.escape(reason or '')}</span></div>"
+            )
+            label.setTextFormat(Qt.TextFormat.RichText)
+            label.setWordWrap(False)  # two lines exactly; the tooltip has the whole reason
+            label.setContentsMargins(6, 2, 6, 2)
+            label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+            hint = label.sizeHint()
+            hint.setWidth(min(hint.width(), 200))  # no horizontal scroll bar for long reasons
+            it.setSizeHint(hint)
             self.list.addItem(it)
+            self.list.setItemWidget(it, label)
         if self.list.count():
             self.stack.setCurrentWidget(self.list)
             self.play_button.setEnabled(True)
@@ -143,6 +160,10 @@ class RecommendationsPanel(QWidget):
 
     def keys(self) -> list:
         return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())]
+
+    def texts(self) -> list[str]:
+        """Each recommendation as one line of plain text (title — reason)."""
+        return [self.list.item(i).data(Qt.ItemDataRole.UserRole + 1) for i in range(self.list.count())]
 
 
 class FailuresPanel(QWidget):

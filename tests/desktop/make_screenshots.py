@@ -119,9 +119,14 @@ def main_real(out: Path, title: str) -> int:
             state["played"] = time.time()
             if len(sys.argv) > 3:
                 c.rate([c.model.track_id(row)], 1)
+            for t in filter(None, os.environ.get("SHOT_LIKES", "").split("|")):
+                r = next((r for r in range(c.model.rowCount()) if c.model.row_data(r).title == t), None)
+                if r is not None:
+                    c.rate([c.model.track_id(r)], 1)
         elif state["played"] and (c.model_problem or window.genre_chart.has_data) and \
                 time.time() - state["played"] > float(os.environ.get("SHOT_AFTER", "12")) and \
-                sum(1 for r in range(c.model.rowCount()) if c.model.row_data(r).predicted) >= int(os.environ.get("SHOT_PREDICTED", "0")):
+                sum(1 for r in range(c.model.rowCount()) if c.model.row_data(r).predicted) >= int(os.environ.get("SHOT_PREDICTED", "0")) and \
+                (not os.environ.get("SHOT_LIKES") or window.recommendations.list.count() > 0):
             window.grab().save(str(out / "playing.png"))
             print("saved", out / "playing.png", "genre chart:", window.genre_chart.has_data)
             app.quit()

@@ -212,6 +212,6 @@ def test_recommendations_follow_the_likes(app_parts, qtbot, music_folder):
     qtbot.waitUntil(lambda: window.recommendations.list.count() > 0, timeout=30_000)
     keys = window.recommendations.keys()
     assert ids[0] not in keys and keys[0] == ids[1]  # the same cluster ranks first
-    first = window.recommendations.list.item(0).text()
+    first = window.recommendations.texts()[0]
     assert c.model.by_id(ids[1]).title in first and "like" in first
     assert window.recommendations.play_button.isEnabled()
