@@ -598,10 +598,18 @@ class AppController(QObject):
         self._recommend_again = False
         catalog, data_dir = self.catalog, self.data_dir
 
+        model_problem = self.model_problem
+
         def job():
             try:
                 return recommend_from_catalog(catalog, data_dir, top=20)
             except RecommenderError as exc:
+                if type(exc).__name__ == "NotAnalysed":  # the CLI's wording names a command
+                    if model_problem:
+                        return ("Recommendations need analysed tracks, and " + model_problem[0].lower()
+                                + model_problem[1:])
+                    return ("Recommendations need analysed tracks: they appear here as the genre "
+                            "analysis works through your library.")
                 return str(exc)
 
         self.recommender.submit(job, on_result=self._on_recommendations,
