@@ -255,15 +255,19 @@ class AppController(QObject):
         self.catalog = catalog
         self._catalog_ready()
 
+    #: the analysis service starts this long after the library is on screen (start-up first)
+    ANALYSIS_DELAY_MS = 2000
+
     def _catalog_ready(self) -> None:
-        self._open_analysis()
         folder = self.initial_folder or self.settings.library_folder
         if folder:
-            self.open_folder(folder)
+            self.open_folder(folder)  # the analysis starts once its rows are shown
+        else:
+            QTimer.singleShot(self.ANALYSIS_DELAY_MS, self._open_analysis)
 
     def _open_analysis(self) -> None:
         """Start the library analysis service (worker processes) when there is a model."""
-        if self.model_problem or self.catalog is None or self.analysis is not None:
+        if self.model_problem or self.catalog is None or self.analysis is not None or self._closing:
             return
         factory = self._analysis_factory
         if factory is None:
@@ -439,6 +443,7 @@ class AppController(QObject):
             self._rows_shown_once = True
             self.firstRowsShown.emit()
             self.refresh_recommendations()
+            QTimer.singleShot(self.ANALYSIS_DELAY_MS, self._open_analysis)
         if self.current is not None:
             self.model.set_current(self.current.id)
         self._restore_selection(selected, current)

@@ -81,8 +81,10 @@ def wired(qapp, qtbot, tmp_path, monkeypatch, music_folder):
     window.show()
     c = AppController(window, settings, data_dir=tmp_path / "data", folder=str(music_folder),
                       open_player=False, analysis_factory=FakeService)
+    c.ANALYSIS_DELAY_MS = 0
     c.start()
     qtbot.waitUntil(lambda: c.model.rowCount() == 4 and not c.scanning, timeout=30_000)
+    qtbot.waitUntil(lambda: bool(FakeService.instances), timeout=5000)
     yield window, c, FakeService.instances[0]
     c.shutdown()
 
