@@ -164,6 +164,7 @@ class AppController(QObject):
         t.ratingChanged.connect(self._rate_current)
         w.analysisPauseRequested.connect(self._on_analysis_pause)
         w.workersChanged.connect(self._on_workers)
+        w.failures.showRequested.connect(self._show_path_folder)
         rp = w.recommendations
         rp.activated.connect(self._play_recommendation)
         rp.playAllRequested.connect(self._play_recommendations)
@@ -686,7 +687,12 @@ class AppController(QObject):
     def show_in_folder(self, track_id: int) -> None:
         r = self.model.by_id(track_id)
         if r is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(os.path.dirname(r.path)))
+            self._show_path_folder(r.path)
+
+    def _show_path_folder(self, path: str) -> None:
+        folder = path if os.path.isdir(path) else os.path.dirname(path)
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(folder)):
+            self.window.statusBar().showMessage(f"Cannot open {folder}", 5000)
 
     # --- playback -----------------------------------------------------------------------------------
     def _item(self, track_id: int) -> PlayItem | None:

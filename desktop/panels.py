@@ -167,9 +167,11 @@ class RecommendationsPanel(QWidget):
 
 
 class FailuresPanel(QWidget):
-    """Files that could not be used, with the one-line reason.  ``add_failures([(path, reason)])``."""
+    """Files that could not be used, with the one-line reason.  ``add_failures([(path, reason)])``;
+    ``showRequested(path)`` on double-click (the app opens its folder)."""
 
     countChanged = Signal(int)
+    showRequested = Signal(str)
     EMPTY = "No problems: every file in the library could be read."
 
     def __init__(self, parent: QWidget | None = None):
@@ -186,6 +188,8 @@ class FailuresPanel(QWidget):
         hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
         hh.resizeSection(0, 380)
+        self.table.cellDoubleClicked.connect(self._on_double_click)
+        self.table.setToolTip("Double-click to open the file's folder")
         self.empty = _placeholder(self.EMPTY)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
@@ -215,6 +219,11 @@ class FailuresPanel(QWidget):
         finally:
             self.table.setUpdatesEnabled(True)
         self._changed()
+
+    def _on_double_click(self, row: int, _column: int) -> None:
+        item = self.table.item(row, 0)
+        if item is not None:
+            self.showRequested.emit(item.text())
 
     def clear(self) -> None:
         self.table.setRowCount(0)

@@ -215,3 +215,34 @@ def test_recommendations_follow_the_likes(app_parts, qtbot, music_folder):
     first = window.recommendations.texts()[0]
     assert c.model.by_id(ids[1]).title in first and "like" in first
     assert window.recommendations.play_button.isEnabled()
+
+
+def test_queue_from_the_context_menu(app_parts, qtbot, music_folder, monkeypatch):
+    pytest.importorskip("core.player")
+    import time
+
+    from core.player import Player
+    from PySide6.QtGui import QDesktopServices
+
+    window, c = app_parts
+    holder = {}
+    holder["p"] = c.player = Player(tap=lambda b: time.sleep(len(b) / (holder["p"].stream_rate or 44100)))
+    c.start()
+    qtbot.waitUntil(lambda: c.catalog is not None, timeout=10_000)
+    if not c.player.available:
+        pytest.skip(f"no output device: {c.player.unavailable_reason}")
+    window.openFolderRequested.emit(str(music_folder))
+    qtbot.waitUntil(lambda: c.model.rowCount() == 4 and not c.scanning, timeout=30_000)
+    ids = {c.model.row_data(r).title: c.model.track_id(r) for r in range(4)}
+    c.player.pause()  # keep the queue still while we look at it
+    _action(c.build_context_menu([ids["Low Hum"]]), "ctxEnqueue").trigger()
+    _action(c.build_context_menu([ids["Pink Noise"]]), "ctxPlayNext").trigger()
+    qtbot.waitUntil(lambda: window.queue_panel.list.count() == 2, timeout=5000)
+    assert [k.title for k in window.queue_panel.keys()] == ["Pink Noise", "Low Hum"]
+    window.queue_panel.clearRequested.emit()
+    qtbot.waitUntil(lambda: window.queue_panel.list.count() == 0, timeout=5000)
+    # show in folder asks the desktop to open the file's folder
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or True)
+    _action(c.build_context_menu([ids["Low Hum"]]), "ctxShow").trigger()
+    assert opened == [str(music_folder / "Beta")]
