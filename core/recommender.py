@@ -1007,44 +1007,84 @@ def vectors_from_catalog(catalog, *, model_version: str | None = None,
     Embeddings come from the analysis results of ``model_version`` (default: the shipped model's
     version when the catalog has results for it, else the version with the most results).
     Tracks without a result are counted in ``not_analysed``.  Raises :class:`NotAnalysed` when
-    the catalog has no analysis results at all.
+    the catalog has no analysis results at all.  (:class:`VectorCache` does the same and only
+    reads what changed since its last call.)
     """
-    from core.catalog import unpack_array
+    return VectorCache(max_windows=max_windows).vectors(catalog, model_version=model_version)
 
-    tracks = catalog.tracks(include_missing=False, sort="artist")
-    try:
-        versions = catalog.fetchall(
-            "SELECT model_version, COUNT(*) FROM analysis GROUP BY model_version ORDER BY COUNT(*) DESC")
-    except Exception as exc:  # noqa: BLE001 - an older catalog without the analysis table
-        raise NotAnalysed("No track has been analysed yet: run the analysis first "
-                          "(python main.py analyze), then ask again.") from exc
-    counts = dict(versions)
-    if model_version is None:
-        shipped = _shipped_model_version()
-        model_version = shipped if shipped in counts else (versions[0][0] if versions else None)
-    if not counts.get(model_version):
-        raise NotAnalysed("No track has been analysed yet"
-                          + (f" with the genre model {model_version}" if model_version else "")
-                          + ": run the analysis first (python main.py analyze), then ask again.")
-    rows = catalog.fetchall(
-        "SELECT fingerprint, classes, track_probs, embeddings FROM analysis WHERE model_version = ?",
-        (model_version,))
-    by_fp = {r[0]: r for r in rows}
-    classes = None
-    embeddings, probs, meta = [], [], []
-    for t in tracks:
-        r = by_fp.get(t.fingerprint)
-        meta.append(TrackMeta(t.title or t.display_title, t.artist or "", t.album or "", t.duration))
-        if r is None:
-            embeddings.append(None)
-            probs.append(None)
-            continue
-        if classes is None:
-            classes = json.loads(r[1])
-        embeddings.append(unpack_array(r[3]))
-        probs.append(unpack_array(r[2]))
-    return TrackVectors.from_tracks([t.id for t in tracks], embeddings, meta=meta, genre_probs=probs,
-                                    classes=classes, model_version=model_version, max_windows=max_windows)
+
+class VectorCache:
+    """The library's TrackVectors, kept between calls: each call reads only the analysis results
+    that are new since the last one, and returns the very same object when nothing changed (so
+    a model's cached scores are reused).  One per app; safe to call from one thread at a time
+    (a lock serialises calls)."""
+
+    def __init__(self, *, max_windows: int | None = MAX_WINDOWS):
+        self.max_windows = max_windows
+        self._lock = threading.Lock()
+        self._version: str | None = None
+        self._arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # fingerprint -> (embeddings, probs)
+        self._classes: list | None = None
+        self._key: tuple | None = None
+        self._vectors: TrackVectors | None = None
+
+    def vectors(self, catalog, *, model_version: str | None = None) -> TrackVectors:
+        from core.catalog import unpack_array
+
+        with self._lock:
+            try:
+                versions = catalog.fetchall(
+                    "SELECT model_version, COUNT(*) FROM analysis GROUP BY model_version ORDER BY COUNT(*) DESC")
+            except Exception as exc:  # noqa: BLE001 - an older catalog without the analysis table
+                raise NotAnalysed("No track has been analysed yet: run the analysis first "
+                                  "(python main.py analyze), then ask again.") from exc
+            counts = dict(versions)
+            if model_version is None:
+                shipped = _shipped_model_version()
+                model_version = shipped if shipped in counts else (versions[0][0] if versions else None)
+            if not counts.get(model_version):
+                raise NotAnalysed("No track has been analysed yet"
+                                  + (f" with the genre model {model_version}" if model_version else "")
+                                  + ": run the analysis first (python main.py analyze), then ask again.")
+            if model_version != self._version:
+                self._arrays.clear()
+                self._classes = None
+                self._version = model_version
+            tracks = catalog.tracks(include_missing=False, sort="artist")
+            done = {r[0] for r in catalog.fetchall(
+                "SELECT fingerprint FROM analysis WHERE model_version = ?", (model_version,))}
+            for fp in [fp for fp in self._arrays if fp not in done]:  # results removed
+                del self._arrays[fp]
+            wanted = sorted({t.fingerprint for t in tracks if t.fingerprint in done and t.fingerprint not in self._arrays})
+            for i in range(0, len(wanted), 500):
+                chunk = wanted[i:i + 500]
+                rows = catalog.fetchall(
+                    "SELECT fingerprint, classes, track_probs, embeddings FROM analysis WHERE model_version = ? "
+                    f"AND fingerprint IN ({', '.join('?' * len(chunk))})", (model_version, *chunk))
+                for fp, classes, probs, emb in rows:
+                    if self._classes is None:
+                        self._classes = json.loads(classes)
+                    e = np.asarray(unpack_array(emb), np.float32)
+                    if e.ndim == 1:
+                        e = e[None]
+                    if self.max_windows and len(e) > self.max_windows:
+                        e = e[np.linspace(0, len(e) - 1, self.max_windows).round().astype(int)]
+                    self._arrays[fp] = (np.ascontiguousarray(e), np.asarray(unpack_array(probs), np.float32))
+            key = (model_version, tuple((t.id, t.fingerprint, t.title, t.artist, t.album, t.duration,
+                                         t.fingerprint in self._arrays) for t in tracks))
+            if self._vectors is not None and key == self._key:
+                return self._vectors
+            embeddings, probs, meta = [], [], []
+            for t in tracks:
+                a = self._arrays.get(t.fingerprint)
+                meta.append(TrackMeta(t.title or t.display_title, t.artist or "", t.album or "", t.duration))
+                embeddings.append(None if a is None else a[0])
+                probs.append(None if a is None else a[1])
+            self._vectors = TrackVectors.from_tracks(
+                [t.id for t in tracks], embeddings, meta=meta, genre_probs=probs, classes=self._classes,
+                model_version=model_version, max_windows=None)
+            self._key = key
+            return self._vectors
 
 
 def ratings_from_catalog(catalog) -> tuple[list, list]:
@@ -1055,26 +1095,58 @@ def ratings_from_catalog(catalog) -> tuple[list, list]:
     return liked, disliked
 
 
-def recommend_from_catalog(catalog, data_dir: str | os.PathLike, *, profile: str = DEFAULT_PROFILE,
-                           top: int = 20, config: RecommenderConfig | None = None,
-                           vectors: TrackVectors | None = None) -> tuple[Ranking, dict]:
-    """Everything ``recommend`` and the app need, in one call (safe on a worker thread with a
-    catalog connection of its own).  Returns ``(ranking, info)``; ``info`` has ``profile``,
-    ``model`` ("loaded", "trained" or "rebuilt"), ``liked``, ``disliked``, ``liked_not_analysed``,
-    ``not_analysed``, ``analysed``, ``model_version``.  Raises a :class:`RecommenderError`
-    (``NotAnalysed``, ``NoLikes``, ``NothingToRecommend``) whose text is the sentence to show.
+class LibraryRecommender:
+    """Long-lived recommendations over a catalog (one per app): caches the library's vectors
+    (:class:`VectorCache`) and each profile's model in memory between calls, so a call after a
+    like costs one retraining plus one ranking, and a call with unchanged likes only the ranking
+    (or nothing: the scores are cached too).
+
+        lib = LibraryRecommender(data_dir)
+        ranking, info = lib.recommend(catalog, profile="default", top=20)   # on a worker thread
     """
-    liked, disliked = ratings_from_catalog(catalog)
-    if not liked:
-        raise NoLikes("No liked tracks yet: like a few tracks you enjoy (at least 3 to 5) "
-                      "and recommendations will follow.")
-    if vectors is None:
-        vectors = vectors_from_catalog(catalog)
-    rec, how = ProfileStore(data_dir).load_or_fit(profile, vectors, liked, disliked, config=config)
-    ranking = rec.rank(vectors, top=top)
-    info = {
-        "profile": profile, "model": how, "liked": len(liked), "disliked": len(disliked),
-        "liked_not_analysed": len(liked) - len(rec.liked), "analysed": len(vectors),
-        "not_analysed": len(vectors.not_analysed), "model_version": vectors.model_version,
-    }
-    return ranking, info
+
+    def __init__(self, data_dir: str | os.PathLike, *, config: RecommenderConfig | None = None):
+        self.store = ProfileStore(data_dir)
+        self.config = config
+        self.cache = VectorCache()
+        self._models: dict[str, Recommender] = {}
+        self._lock = threading.Lock()
+
+    def recommend(self, catalog, *, profile: str = DEFAULT_PROFILE, top: int = 20) -> tuple[Ranking, dict]:
+        """``(ranking, info)``; see :func:`recommend_from_catalog`."""
+        profile = check_profile_name(profile)
+        with self._lock:
+            liked, disliked = ratings_from_catalog(catalog)
+            if not liked:
+                raise NoLikes("No liked tracks yet: like a few tracks you enjoy (at least 3 to 5) "
+                              "and recommendations will follow.")
+            vectors = self.cache.vectors(catalog)
+            rec = self._models.get(profile)
+            cfg = self.config or RecommenderConfig()
+            if (rec is not None and rec.fingerprint == _fingerprint(liked, disliked)
+                    and rec.model_version == vectors.model_version and len(rec.mean) == vectors.dim
+                    and rec.config.as_dict() == cfg.as_dict()):
+                how = "cached"
+            else:
+                rec, how = self.store.load_or_fit(profile, vectors, liked, disliked, config=self.config)
+                self._models[profile] = rec
+            ranking = rec.rank(vectors, top=top)
+            info = {
+                "profile": profile, "model": how, "liked": len(liked), "disliked": len(disliked),
+                "liked_not_analysed": len(liked) - len(rec.liked), "analysed": len(vectors),
+                "not_analysed": len(vectors.not_analysed), "model_version": vectors.model_version,
+            }
+            return ranking, info
+
+
+def recommend_from_catalog(catalog, data_dir: str | os.PathLike, *, profile: str = DEFAULT_PROFILE,
+                           top: int = 20, config: RecommenderConfig | None = None) -> tuple[Ranking, dict]:
+    """Everything ``recommend`` needs, in one call (safe on a worker thread with a catalog
+    connection of its own; an app should keep one :class:`LibraryRecommender` instead, which
+    caches between calls).  Returns ``(ranking, info)``; ``info`` has ``profile``, ``model``
+    ("loaded", "trained", "rebuilt", or "cached" from a LibraryRecommender), ``liked``,
+    ``disliked``, ``liked_not_analysed``, ``not_analysed``, ``analysed``, ``model_version``.
+    Raises a :class:`RecommenderError` (``NotAnalysed``, ``NoLikes``, ``NothingToRecommend``)
+    whose text is the sentence to show.
+    """
+    return LibraryRecommender(data_dir, config=config).recommend(catalog, profile=profile, top=top)

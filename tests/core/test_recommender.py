@@ -435,3 +435,30 @@ def test_recommend_command_without_likes_or_analysis_says_what_to_do(tmp_path):
     cat.close()
     code, payload, err = _cli(tmp_path / "b", "--json")
     assert code == 1 and "like a few tracks" in payload["error"]
+
+
+def test_the_app_path_follows_likes_and_new_analysis(tmp_path):
+    from core.recommender import LibraryRecommender
+
+    cat, ids, cluster = _catalog_library(tmp_path, skip_analysis=(7,))
+    taste = [ids[i] for i in np.flatnonzero(cluster == 2)]
+    for t in taste[:3]:
+        cat.set_rating(t, 1)
+    lib = LibraryRecommender(tmp_path, config=FAST)
+    first, info = lib.recommend(cat, top=5)
+    assert info["model"] == "trained" and info["not_analysed"] == 1
+    again, info = lib.recommend(cat, top=5)
+    assert info["model"] == "cached" and again.ids == first.ids
+    # the listener likes the top recommendation: it leaves the list, the model retrains
+    cat.set_rating(first.ids[0], 1)
+    after, info = lib.recommend(cat, top=5)
+    assert info["model"] == "trained" and info["liked"] == 4 and first.ids[0] not in after.ids
+    # a track gets analysed meanwhile: it is a candidate now
+    vectors, _ = library(n_tracks=60)
+    cat.store_analysis(ids[7], {
+        "fingerprint": "fp7", "model_version": "test-model", "classes": CLASSES, "top_genre": "country",
+        "confidence": 0.8, "track_probs": vectors.genre_probs[7], "window_probs": vectors.genre_probs[7][None],
+        "embeddings": vectors.X[vectors.offsets[7]:vectors.offsets[8]], "window_s": 3.0, "hop_s": 1.5})
+    _, info = lib.recommend(cat, top=5)
+    assert info["not_analysed"] == 0 and info["analysed"] == 60
+    cat.close()
