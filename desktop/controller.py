@@ -874,8 +874,9 @@ class AppController(QObject):
         self.window.queue_panel.set_items([(it, it.label() if isinstance(it, PlayItem) else str(it)) for it in ev.queue])
 
     def _on_frame(self) -> None:
-        if self.player is not None:
-            self._show_position(self.player.position)
+        if self.player is None or self.window.isMinimized() or not self.window.isVisible():
+            return  # nothing to draw: save the CPU for the audio and the analysis
+        self._show_position(self.player.position)
 
     def _show_position(self, seconds: float) -> None:
         w = self.window

@@ -195,8 +195,10 @@ def test_app_builds_and_says_what_is_missing(qapp, qtbot, tmp_path):
 def test_start_imports_no_tensorflow_or_librosa(tmp_path):
     code = (
         "import os, sys; os.environ['QT_QPA_PLATFORM']='offscreen';"
-        "from desktop.app import build; app, w, c = build(['--data-dir', sys.argv[1]]); w.show(); c.start();"
-        "heavy = [m for m in ('tensorflow', 'librosa', 'keras', 'sklearn') if m in sys.modules]; print(heavy)"
+        "from desktop.app import build; app, w, c = build(['--data-dir', sys.argv[1]], lazy_charts=True); w.show();"
+        "early = [m for m in ('pyqtgraph', 'numpy') if m in sys.modules];"
+        "c.start(); w.build_charts();"
+        "heavy = [m for m in ('tensorflow', 'librosa', 'keras', 'sklearn') if m in sys.modules]; print(early + heavy)"
     )
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
