@@ -25,7 +25,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMenu
 
 from desktop.analysis import Analysis, NowPlayingAnalyser, model_problem
-from desktop.librarymodel import COL_ARTIST, COL_TITLE, TRACK_ID_ROLE, LibraryModel, Row, ids_of, load_rows
+from desktop.librarymodel import COL_ARTIST, COL_TITLE, TRACK_ID_ROLE, LibraryModel, Row, ids_of, load_rows, other_orders
 from desktop.mainwindow import MainWindow
 from desktop.resources import svg_icon
 from desktop.settings import Settings
@@ -440,6 +440,8 @@ class AppController(QObject):
         current = view.currentIndex().data(TRACK_ID_ROLE)
         scroll = view.verticalScrollBar().value()
         self.model.set_rows(rows)
+        # the other columns' sort orders, off the UI thread, once the rows are on screen
+        self.reader.submit(other_orders, rows, on_result=lambda orders, rs=rows: self.model.adopt_orders(rs, orders))
         if not self._rows_shown_once:
             self._rows_shown_once = True
             self.firstRowsShown.emit()

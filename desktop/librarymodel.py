@@ -118,14 +118,20 @@ class RowSet:
     orders: dict[int, tuple[list[int], list[int]]]
 
 
-def prepare_rows(rows: Sequence[Row], *, sort_column: int = 1, all_columns: bool = True) -> RowSet:
-    """Index ``rows`` and sort them by ``sort_column`` (and, by default, by every other column,
-    so that a click on a header costs the UI thread no sorting).  Run it on a worker thread."""
+def prepare_rows(rows: Sequence[Row], *, sort_column: int = 1, all_columns: bool = False) -> RowSet:
+    """Index ``rows`` and sort them by ``sort_column`` (and by every other column with
+    ``all_columns``).  Run it on a worker thread; ``other_orders`` computes the rest later."""
     rows = list(rows)
     rs = RowSet(rows, {r.id: r for r in rows}, {r.id: i for i, r in enumerate(rows)}, {})
     for col in [sort_column] + ([c for c in _SORT_KEYS if c != sort_column] if all_columns else []):
         rs.orders[col] = _column_order(rows, col)
     return rs
+
+
+def other_orders(rs: RowSet) -> dict[int, tuple[list[int], list[int]]]:
+    """The sort orders ``rs`` does not have yet (worker thread), for ``LibraryModel.adopt_orders``:
+    a click on any header then costs the UI thread no sorting."""
+    return {col: _column_order(rs.rows, col) for col in _SORT_KEYS if col not in rs.orders}
 
 
 def _column_order(rows: list[Row], col: int) -> tuple[list[int], list[int]]:
@@ -157,6 +163,8 @@ class LibraryModel(QAbstractTableModel):
         self._by_id: dict[int, Row] = {}
         self._pos: dict[int, int] = {}  # track id -> index in _all
         self._orders: dict[int, tuple[list[int], list[int]]] = {}  # col -> (ascending non-empty, empty)
+        self._rowset: RowSet | None = None
+        self._stale_cols: set[int] = set()  # columns edited since the rows came (ratings, genres)
         self._text_mask: bytearray | None = None  # None: every row passes
         self._genre_mask: bytearray | None = None
         self._text_words: list[str] = []
@@ -277,15 +285,29 @@ class LibraryModel(QAbstractTableModel):
     def set_rows(self, rows: "Sequence[Row] | RowSet") -> None:
         """Show ``rows`` (a ``RowSet`` from ``prepare_rows`` leaves almost nothing to do here)."""
         if not isinstance(rows, RowSet):
-            rows = prepare_rows(rows, sort_column=self._sort_col, all_columns=False)
+            rows = prepare_rows(rows, sort_column=self._sort_col)
+        self._rowset = rows
         self.beginResetModel()
         self._all, self._by_id, self._pos = rows.rows, rows.by_id, rows.pos
         self._orders = dict(rows.orders)
+        self._stale_cols = set()
         self._text_mask = self._make_text_mask(self._text_words)
         self._genre_mask = self._make_genre_mask(self._genre)
         self._rebuild_visible()
         self.endResetModel()
         self.countsChanged.emit(len(self._visible), len(self._all))
+
+    def rowset(self) -> "RowSet | None":
+        return self._rowset
+
+    def adopt_orders(self, rowset: "RowSet", orders: Mapping[int, tuple[list[int], list[int]]]) -> None:
+        """Take sort orders computed off the UI thread for ``rowset`` (ignored if the rows have
+        changed since, or for columns whose values changed: ratings, predictions)."""
+        if rowset is not self._rowset:
+            return
+        for col, order in orders.items():
+            if col not in self._orders and col not in self._stale_cols:
+                self._orders[col] = order
 
     def set_filter(self, text: str | None = None, genre: str | None = None) -> None:
         """Keep rows containing every word of ``text`` (title, artist, album, file name) and, if
@@ -313,6 +335,7 @@ class LibraryModel(QAbstractTableModel):
             return
         r.rating = int(value)
         self._orders.pop(COL_RATING, None)
+        self._stale_cols.add(COL_RATING)
         row = self._row_of.get(track_id)
         if row is not None:
             i = self.index(row, COL_RATING)
@@ -327,6 +350,7 @@ class LibraryModel(QAbstractTableModel):
                 if tid in self._row_of:
                     changed.append(self._row_of[tid])
         self._orders.pop(COL_PREDICTED, None)
+        self._stale_cols.add(COL_PREDICTED)
         if self._genre:
             self._genre_mask = self._make_genre_mask(self._genre)  # takes effect at the next filter change
         if changed:

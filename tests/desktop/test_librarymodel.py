@@ -127,3 +127,21 @@ def test_index_outside_is_harmless(model):
     assert model.data(model.index(5, 0)) is None
     assert model.rowCount(model.index(0, 0)) == 0
     assert not model.flags(QModelIndex())
+
+
+def test_orders_computed_later_are_adopted_unless_stale(model):
+    from desktop.librarymodel import COL_DURATION, other_orders, prepare_rows
+
+    rs = prepare_rows(_rows(40), sort_column=COL_ARTIST)
+    assert set(rs.orders) == {COL_ARTIST}
+    model.set_rows(rs)
+    orders = other_orders(rs)
+    model.set_rating(3, 1)  # the rating column changed after the orders were computed
+    model.adopt_orders(rs, orders)
+    assert COL_DURATION in model._orders and COL_RATING not in model._orders
+    model.sort(COL_RATING, Qt.SortOrder.AscendingOrder)
+    assert model.row_data(0).id == 3  # liked first, computed fresh
+    model.adopt_orders(prepare_rows(_rows(5)), orders)  # for other rows: ignored
+    model.sort(COL_DURATION, Qt.SortOrder.AscendingOrder)
+    durations = [model.row_data(r).duration for r in range(model.rowCount())]
+    assert durations == sorted(durations)
