@@ -1,14 +1,18 @@
-"""Wires the core objects (catalog, scanner, player; later the analyser and recommender) to the
-main window.
+"""Wires the core objects to the main window: catalog + scanner (core.catalog, core.scanner),
+player (core.player), library analysis (core.analysis; now-playing fallback in
+desktop.analysis), recommender (core.recommender).
 
 Core objects speak plain Python: calls, and callbacks from their own threads.  This controller
-turns their callbacks into signals delivered on the GUI thread (``desktop.tasks.Relay``) and the
-window's signals into calls; anything that reads in bulk, decodes or waits on a lock runs on a
-``TaskRunner``.  Every optional part is opened inside a function: when it is missing or fails,
-the window says why in a sentence and the rest of the app works.
+turns their callbacks into signals delivered on the GUI thread (``desktop.tasks.Relay``, batched)
+and the window's signals into calls; anything that reads in bulk, decodes, trains or waits on a
+lock runs on a ``TaskRunner``.  Every optional part is opened inside a function: when it is
+missing or fails, the window says why in a sentence and the rest of the app works.
 
-Threads: the GUI thread only does O(visible) work and single, short catalog writes are also
-sent to a one-thread writer pool (so a like never waits on a scan's transaction in the UI).
+Start-up order (desktop/app.py): window painted -> catalog opened and the last library's rows
+shown -> charts (pyqtgraph) built -> scan in the background -> 2 s later the analysis service.
+
+Threads: the GUI thread only does O(visible rows) work; catalog writes (likes) go to a
+one-thread writer pool, in order, so a like never waits on a scan's transaction in the UI.
 """
 from __future__ import annotations
 
@@ -135,6 +139,7 @@ class AppController(QObject):
         self._size_columns()
 
         self.frame_timer = QTimer(self)
+        self.frame_timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.frame_timer.setInterval(FRAME_MS)
         self.frame_timer.timeout.connect(self._on_frame)
         self.refresh_timer = QTimer(self)
