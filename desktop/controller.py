@@ -29,7 +29,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMenu
 
 from desktop.analysis import Analysis, NowPlayingAnalyser, model_problem
-from desktop.librarymodel import COL_ARTIST, COL_TITLE, TRACK_ID_ROLE, LibraryModel, Row, ids_of, load_rows, other_orders
+from desktop.librarymodel import COL_ARTIST, COL_TITLE, TRACK_ID_ROLE, LibraryModel, ids_of, load_rows, other_orders
 from desktop.mainwindow import MainWindow
 from desktop.resources import svg_icon
 from desktop.settings import Settings
@@ -410,7 +410,10 @@ class AppController(QObject):
         self.window.setWindowFilePath(folder)
         self.window.show_library(True)
         if self.catalog is None:
-            self.window.statusBar().showMessage(f"Cannot open {folder}: the library is not available.", 8000)
+            if "catalog" in self.window.notices():  # it failed to open: say so
+                self.window.statusBar().showMessage(f"Cannot open {folder}: the library is not available.", 8000)
+            else:  # still opening: _catalog_ready opens the folder saved in the settings
+                self.initial_folder = folder
             return
         self.reload_rows()  # what the catalog already knows, at once
         self.load_failures()
