@@ -44,7 +44,7 @@ MAX_PER_ALBUM = 2
 MAX_PER_ARTIST = 3
 DUPLICATE_SECONDS = 3.0  #: two versions of one song closer than this in duration are duplicates
 N_NEAREST = 3  #: liked tracks named in each explanation
-MAX_WINDOWS = 16  #: windows kept per track (evenly spaced) when building TrackVectors
+MAX_WINDOWS = 10  #: windows kept per track (evenly spaced) when building TrackVectors
 
 
 # --------------------------------------------------------------------------- errors
@@ -324,7 +324,7 @@ class RecommenderConfig:
     balance_tracks: bool = True  #: each liked track weighs the same, however many windows it has
     centroid_blend: float = 0.0  #: mix of cosine-to-centroid in the final score (0 = network only)
     nearest_blend: float = 0.0  #: mix of cosine-to-the-nearest-liked-track in the final score
-    max_positives: int = 4096  #: cap of positive windows per epoch (subsampled afresh when above)
+    max_positives: int = 2048  #: cap of positive windows per epoch (a fresh subsample each epoch when above)
 
     def as_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -440,14 +440,23 @@ class _Adam:
         self.t += 1
         c1 = 1 - self.b1 ** self.t
         c2 = 1 - self.b2 ** self.t
+        lr_t = self.lr * math.sqrt(c2) / c1  # bias corrections folded into the step size
+        eps = self.eps * math.sqrt(c2)
         for i, (p, g) in enumerate(zip(self.params, grads)):
-            self.m[i] *= self.b1
-            self.m[i] += (1 - self.b1) * g
-            self.v[i] *= self.b2
-            self.v[i] += (1 - self.b2) * g * g
-            p -= self.lr * (self.m[i] / c1) / (np.sqrt(self.v[i] / c2) + self.eps)
+            m, v = self.m[i], self.v[i]
+            m *= self.b1
+            m += (1 - self.b1) * g
+            v *= self.b2
+            g = g * g  # a new array: the caller's gradient is left alone
+            g *= 1 - self.b2
+            v += g
+            np.sqrt(v, out=g)
+            g += eps
+            np.divide(m, g, out=g)
+            g *= lr_t
             if self.wd and p.ndim == 2:
-                p -= self.lr * self.wd * p
+                p *= 1 - self.lr * self.wd
+            p -= g
 
 
 # --------------------------------------------------------------------------- the recommender
@@ -522,7 +531,7 @@ class Recommender:
 
         X = vectors.X
         # Standardise with library statistics (robust to the all-positive ReLU embeddings).
-        sample = X if len(X) <= 50_000 else X[np.random.default_rng(0).choice(len(X), 50_000, replace=False)]
+        sample = X if len(X) <= 20_000 else X[:: len(X) // 20_000]  # a spread-out sample is plenty
         self.mean = sample.mean(axis=0).astype(np.float32)
         self.std = (sample.std(axis=0) + 1e-3 * (sample.std() + 1e-6)).astype(np.float32)
 
