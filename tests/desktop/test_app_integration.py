@@ -123,11 +123,13 @@ def test_play_a_track_on_the_fake_device(app_parts, qtbot, tmp_path, music_folde
     qtbot.waitUntil(lambda: c.player_state == "playing", timeout=5000)
     qtbot.waitUntil(lambda: any(0.2 < s < 100 for s in seen), timeout=10_000)  # it moves on its own
     assert window.transport.position() > 0.0
-    c.seek(200.0)  # what the slider, the spectrogram and the arrows all call
-    qtbot.waitUntil(lambda: any(s > 200.2 for s in seen), timeout=10_000)
-    assert window.spectrogram.position() > 200.0
     qtbot.waitUntil(lambda: window.spectrogram.has_image, timeout=15_000)
     assert window.spectrogram.duration == pytest.approx(240.0, abs=1.0)
+    # click the spectrogram at 3:20: the player seeks there and the playhead goes on from there
+    spec = window.spectrogram
+    qtbot.mouseClick(spec.plot_widget.viewport(), Qt.MouseButton.LeftButton, pos=spec.widget_pos_for(200.0))
+    qtbot.waitUntil(lambda: any(s > 200.3 for s in seen), timeout=10_000)
+    assert 199.0 < window.spectrogram.position() < 230.0
     assert window.transport.total_label.text() == "4:00"
 
 
