@@ -152,6 +152,11 @@ def test_no_audio_device_is_a_message_not_a_crash(app_parts, qtbot, music_folder
     qtbot.keyClick(window.library_view, Qt.Key.Key_Return)  # Return plays the row (here: shows it)
     assert window.title_label.text() == c.model.row_data(0).title
     qtbot.waitUntil(lambda: window.spectrogram.has_image, timeout=15_000)
+    # like it from now playing: the table and the catalog follow
+    tid = c.current.id
+    qtbot.mouseClick(window.transport.like_button, Qt.MouseButton.LeftButton)
+    assert c.model.by_id(tid).rating == 1
+    qtbot.waitUntil(lambda: c.catalog.rating(tid) == 1, timeout=5000)
     c.play_pause()  # says why instead of failing
     assert "sound" in window.statusBar().currentMessage().lower() or "play" in window.statusBar().currentMessage().lower()
 
