@@ -168,6 +168,7 @@ class AppController(QObject):
         t.volumeChanged.connect(self._on_volume)
         t.ratingChanged.connect(self._rate_current)
         w.analysisPauseRequested.connect(self._on_analysis_pause)
+        w.retryAnalysisRequested.connect(self.retry_failed_analysis)
         w.workersChanged.connect(self._on_workers)
         w.failures.showRequested.connect(self._show_path_folder)
         rp = w.recommendations
@@ -477,13 +478,38 @@ class AppController(QObject):
             sm.setCurrentIndex(self.model.index(self.model.row_for(current), 0), QItemSelectionModel.SelectionFlag.NoUpdate)
 
     def load_failures(self) -> None:
+        """Files the scan could not read, and files the genre analysis gave up on (worker)."""
         if self.catalog is None or self.root is None:
             return
-        self.reader.submit(self.catalog.failures, self.root, on_result=self._on_failures)
+        catalog, root = self.catalog, self.root
+
+        def fetch():
+            rows = [(f.path, f.reason) for f in catalog.failures(root)]
+            if hasattr(catalog, "analysis_failures"):
+                prefix = root.rstrip(os.sep) + os.sep
+                rows += [(f.path, f"genre analysis: {f.reason or f.kind}") for f in catalog.analysis_failures()
+                         if f.path.startswith(prefix)]
+            return rows
+
+        self.reader.submit(fetch, on_result=self._on_failures)
 
     def _on_failures(self, failures) -> None:
         self.window.failures.clear()
-        self.window.failures.add_failures([(f.path, f.reason) for f in failures])
+        self.window.failures.add_failures(failures)
+
+    def retry_failed_analysis(self) -> None:
+        """Queue again the files the analysis gave up on (after fixing them, or a new model)."""
+        cat = self.catalog
+        if cat is None or not hasattr(cat, "retry_analysis_failures"):
+            return
+
+        def done(n):
+            self.window.statusBar().showMessage(f"{n} file{'s' if n != 1 else ''} queued for analysis again.", 5000)
+            if self.analysis is not None:
+                self.analysis.enqueue()
+            self.load_failures()
+
+        self.writer.submit(cat.retry_analysis_failures, on_result=done)
 
     def scan(self, folder: str) -> None:
         """Scan ``folder`` in the background (a running scan is cancelled first)."""

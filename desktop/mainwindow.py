@@ -63,6 +63,7 @@ class MainWindow(QMainWindow):
     workersChanged = Signal(int)
     playSelectedRequested = Signal()
     analysisPauseRequested = Signal(bool)  # True: pause, False: resume
+    retryAnalysisRequested = Signal()
 
     chartsReady = Signal()
 
@@ -350,6 +351,13 @@ class MainWindow(QMainWindow):
         self.filter_action = self._action("&Filter library", QKeySequence.StandardKey.Find, self.focus_filter, name="filterAction")
         self.about_action = self._action("&About Melograph", None, self._about, name="aboutAction")
 
+        self.pause_analysis_action = QAction("&Pause the analysis", self, checkable=True)
+        self.pause_analysis_action.setObjectName("pauseAnalysisAction")
+        self.pause_analysis_action.toggled.connect(self._on_pause_action)
+        self.retry_analysis_action = QAction("&Retry files that failed", self)
+        self.retry_analysis_action.setObjectName("retryAnalysisAction")
+        self.retry_analysis_action.triggered.connect(self._on_retry_action)
+
         self.workers_group = QActionGroup(self)
         self.workers_group.setExclusive(True)
         self.worker_actions: dict[int, QAction] = {}
@@ -383,7 +391,10 @@ class MainWindow(QMainWindow):
         for d in (self.queue_dock, self.recommendations_dock, self.failures_dock):
             v.addAction(d.toggleViewAction())
         v.addSeparator()
-        w = v.addMenu("Analysis &workers")
+        an = v.addMenu("Genre &analysis")
+        an.addAction(self.pause_analysis_action)
+        an.addAction(self.retry_analysis_action)
+        w = an.addMenu("&Workers")
         for a in self.worker_actions.values():
             w.addAction(a)
         h = mb.addMenu("&Help")
@@ -533,16 +544,22 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(message, timeout_ms)
 
     def set_analysis_paused(self, paused: bool) -> None:
-        """Show the pause button's state without emitting analysisPauseRequested."""
-        b = self.analysis_pause_button
-        b.blockSignals(True)
-        b.setChecked(paused)
-        b.blockSignals(False)
+        """Show the pause state (button and menu) without emitting analysisPauseRequested."""
+        for w in (self.analysis_pause_button, self.pause_analysis_action):
+            w.blockSignals(True)
+            w.setChecked(paused)
+            w.blockSignals(False)
         self._style_pause_button(paused)
 
     def _on_analysis_pause_toggled(self, paused: bool) -> None:
-        self._style_pause_button(paused)
+        self.set_analysis_paused(paused)
         self.analysisPauseRequested.emit(paused)
+
+    def _on_pause_action(self, paused: bool) -> None:
+        self._on_analysis_pause_toggled(paused)
+
+    def _on_retry_action(self, _checked: bool = False) -> None:
+        self.retryAnalysisRequested.emit()
 
     def _style_pause_button(self, paused: bool) -> None:
         SP = QStyle.StandardPixmap

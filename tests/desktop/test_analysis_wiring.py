@@ -145,3 +145,15 @@ def test_unavailable_service_says_why(wired, qtbot):
     svc._set("unavailable", "the model's card does not match the front end")
     qtbot.waitUntil(lambda: "analysis" in window.notices(), timeout=3000)
     assert "does not match" in window.notices()["analysis"]
+
+
+def test_menu_pause_and_retry(wired, qtbot):
+    window, c, svc = wired
+    window.pause_analysis_action.trigger()
+    qtbot.waitUntil(lambda: "pause" in svc.calls, timeout=2000)
+    assert window.analysis_pause_button.isChecked()
+    window.pause_analysis_action.trigger()
+    qtbot.waitUntil(lambda: "resume" in svc.calls, timeout=2000)
+    n = svc.calls.count("enqueue")
+    window.retry_analysis_action.trigger()
+    qtbot.waitUntil(lambda: svc.calls.count("enqueue") > n, timeout=3000)
