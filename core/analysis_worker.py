@@ -388,7 +388,7 @@ def worker_main(conn, model_dir: str | None, threads: int, nice: int = WORKER_NI
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
     if nice and hasattr(os, "nice"):
         try:
-            os.nice(int(nice))
+            os.nice(max(0, int(nice) - os.nice(0)))  # at least this nice (not "10 more")
         except OSError:
             pass
     import queue
