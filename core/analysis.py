@@ -62,6 +62,8 @@ TIMEOUT_PER_AUDIO_SECOND = 0.25
 TIMEOUT_UNKNOWN_S = 1800.0
 #: an idle service (queue empty) stops its workers after this many seconds, freeing their memory
 IDLE_STOP_S = 20.0
+#: an idle service looks for unanalysed tracks this often even when nobody calls enqueue()
+LOOK_AGAIN_S = 30.0
 
 
 def default_workers() -> int:
@@ -162,6 +164,7 @@ class _Worker:
         self.conn = conn
         self.n = n
         self.ready = False
+        self.loaded = False
         self.retiring = False
         self.inflight: collections.deque = collections.deque()  # AnalysisTask, in send order
         self.started: dict[int, float] = {}  # track id -> when the worker began it
@@ -403,6 +406,7 @@ class AnalysisService:
         self._set_state("running" if s.remaining else "idle")
         self._progress()
         idle_since = time.monotonic() if not s.remaining else None
+        last_look = time.monotonic()
         while True:
             if self._abort is not None:
                 self._shutdown_workers(kill=True)
@@ -427,10 +431,13 @@ class AnalysisService:
                     self._set_state("finished")
                     return
                 if idle_since is None:
-                    idle_since = time.monotonic()
+                    idle_since = last_look = time.monotonic()
                     self._set_state("idle")
                 elif self._workers and time.monotonic() - idle_since > IDLE_STOP_S:
                     self._shutdown_workers(kill=False)
+                if time.monotonic() - last_look > LOOK_AGAIN_S:  # files added without enqueue()
+                    last_look = time.monotonic()
+                    self._wake_more = True
             else:
                 idle_since = None
                 self._set_state("paused" if self._paused else "running")
@@ -480,7 +487,12 @@ class AnalysisService:
         with self._lock:
             ids, self._priority = self._priority, []
         for tid in ids:
-            self.catalog.prioritize_analysis(tid)
+            if not self.catalog.prioritize_analysis(tid):
+                # not queued yet (a new file), unless it is done, running or failed
+                if self.catalog.enqueue_analysis(self.model_version, [tid]):
+                    self.catalog.prioritize_analysis(tid)
+                    self._refresh_remaining()
+            self._dry_until = 0.0
 
     # -- workers
 
@@ -565,10 +577,14 @@ class AnalysisService:
 
     def _handle(self, w: _Worker, msg) -> None:
         kind = msg[0]
-        if kind == "ready":
+        if kind == "ready":  # accepting tasks (its model is still loading)
             w.ready = True
-            if msg[2] != self.model_version:  # the model files changed under us
-                self._reason = f"model version changed to {msg[2]}"
+            return
+        if kind == "loaded":
+            w.loaded = True
+            now = time.monotonic()
+            for tid in w.started:  # time limits count from here, not from the model load
+                w.started[tid] = now
             return
         if kind == "fatal":
             # the model cannot load in a worker: no point in more workers
@@ -647,16 +663,26 @@ class AnalysisService:
         w.inflight.clear()
         self._dry_until = 0.0
         if not self._ready_ever() and self._spawned > 3 * max(1, self._target()) + 3:
-            # workers die before they are ever ready: something is wrong with the set-up, not a file
+            # workers die before any ever loads its model: the set-up is broken, not the files;
+            # give the files blamed meanwhile their chance back
             self._abort = ("unavailable", "the analysis workers cannot start (see the log)")
+            blamed = [f["track_id"] for f in self.summary.failures if f["kind"] == "crashed"]
+            for tid in blamed:
+                self.catalog.execute(
+                    "UPDATE analysis_queue SET state = 'queued', attempts = 0, kind = NULL, last_error = NULL "
+                    "WHERE track_id = ? AND kind = 'crashed'", (tid,))
+            self.summary.failures = [f for f in self.summary.failures if f["kind"] != "crashed"]
+            self.summary.failed -= len(blamed)
         self._progress()
 
     def _ready_ever(self) -> bool:
-        return self.summary.analysed + self.summary.failed > 0 or any(w.ready for w in self._workers)
+        return self.summary.analysed > 0 or any(w.loaded for w in self._workers)
 
     def _check_timeouts(self) -> None:
         now = time.monotonic()
         for w in list(self._workers):
+            if not w.loaded:
+                continue
             for task in w.inflight:
                 began = w.started.get(task.track_id)
                 if began is None:

@@ -377,7 +377,8 @@ def worker_main(conn, model_dir: str | None, threads: int, nice: int = WORKER_NI
     """Entry point of a worker process.  Protocol on ``conn`` (a duplex Pipe end):
 
     parent -> worker: ``("task", track_id, path, fingerprint)``, ``("stop",)``
-    worker -> parent: ``("ready", pid, model_version)``, ``("fatal", reason)``,
+    worker -> parent: ``("ready", pid, None)`` (accepting tasks; the model loads meanwhile),
+    ``("loaded", pid, model_version)``, ``("fatal", reason)``,
     ``("started", track_id)``, ``("result", track_id, result_dict)``,
     ``("error", track_id, kind, reason)``
 
@@ -393,31 +394,6 @@ def worker_main(conn, model_dir: str | None, threads: int, nice: int = WORKER_NI
             pass
     import queue
     import threading
-
-    try:
-        from models.genre import GenreModel
-
-        model = GenreModel.load(model_dir, threads=max(1, int(threads)))
-    except BaseException as exc:  # noqa: BLE001 - everything goes back as one line
-        from core.errors import reason_of
-
-        try:
-            conn.send(("fatal", f"cannot load the genre model: {reason_of(exc)}"))
-        except OSError:
-            pass
-        return
-    # warm the graph up so the first real file does not pay for tracing
-    try:
-        import numpy as np
-
-        for n in (1, 2):  # two batch shapes: tf.function then traces a shape-generic graph
-            model._forward(np.full((n, 128, model.window), -80.0, np.float32))
-    except Exception:  # noqa: BLE001
-        pass
-    try:
-        conn.send(("ready", os.getpid(), model.version))
-    except OSError:
-        return
 
     fault = os.environ.get(FAULT_ENV, "")
     tasks: queue.Queue = queue.Queue()
@@ -460,8 +436,29 @@ def worker_main(conn, model_dir: str | None, threads: int, nice: int = WORKER_NI
             except BaseException as exc:  # noqa: BLE001
                 prepared.put((tid, None, exc))
 
+    # Accept work at once: the first files decode on the second thread while TensorFlow loads
+    # here (imports are mostly single-threaded Python; decoding releases the GIL).
+    send(("ready", os.getpid(), None))
     threading.Thread(target=reader, name="analysis-reader", daemon=True).start()
     threading.Thread(target=preparer, name="analysis-decoder", daemon=True).start()
+    try:
+        from models.genre import GenreModel
+
+        model = GenreModel.load(model_dir, threads=max(1, int(threads)))
+    except BaseException as exc:  # noqa: BLE001 - everything goes back as one line
+        from core.errors import reason_of
+
+        send(("fatal", f"cannot load the genre model: {reason_of(exc)}"))
+        return
+    # warm the graph up so the first real file does not pay for tracing
+    try:
+        import numpy as np
+
+        for n in (1, 2):  # two batch shapes: tf.function then traces a shape-generic graph
+            model._forward(np.full((n, 128, model.window), -80.0, np.float32))
+    except Exception:  # noqa: BLE001
+        pass
+    send(("loaded", os.getpid(), model.version))
     while True:
         item = prepared.get()
         if item is STOP:
