@@ -922,7 +922,8 @@ class Catalog:
         ``result`` keys: ``fingerprint``, ``model_version``, ``classes`` (list of names),
         ``top_genre``, ``confidence``, ``track_probs`` ``(C,)``, ``window_probs`` ``(W, C)``,
         ``embeddings`` ``(W, D)`` (numpy arrays, or bytes from :func:`pack_array`), ``window_s``,
-        ``hop_s``, optional ``duration`` (s analysed), ``note`` and ``computed_at``."""
+        ``hop_s``, optional ``duration`` (s analysed), ``note`` and ``computed_at``.  The file's
+        result from another model version, if any, is deleted (replaced)."""
         now = time.time() if now is None else now
         blob = lambda v: v if isinstance(v, (bytes, bytearray, memoryview)) else pack_array(v)  # noqa: E731
         window_probs = result["window_probs"]
@@ -947,6 +948,9 @@ class Catalog:
                 "AND model_version = ?)",
                 (int(track_id), result["fingerprint"], result["model_version"]),
             )
+            # the result of an older model for this file has been replaced (about 170 KB each)
+            self.execute("DELETE FROM analysis WHERE fingerprint = ? AND model_version != ?",
+                         (result["fingerprint"], result["model_version"]))
 
     def record_analysis_error(
         self, track_id: int, kind: str, reason: str, *, max_attempts: int = 1, now: float | None = None

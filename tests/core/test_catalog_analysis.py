@@ -92,7 +92,9 @@ def test_a_new_model_version_queues_everything_again(catalog):
     assert catalog.track_analysis(a).model_version == V1 and catalog.track_analysis(a, V2) is None
     catalog.store_analysis(b, _result("fb", V2, top=0))
     assert catalog.track_analysis(b, V2).top_genre == "blues"
-    assert catalog.track_analysis(b).model_version == V2  # newest first
+    assert catalog.track_analysis(b).model_version == V2
+    assert catalog.track_analysis(b, V1) is None  # replaced: old results do not pile up
+    assert catalog.fetchone("SELECT COUNT(*) FROM analysis")[0] == 2
 
 
 def test_failures_are_kept_with_one_line_reason_and_not_retried(catalog):
