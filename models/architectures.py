@@ -262,11 +262,13 @@ def preproc(cfg, *, n_classes, window, stats):
 @_register("ours", {"feature": "logmel", "stem": 128, "channels": [128, 192, 256], "kernel": 3,
                     "dropout": 0.3, "l2": 0.0, "freq_pool": 1})
 def ours(cfg, *, n_classes, window, stats):
-    """Residual 1-D CNN over time (mel bands as channels), BN, global mean+max pooling.
+    """Residual 1-D CNN over time (mel bands as channels), BN, global pooling over time.
 
     Stem: Conv1D (bands -> ``stem``, width 3); then per entry of ``channels`` a residual block
     (two Conv1D-BN, ReLU, 1x1 projection when the width changes) followed by max-pool 2 except
-    after the last.  Embedding = concat(global average, global max) of the last block.
+    after the last.  Embedding = concat(global average, global max) of the last block, or with
+    ``pool="stats"`` concat(mean, std, max) over time (a learned version of the clip statistics
+    of the floor).
     """
     from keras import layers
 
@@ -288,7 +290,12 @@ def ours(cfg, *, n_classes, window, stats):
         x = layers.Activation("relu")(layers.Add()([sc, y]))
         if i < len(chans) - 1:
             x = layers.MaxPooling1D(2, padding="same")(x)
-    emb = layers.Concatenate(name="embedding")([layers.GlobalAveragePooling1D()(x), layers.GlobalMaxPooling1D()(x)])
+    if cfg.get("pool", "meanmax") == "stats":
+        from models.layers import StatsPooling1D
+
+        emb = StatsPooling1D(name="embedding")(x)
+    else:
+        emb = layers.Concatenate(name="embedding")([layers.GlobalAveragePooling1D()(x), layers.GlobalMaxPooling1D()(x)])
     h = layers.Dropout(cfg["dropout"])(emb) if cfg["dropout"] else emb
     return _model(inp, _head(h, cfg, n_classes), "ours")
 
@@ -306,6 +313,11 @@ def ours2d(cfg, *, n_classes, window, stats):
     x = layers.Activation("relu")(layers.BatchNormalization()(x))
     x = layers.MaxPooling2D((1, 2), padding="same")(x)  # frequency only: 128 -> 64 bands
     for i, c in enumerate(chans[1:]):
+        if cfg.get("block", "residual") == "plain":  # one conv per stage: cheaper
+            x = layers.Conv2D(c, 3, padding="same", use_bias=False, kernel_regularizer=reg)(x)
+            x = layers.Activation("relu")(layers.BatchNormalization()(x))
+            x = layers.MaxPooling2D(2, padding="same")(x)
+            continue
         sc = layers.BatchNormalization()(layers.Conv2D(c, 1, use_bias=False, kernel_regularizer=reg)(x))
         y = layers.Conv2D(c, 3, padding="same", use_bias=False, kernel_regularizer=reg)(x)
         y = layers.Activation("relu")(layers.BatchNormalization()(y))

@@ -170,3 +170,33 @@ def mixup(x: np.ndarray, y_soft: np.ndarray, *, alpha: float, rng: np.random.Gen
     x = lam[:, None, None] * x + (1 - lam[:, None, None]) * x[perm]
     y_soft = lam[:, None] * y_soft + (1 - lam[:, None]) * y_soft[perm]
     return x.astype(np.float32), y_soft.astype(np.float32)
+
+
+def spectral_augment(x: np.ndarray, *, rng: np.random.Generator, eq_db: float = 6.0, shift: int = 2,
+                     scale: float = 0.15) -> np.ndarray:
+    """Recording-condition augmentation in place on ``(b, 128, width)`` dB windows.
+
+    - random EQ: a smooth random curve over the mel axis (3 cosines), up to about ``eq_db`` dB;
+    - mel shift: roll the bands by up to ``shift`` bins (edge bands repeated);
+    - contrast: scale the dB values by 1 +- ``scale`` around 0 dB (the window's loudest level).
+    Results are clipped to [-80, 0] like the front end's output.
+    """
+    b, F, _ = x.shape
+    f = np.linspace(0, np.pi, F, dtype=np.float32)[None, :]
+    if eq_db:
+        amp = rng.uniform(-1, 1, size=(b, 3)).astype(np.float32) * (eq_db / 2)
+        ph = rng.uniform(0, 2 * np.pi, size=(b, 3)).astype(np.float32)
+        curve = sum(amp[:, k : k + 1] * np.cos((k + 1) * f + ph[:, k : k + 1]) for k in range(3))
+        x += curve[:, :, None]
+    if shift:
+        for k, s in enumerate(rng.integers(-shift, shift + 1, size=b)):
+            if s > 0:
+                x[k, s:] = x[k, :-s].copy()
+                x[k, :s] = x[k, s : s + 1]
+            elif s < 0:
+                x[k, :s] = x[k, -s:].copy()
+                x[k, s:] = x[k, s - 1 : s]
+    if scale:
+        x *= rng.uniform(1 - scale, 1 + scale, size=(b, 1, 1)).astype(np.float32)
+    np.clip(x, -TOP_DB, 0.0, out=x)
+    return x

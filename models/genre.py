@@ -112,6 +112,8 @@ class GenreModel:
         configure_tensorflow(threads)
         import keras
 
+        import models.layers  # noqa: F401  (registers the custom layers for deserialisation)
+
         try:
             raw = keras.models.load_model(weights, compile=False)
         except Exception as exc:  # noqa: BLE001  (keras raises many kinds for a bad file)

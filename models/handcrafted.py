@@ -47,3 +47,21 @@ def clip_features(S: np.ndarray, n_mfcc: int = 20) -> np.ndarray:
 
 def features_of(X: np.ndarray, n_mfcc: int = 20) -> np.ndarray:
     return np.stack([clip_features(S, n_mfcc) for S in X])
+
+
+def band_features(S: np.ndarray, n_bands: int = 16) -> np.ndarray:
+    """Mean, std, median and mean absolute change of the log-mel averaged into ``n_bands`` groups."""
+    S = np.asarray(S, np.float32)
+    B = S.reshape(n_bands, S.shape[0] // n_bands, -1).mean(1).astype(np.float64)
+    dB = np.abs(np.diff(B, axis=1))
+    return np.concatenate([B.mean(1), B.std(1), np.median(B, 1), dB.mean(1)]).astype(np.float32)
+
+
+def window_features(S: np.ndarray, n_mfcc: int = 20, n_bands: int = 16) -> np.ndarray:
+    """The floor's features of one window: ``clip_features`` then ``band_features``
+    (the same numbers as ``models.layers.ClipStatistics``)."""
+    return np.concatenate([clip_features(S, n_mfcc), band_features(S, n_bands)])
+
+
+def window_features_of(X: np.ndarray, n_mfcc: int = 20, n_bands: int = 16) -> np.ndarray:
+    return np.stack([window_features(S, n_mfcc, n_bands) for S in X])

@@ -14,14 +14,14 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import platform
-import shutil
 import time
 from pathlib import Path
 
 import numpy as np
 
 from core.features import COLUMNS_PER_SECOND, FRONTEND_PARAMS, N_MELS
-from models.data import GenreData, clip_windows, feature_stats, mixup, random_crops, spec_augment, track_probs
+from models.data import (GenreData, clip_windows, feature_stats, mixup, random_crops, spec_augment,
+                         spectral_augment, track_probs)
 from models.genre import CARD_NAME, configure_tensorflow, sha256_of
 from models.metrics import classification_metrics, plot_confusion, plot_curves
 
@@ -39,6 +39,9 @@ TRAIN_DEFAULTS = {
     "label_smoothing": 0.1,
     "warmup_epochs": 2,
     "specaug": True,
+    "eq_db": 0.0,  # random EQ curve amplitude (dB); 0 = off
+    "band_shift": 0,  # random mel-band shift (bins)
+    "contrast": 0.0,  # random dB scaling +-
     "mixup": 0.3,  # Beta(alpha, alpha); 0 = off
     "patience": 20,
     "seed": 0,
@@ -145,6 +148,7 @@ def train_network(data: GenreData, *, arch: str, out_dir: Path, config: dict | N
     configure_tensorflow()
     import keras
 
+    import models.layers  # noqa: F401
     from models import architectures as A
 
     out_dir = Path(out_dir)
@@ -190,6 +194,9 @@ def train_network(data: GenreData, *, arch: str, out_dir: Path, config: dict | N
     t0 = time.time()
     for epoch in range(int(opts["epochs"])):
         xs, ys = random_crops(Xtr, train.y, width=window, per_clip=int(opts["crops_per_clip"]), rng=rng)
+        if opts["eq_db"] or opts["band_shift"] or opts["contrast"]:
+            spectral_augment(xs, rng=rng, eq_db=float(opts["eq_db"]), shift=int(opts["band_shift"]),
+                             scale=float(opts["contrast"]))
         if opts["specaug"]:
             spec_augment(xs, rng=rng)
         ysoft = _one_hot(ys, k)
@@ -256,53 +263,115 @@ def train_network(data: GenreData, *, arch: str, out_dir: Path, config: dict | N
 
 
 def combine(member_dirs: list[Path], data: GenreData, *, out_dir: Path, hop: int | None = None, log=print,
-            valid_split: str = "valid") -> dict:
-    """Average trained members (same window and classes) into one Keras model; evaluate on valid."""
+            valid_split: str = "valid", train_split: str = "train", floor_weight: float | None = None,
+            floor_C: float = 0.03) -> dict:
+    """Average trained members (same window and classes) into one Keras model; evaluate on valid.
+
+    With ``floor_weight`` (0..1) the result is the hybrid of ``models.hybrid``: the members run
+    on the 3 s sub-windows of a 30 s excerpt window and are mixed with the hand-made-feature
+    logistic regression (fitted here on the train clips only) with that weight.
+    """
     configure_tensorflow()
     import keras
 
+    import models.layers  # noqa: F401
     from models import architectures as A
     from models.genre import read_card
 
+    t0 = time.time()
     cards = [read_card(d) for d in member_dirs]
     window = cards[0]["window"]
     if any(c["window"] != window or c["classes"] != cards[0]["classes"] for c in cards):
         raise ValueError("ensemble members must share window and classes")
+    classes = cards[0]["classes"]
+    if classes != list(data.genres):
+        raise ValueError("the members' classes differ from the data's genres")
     members = [keras.models.load_model(Path(d) / c["weights"], compile=False) for d, c in zip(member_dirs, cards)]
     for i, m in enumerate(members):
         m.name = f"m{i}_{m.name}"
-    ens = A.ensemble(members, name="ensemble")
+    member_hop = int(hop or cards[0]["hop"])
+    valid = data.part(valid_split)
+    metrics: dict = {}
+    extra: dict = {}
+    if floor_weight is None:
+        model = A.ensemble(members, name="ensemble")
+        out_window, out_hop, arch = window, member_hop, "ensemble-" + "+".join(sorted({c["arch"] for c in cards}))
+    else:
+        from models.hybrid import build_hybrid, fit_floor
+
+        train = data.part(train_split)
+        scaler, lr = fit_floor(train.X, train.y, C=floor_C, n_classes=len(classes))
+        model = build_hybrid(members, scaler, lr, floor_weight=float(floor_weight), sub_hop=member_hop)
+        out_window = int(model.inputs[0].shape[-1])
+        out_hop = out_window
+        arch = "hybrid"
+        # the two parts alone, for the record (same valid clips, same windows)
+        cnn_only = keras.Model(model.inputs, model.get_layer("cnn_probs").output)
+        floor_only = keras.Model(model.inputs, model.get_layer("floor_logreg").output)
+        ev = _Evaluator(valid.X, valid.y, classes, out_window, out_hop)
+        metrics["valid_cnn_part"] = ev(cnn_only)[0]
+        metrics["valid_floor_part"] = ev(floor_only)[0]
+        extra["hybrid"] = {"floor_weight": float(floor_weight), "floor_C": floor_C, "sub_window": window,
+                           "sub_hop": member_hop, "floor_fit_on": train_split}
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     weights_path = out_dir / WEIGHTS_NAME
-    ens.save(weights_path)
-    hop = int(hop or cards[0]["hop"])
-    classes = cards[0]["classes"]
-    valid = data.part(valid_split)
-    probe = keras.Model(ens.inputs, ens.outputs[0])
-    metrics = {"valid": _Evaluator(valid.X, valid.y, classes, window, hop)(probe)[0]}
+    model.save(weights_path)
+    probe = keras.Model(model.inputs, model.outputs[0])
+    metrics["valid"] = _Evaluator(valid.X, valid.y, classes, out_window, out_hop)(probe)[0]
     accs = [c["metrics"]["valid"]["accuracy"] for c in cards]
     f1s = [c["metrics"]["valid"]["macro_f1"] for c in cards]
-    metrics["members_valid_accuracy"] = {"values": accs, "mean": float(np.mean(accs)), "sd": float(np.std(accs, ddof=1)) if len(accs) > 1 else 0.0}
-    metrics["members_valid_macro_f1"] = {"values": f1s, "mean": float(np.mean(f1s)), "sd": float(np.std(f1s, ddof=1)) if len(f1s) > 1 else 0.0}
+    sd = (lambda v: float(np.std(v, ddof=1)) if len(v) > 1 else 0.0)
+    metrics["members_valid_accuracy"] = {"values": accs, "mean": float(np.mean(accs)), "sd": sd(accs)}
+    metrics["members_valid_macro_f1"] = {"values": f1s, "mean": float(np.mean(f1s)), "sd": sd(f1s)}
     metrics["level"] = "track: window probabilities averaged per clip, then argmax"
-    log(f"ensemble of {len(cards)}: valid track acc {metrics['valid']['accuracy']:.3f} "
-        f"f1 {metrics['valid']['macro_f1']:.3f}; members {np.mean(accs):.3f} +- {metrics['members_valid_accuracy']['sd']:.3f}")
-    archs = sorted({c["arch"] for c in cards})
+    msg = (f"{arch} of {len(cards)} members: valid track acc {metrics['valid']['accuracy']:.3f} "
+           f"f1 {metrics['valid']['macro_f1']:.3f}; members {np.mean(accs):.3f} +- {metrics['members_valid_accuracy']['sd']:.3f}")
+    if "valid_cnn_part" in metrics:
+        msg += (f"; cnn part {metrics['valid_cnn_part']['accuracy']:.3f}, "
+                f"floor part {metrics['valid_floor_part']['accuracy']:.3f}")
+    log(msg)
     training = {"members": [{"version": c["version"], "arch": c["arch"], "seed": c["training"].get("seed"),
                              "config": c["config"], "training": c["training"],
                              "valid_accuracy": c["metrics"]["valid"]["accuracy"]} for c in cards],
-                "seconds": round(sum(c["training"].get("seconds", 0) for c in cards), 1)}
-    card = make_card(arch="ensemble-" + "+".join(archs), config={"members": len(cards)}, classes=classes,
-                     window=window, hop=hop, weights_path=weights_path, parameters=ens.count_params(),
-                     data=cards[0]["data"], training=training, metrics=metrics)
+                "seconds": round(sum(c["training"].get("seconds", 0) for c in cards) + time.time() - t0, 1)}
+    card = make_card(arch=arch, config={"members": len(cards), **extra.get("hybrid", {})}, classes=classes,
+                     window=out_window, hop=out_hop, weights_path=weights_path, parameters=model.count_params(),
+                     data=cards[0]["data"], training=training, metrics=metrics, extra=extra)
     write_card(out_dir, card)
     plot_confusion(metrics["valid"]["confusion"], classes, out_dir / "confusion.png",
-                   f"ensemble of {len(cards)}, valid track level: acc {metrics['valid']['accuracy']:.3f}")
-    first_curves = Path(member_dirs[0]) / "curves.png"
-    if first_curves.exists():
-        shutil.copy(first_curves, out_dir / "curves.png")
+                   f"{arch} ({len(cards)} CNN members), valid, track level: acc {metrics['valid']['accuracy']:.3f}")
+    _plot_member_curves(member_dirs, out_dir / "curves.png")
     return card
+
+
+def _plot_member_curves(member_dirs, path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    for d in member_dirs:
+        hp = Path(d) / "history.json"
+        if not hp.exists():
+            continue
+        h = json.loads(hp.read_text())
+        ep = np.arange(1, len(h["loss"]) + 1)
+        a.plot(ep, h["loss"], label=f"{Path(d).name} train loss")
+        if h.get("valid_loss"):
+            a.plot(ep, h["valid_loss"], ls="--", label=f"{Path(d).name} valid log-loss")
+        if h.get("valid_acc"):
+            b.plot(ep, h["valid_acc"], label=f"{Path(d).name} valid track acc")
+    a.set_xlabel("epoch")
+    b.set_xlabel("epoch")
+    b.set_ylim(0, 1)
+    a.legend(fontsize=6)
+    b.legend(fontsize=6)
+    fig.suptitle("ensemble members: training curves")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
 
 
 def train_floor(data: GenreData, *, arch: str, out_dir: Path, config: dict | None = None, log=print,

@@ -34,12 +34,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--crops", type=int, default=None, dest="crops_per_clip", help="random crops per clip per epoch")
     parser.add_argument("--mixup", type=float, default=None, help="mixup Beta alpha (0 = off)")
     parser.add_argument("--no-specaug", action="store_true", help="disable SpecAugment masks")
+    parser.add_argument("--eq-db", type=float, default=None, help="random EQ augmentation amplitude in dB (0 = off)")
+    parser.add_argument("--band-shift", type=int, default=None, help="random mel-band shift augmentation (bins)")
+    parser.add_argument("--contrast", type=float, default=None, help="random dB scaling augmentation (+-)")
     parser.add_argument("--patience", type=int, default=None, help="early-stopping patience in epochs")
     parser.add_argument("--warmup", type=int, default=None, dest="warmup_epochs")
     parser.add_argument("--time-budget", type=float, default=None, dest="time_budget_s", help="stop after this many seconds")
     parser.add_argument("--config", default=None, help="architecture config overrides as JSON, e.g. '{\"dropout\": 0.5}'")
     parser.add_argument("--members", nargs="+", metavar="DIR", default=None,
                         help="combine these trained run directories into one averaging ensemble (no training)")
+    parser.add_argument("--floor-weight", type=float, default=None,
+                        help="with --members: build the hybrid (30 s excerpt window) mixing the hand-made-feature "
+                             "logistic regression with this weight")
+    parser.add_argument("--floor-c", type=float, default=0.03, help="logistic-regression C of the hybrid's floor")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
         if args.members:
             from models.training import combine
 
-            card = combine([Path(d) for d in args.members], data, out_dir=out, hop=args.hop, log=log)
+            card = combine([Path(d) for d in args.members], data, out_dir=out, hop=args.hop, log=log,
+                           floor_weight=args.floor_weight, floor_C=args.floor_c)
         elif args.arch in SKLEARN_ARCHS:
             from models.training import train_floor
 
@@ -75,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
 
             opts = {k: getattr(args, k) for k in ("epochs", "window", "hop", "seed", "batch", "lr", "weight_decay",
                                                   "label_smoothing", "crops_per_clip", "mixup", "patience",
-                                                  "warmup_epochs", "time_budget_s")}
+                                                  "warmup_epochs", "time_budget_s", "eq_db", "band_shift", "contrast")}
             if args.no_specaug:
                 opts["specaug"] = False
             card = train_network(data, arch=args.arch, out_dir=out, config=config, log=log, subset=args.subset, **opts)

@@ -1,0 +1,74 @@
+"""The shipped "ours": CNN members and the hand-made-feature floor in one Keras model.
+
+Input: one 30 s excerpt window ``(128, 387)`` (the front end's own normalisation unit).
+- CNN branch: each member (trained on 3 s crops) runs on the excerpt's 3 s sub-windows
+  (``Frames``: width = member window, hop as at evaluation); its window probabilities are
+  averaged (``GroupMean``), then averaged over members.
+- Floor branch: ``ClipStatistics`` (the numpy features of ``models.handcrafted.window_features``,
+  re-computed in Keras) -> standardisation -> multinomial logistic regression fitted on the
+  TRAIN clips with scikit-learn, weights copied into a Dense softmax.
+- Output: ``w * floor + (1 - w) * cnn``; the embedding is the members' trunk embeddings, averaged
+  over the sub-windows and concatenated.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from core.features import EXCERPT_COLUMNS, N_MELS
+
+
+def fit_floor(X_train: np.ndarray, y_train: np.ndarray, *, C: float = 0.03, n_classes: int = 10):
+    """Standardiser + logistic regression on ``window_features`` of whole train clips."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    from models.handcrafted import window_features_of
+
+    F = window_features_of(np.asarray(X_train, np.float32))
+    scaler = StandardScaler().fit(F)
+    lr = LogisticRegression(C=C, max_iter=5000).fit(scaler.transform(F), y_train)
+    if list(lr.classes_) != list(range(n_classes)):
+        raise ValueError("every class must occur in the training clips")
+    return scaler, lr
+
+
+def floor_branch(inp, scaler, lr):
+    from keras import layers
+
+    from models.layers import ClipStatistics
+
+    f = ClipStatistics(name="clip_statistics")(inp)
+    var = np.where(scaler.var_ > 0, scaler.var_, 1.0)
+    f = layers.Normalization(axis=-1, mean=scaler.mean_, variance=var, name="floor_standardise")(f)
+    dense = layers.Dense(lr.coef_.shape[0], activation="softmax", name="floor_logreg")
+    out = dense(f)
+    dense.set_weights([lr.coef_.T.astype(np.float32), lr.intercept_.astype(np.float32)])
+    return out
+
+
+def build_hybrid(members: list, scaler, lr, *, floor_weight: float, sub_hop: int, window: int = EXCERPT_COLUMNS):
+    """One Keras model with outputs ``[probs, embedding]`` (see the module docstring)."""
+    import keras
+    from keras import layers
+
+    from models.layers import Frames, GroupMean, WeightedAverage
+
+    inp = keras.Input(shape=(N_MELS, window), name="logmel")
+    sub_w = int(members[0].inputs[0].shape[-1])
+    frames_layer = Frames(sub_w, sub_hop, name="sub_windows")
+    n = frames_layer.n_frames(window)
+    fr = frames_layer(inp)
+    probs, embs = [], []
+    for i, m in enumerate(members):
+        sub = keras.Model(m.inputs, [m.output, m.get_layer("embedding").output], name=f"member{i}")
+        p, e = sub(fr)
+        probs.append(GroupMean(n, name=f"member{i}_track")(p))
+        embs.append(GroupMean(n, name=f"member{i}_embedding")(e))
+    cnn = layers.Average(name="cnn_probs")(probs) if len(probs) > 1 else layers.Identity(name="cnn_probs")(probs[0])
+    emb = layers.Concatenate(name="embedding")(embs) if len(embs) > 1 else layers.Identity(name="embedding")(embs[0])
+    if floor_weight > 0:
+        fl = floor_branch(inp, scaler, lr)
+        out = WeightedAverage([floor_weight, 1.0 - floor_weight], name="probs")([fl, cnn])
+    else:
+        out = layers.Identity(name="probs")(cnn)
+    return keras.Model(inp, [out, emb], name="hybrid")

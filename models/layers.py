@@ -1,0 +1,197 @@
+"""Custom Keras layers (registered for .keras serialisation; import this module before loading)."""
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="melograph")
+class StatsPooling1D(keras.layers.Layer):
+    """Global statistics over time of ``(batch, time, channels)``: concat(mean, std[, max])."""
+
+    def __init__(self, with_max: bool = True, eps: float = 1e-5, **kwargs):
+        super().__init__(**kwargs)
+        self.with_max = bool(with_max)
+        self.eps = float(eps)
+
+    def call(self, x):
+        mean = ops.mean(x, axis=1)
+        var = ops.mean(ops.square(x - ops.expand_dims(mean, 1)), axis=1)
+        parts = [mean, ops.sqrt(var + self.eps)]
+        if self.with_max:
+            parts.append(ops.max(x, axis=1))
+        return ops.concatenate(parts, axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2] * (3 if self.with_max else 2))
+
+    def get_config(self):
+        return {**super().get_config(), "with_max": self.with_max, "eps": self.eps}
+
+
+def _split_sizes(n: int, k: int) -> list[int]:
+    """Sizes of ``numpy.array_split(range(n), k)``."""
+    q, r = divmod(n, k)
+    return [q + 1] * r + [q] * (k - r)
+
+
+def _percentile_sorted(s, q: float, axis: int):
+    """Linear-interpolation percentile (numpy's default) of data already sorted along ``axis``."""
+    n = s.shape[axis]
+    pos = q / 100.0 * (n - 1)
+    lo, hi = int(pos // 1), min(int(pos // 1) + 1, n - 1)
+    frac = pos - lo
+    a = ops.take(s, lo, axis=axis)
+    b = ops.take(s, hi, axis=axis)
+    return a + (b - a) * frac
+
+
+@keras.saving.register_keras_serializable(package="melograph")
+class ClipStatistics(keras.layers.Layer):
+    """The hand-made features of ``models.handcrafted.window_features`` as a Keras layer.
+
+    Input ``(batch, 128, W)`` dB log-mel windows; output ``(batch, n_features)``, in the same
+    order as the numpy version, so a scikit-learn model fitted on the numpy features can be
+    transplanted onto it (the floor inside a Keras model).
+    """
+
+    def __init__(self, n_mfcc: int = 20, n_bands: int = 16, **kwargs):
+        super().__init__(**kwargs)
+        self.n_mfcc = int(n_mfcc)
+        self.n_bands = int(n_bands)
+
+    def build(self, input_shape):
+        from models.architectures import dct_matrix
+
+        n_mels = int(input_shape[1])
+        self._dct = ops.convert_to_tensor(dct_matrix(n_mels, self.n_mfcc))
+        self._bins = ops.convert_to_tensor(np.arange(n_mels, dtype=np.float32).reshape(1, n_mels, 1))
+        self._splits = _split_sizes(n_mels, 6)
+
+    def _stats7(self, D):
+        mean = ops.mean(D, axis=2)
+        c = D - ops.expand_dims(mean, 2)
+        m2 = ops.mean(c * c, axis=2)
+        m3 = ops.mean(c * c * c, axis=2)
+        m4 = ops.mean(c * c * c * c, axis=2)
+        ok = m2 > 1e-12
+        safe = ops.where(ok, m2, ops.ones_like(m2))
+        skew = ops.where(ok, m3 / (safe * ops.sqrt(safe)), ops.zeros_like(m2))
+        kurt = ops.where(ok, m4 / (safe * safe) - 3.0, ops.zeros_like(m2))
+        s = ops.sort(D, axis=2)
+        n = D.shape[2]
+        med = ops.take(s, n // 2, axis=2) if n % 2 else 0.5 * (ops.take(s, n // 2 - 1, axis=2) + ops.take(s, n // 2, axis=2))
+        return [mean, ops.sqrt(m2), skew, kurt, med, ops.take(s, 0, axis=2), ops.take(s, n - 1, axis=2)]
+
+    def call(self, x):
+        x = ops.cast(x, "float32")
+        mf = ops.einsum("bfw,fk->bkw", x, self._dct)
+        dmf = ops.abs(mf - ops.concatenate([mf[:, :, :1], mf[:, :, :-1]], axis=2))
+        P = ops.exp(x * (np.log(10.0) / 10.0))
+        tot = ops.sum(P, axis=1, keepdims=True) + 1e-10
+        centroid = ops.sum(P * self._bins, axis=1, keepdims=True) / tot
+        bandwidth = ops.sqrt(ops.sum(P * ops.square(self._bins - centroid), axis=1, keepdims=True) / tot)
+        cum = ops.cumsum(P, axis=1) / tot
+        rolloff = ops.sum(ops.cast(cum < 0.85, "float32"), axis=1, keepdims=True)
+        flatness = ops.exp(ops.mean(ops.log(P + 1e-10), axis=1, keepdims=True)) / (ops.mean(P, axis=1, keepdims=True) + 1e-10)
+        contrast, a = [], 0
+        for n in self._splits:
+            s = ops.sort(x[:, a : a + n, :], axis=1)
+            contrast.append(ops.expand_dims(_percentile_sorted(s, 90, 1) - _percentile_sorted(s, 10, 1), 1))
+            a += n
+        loud = ops.mean(x, axis=1, keepdims=True)
+        dloud = ops.abs(loud - ops.concatenate([loud[:, :, :1], loud[:, :, :-1]], axis=2))
+        D = ops.concatenate([mf, dmf, centroid, bandwidth, rolloff, flatness] + contrast + [loud, dloud], axis=1)
+        feats = self._stats7(D)
+        # band statistics: 128 mel bands averaged into n_bands groups
+        b, F, W = x.shape[0], x.shape[1], x.shape[2]
+        B = ops.mean(ops.reshape(x, (-1, self.n_bands, F // self.n_bands, W)), axis=2)
+        dB = ops.abs(B[:, :, 1:] - B[:, :, :-1])
+        sB = ops.sort(B, axis=2)
+        medB = ops.take(sB, W // 2, axis=2) if W % 2 else 0.5 * (ops.take(sB, W // 2 - 1, axis=2) + ops.take(sB, W // 2, axis=2))
+        Bm = ops.mean(B, axis=2)
+        Bs = ops.sqrt(ops.mean(ops.square(B - ops.expand_dims(Bm, 2)), axis=2))
+        feats += [Bm, Bs, medB, ops.mean(dB, axis=2)]
+        return ops.concatenate(feats, axis=1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], 7 * (2 * self.n_mfcc + 12) + 4 * self.n_bands)
+
+    def get_config(self):
+        return {**super().get_config(), "n_mfcc": self.n_mfcc, "n_bands": self.n_bands}
+
+
+def frame_starts(n: int, width: int, hop: int) -> list[int]:
+    """Window starts exactly as ``core.features.windows`` cuts them (last one end-aligned)."""
+    if n <= width:
+        return [0]
+    starts = list(range(0, n - width + 1, hop))
+    if starts[-1] != n - width:
+        starts.append(n - width)
+    return starts
+
+
+@keras.saving.register_keras_serializable(package="melograph")
+class Frames(keras.layers.Layer):
+    """Cut ``(batch, F, W)`` into sub-windows, stacked into the batch: ``(batch * n, F, width)``."""
+
+    def __init__(self, width: int, hop: int, **kwargs):
+        super().__init__(**kwargs)
+        self.width, self.hop = int(width), int(hop)
+
+    def n_frames(self, W: int) -> int:
+        return len(frame_starts(int(W), self.width, self.hop))
+
+    def call(self, x):
+        W = x.shape[2]
+        parts = [x[:, :, s : s + self.width] for s in frame_starts(W, self.width, self.hop)]
+        y = ops.stack(parts, axis=1)
+        return ops.reshape(y, (-1, x.shape[1], self.width))
+
+    def compute_output_shape(self, input_shape):
+        b = None if input_shape[0] is None else input_shape[0] * self.n_frames(input_shape[2])
+        return (b, input_shape[1], self.width)
+
+    def get_config(self):
+        return {**super().get_config(), "width": self.width, "hop": self.hop}
+
+
+@keras.saving.register_keras_serializable(package="melograph")
+class GroupMean(keras.layers.Layer):
+    """Undo ``Frames``: ``(batch * n, D)`` -> mean over each group of ``n`` -> ``(batch, D)``."""
+
+    def __init__(self, n: int, **kwargs):
+        super().__init__(**kwargs)
+        self.n = int(n)
+
+    def call(self, x):
+        return ops.mean(ops.reshape(x, (-1, self.n, x.shape[-1])), axis=1)
+
+    def compute_output_shape(self, input_shape):
+        return (None, input_shape[-1])
+
+    def get_config(self):
+        return {**super().get_config(), "n": self.n}
+
+
+@keras.saving.register_keras_serializable(package="melograph")
+class WeightedAverage(keras.layers.Layer):
+    """``sum_i w_i x_i`` with fixed weights (normalised to sum to 1)."""
+
+    def __init__(self, weights: list[float], **kwargs):
+        super().__init__(**kwargs)
+        s = float(sum(weights))
+        self.mix = [float(w) / s for w in weights]
+
+    def call(self, xs):
+        out = xs[0] * self.mix[0]
+        for w, x in zip(self.mix[1:], xs[1:]):
+            out = out + x * w
+        return out
+
+    def compute_output_shape(self, input_shapes):
+        return input_shapes[0]
+
+    def get_config(self):
+        return {**super().get_config(), "weights": self.mix}
