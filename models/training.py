@@ -42,10 +42,12 @@ TRAIN_DEFAULTS = {
     "eq_db": 0.0,  # random EQ curve amplitude (dB); 0 = off
     "band_shift": 0,  # random mel-band shift (bins)
     "contrast": 0.0,  # random dB scaling +-
+    "noise_db": 0.0,  # Gaussian noise (dB) per cell: front-end differences (audio vs the npz rendering)
     "mixup": 0.3,  # Beta(alpha, alpha); 0 = off
     "patience": 20,
     "seed": 0,
     "time_budget_s": None,
+    "selection": "valid",  # "valid": keep the epoch with the best valid track accuracy; "last": the last epoch
 }
 
 
@@ -197,6 +199,9 @@ def train_network(data: GenreData, *, arch: str, out_dir: Path, config: dict | N
         if opts["eq_db"] or opts["band_shift"] or opts["contrast"]:
             spectral_augment(xs, rng=rng, eq_db=float(opts["eq_db"]), shift=int(opts["band_shift"]),
                              scale=float(opts["contrast"]))
+        if opts["noise_db"]:
+            xs += rng.normal(0.0, float(opts["noise_db"]), size=xs.shape).astype(np.float32)
+            np.clip(xs, -80.0, 0.0, out=xs)
         if opts["specaug"]:
             spec_augment(xs, rng=rng)
         ysoft = _one_hot(ys, k)
@@ -213,7 +218,7 @@ def train_network(data: GenreData, *, arch: str, out_dir: Path, config: dict | N
             hist["valid_loss"].append(m["log_loss"])
             score = (m["accuracy"], -m["log_loss"])
             msg += f" | valid track acc {m['accuracy']:.3f} f1 {m['macro_f1']:.3f} loss {m['log_loss']:.3f}"
-            if score > best:
+            if score > best or opts["selection"] == "last":
                 best, best_epoch, best_metrics, since = score, epoch + 1, m, 0
                 model.save(weights_path)
                 msg += " *"
@@ -246,7 +251,8 @@ def train_network(data: GenreData, *, arch: str, out_dir: Path, config: dict | N
     training = {k2: v for k2, v in opts.items()}
     training.update({"hop": hop, "epochs_run": len(hist["loss"]), "best_epoch": best_epoch,
                      "seconds": round(seconds, 1), "steps_per_epoch": steps, "subset": subset,
-                     "selection": "epoch with the best valid track accuracy (ties: lower valid log-loss)"})
+                     "selection": ("epoch with the best valid track accuracy (ties: lower valid log-loss)"
+                                   if opts["selection"] == "valid" else "last epoch")})
     card = make_card(arch=arch, config=cfg, classes=classes, window=window, hop=hop, weights_path=weights_path,
                      parameters=params, data=data_summary(data if not subset else train, train_split,
                                                           valid_split if valid is not None else None),
