@@ -80,7 +80,8 @@ def test_a_fresh_negative_draw_every_epoch(monkeypatch):
             return out
 
     monkeypatch.setattr(R, "NegativeSampler", Spy)
-    rec = Recommender(RecommenderConfig(epochs=7)).fit(vectors, liked, ["t1"], seed=0)
+    # with dislikes as hard negatives (an option), they are in every epoch, never in the random draw
+    rec = Recommender(RecommenderConfig(epochs=7, dislike_weight=1.0)).fit(vectors, liked, ["t1"], seed=0)
     assert len(draws) == 7 == rec.info["negative_draws"]
     pos_windows = set(vectors.windows_of(vectors.rows(liked)).tolist())
     dis_windows = set(vectors.windows_of(vectors.rows(["t1"])).tolist())
