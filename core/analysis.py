@@ -18,8 +18,10 @@ How it works (DESIGN.md, "How data flows" 2):
   model once and analyses file after file (core/analysis_worker.py).  TensorFlow and BLAS use one
   thread per worker when several run.  Each worker gets one task ahead, so it never waits for
   the parent.
-- The parent (this module, on its own thread: the UI thread is never blocked) writes each result
-  in one transaction (result row + queue row removed).  ``kill -9`` of anything loses at most the
+- Each worker writes each result into the catalog in one transaction (result row in, queue row
+  out) through its own connection; the parent (this module, on its own thread, so the UI thread
+  is never blocked) hands out the files, hears a few bytes per finished track and raises the
+  events.  ``kill -9`` of anything loses at most the
   tracks in flight: a claimed track is ``running`` in the queue until its result is committed; a
   restart puts the ``running`` rows of dead owners back in the queue, and finished tracks are
   never redone because their result row exists.
@@ -185,7 +187,9 @@ class AnalysisService:
     for more (the CLI); ``threads``: TensorFlow threads per worker (default: 1 when several
     workers may run, else the cores).
     ``nice``: the workers' CPU priority (POSIX nice, default 10: the UI and
-    playback always come first).
+    playback always come first).  ``worker_writes``: each worker writes its results into the
+    catalog file itself (one transaction per track), so the app process only handles a few bytes
+    per track; False: the results travel to this process, which writes them.
     """
 
     def __init__(
@@ -204,6 +208,7 @@ class AnalysisService:
         on_state: Callable[[str, str | None], None] | None = None,
         enqueue_on_start: bool = True,
         nice: int | None = None,
+        worker_writes: bool = True,
     ):
         self.catalog = catalog
         self.model_dir = None if model_dir is None else str(model_dir)
@@ -215,6 +220,7 @@ class AnalysisService:
         from core.analysis_worker import WORKER_NICE
 
         self.nice = WORKER_NICE if nice is None else int(nice)
+        self.worker_writes = bool(worker_writes) and getattr(catalog, "path", None) is not None
         most = max(self.idle_workers, self.playing_workers)
         self.threads = int(threads) if threads else (1 if most > 1 else max(1, os.cpu_count() or 1))
         self.on_progress = on_progress
@@ -522,7 +528,8 @@ class AnalysisService:
         parent, child = self._ctx.Pipe(duplex=True)
         self._spawned += 1
         proc = self._ctx.Process(
-            target=worker_main, args=(child, self.model_dir, self.threads, self.nice),
+            target=worker_main,
+            args=(child, self.model_dir, self.threads, self.nice, str(self.catalog.path) if self.worker_writes else None),
             name=f"melograph-analysis-{self._spawned}", daemon=True,
         )
         proc.start()
@@ -558,7 +565,8 @@ class AnalysisService:
                     if task.attempts and w.inflight:
                         self._held.append(task)
                         break
-                if not self._send(w, ("task", task.track_id, task.path, None)):
+                # keyed by the catalog's identity of the file (the scanner keeps it up to date)
+                if not self._send(w, ("task", task.track_id, task.path, task.fingerprint)):
                     self.catalog.release_analysis([task.track_id])
                     break
                 w.inflight.append(task)
@@ -595,10 +603,11 @@ class AnalysisService:
             return
         tid = msg[1]
         task = self._pop(w, tid)
-        if kind == "result":
+        if kind in ("result", "stored"):
             result = msg[2]
             timings = result.pop("timings", None)
-            self.catalog.store_analysis(tid, result)
+            if kind == "result":
+                self.catalog.store_analysis(tid, result)
             self.summary.analysed += 1
             if result.get("note"):
                 self.summary.notes.append({"track_id": tid, "path": task.path if task else None, "note": result["note"]})

@@ -42,8 +42,11 @@ import time
 MIN_PARTIAL_SECONDS = 10.0
 #: peak amplitude below which a whole file counts as silent (-80 dBFS)
 SILENCE_PEAK = 1e-4
-#: windows per forward pass
+#: windows per forward pass (at most; see BATCH_COLUMNS)
 BATCH_WINDOWS = 256
+#: log-mel columns per forward pass: bounds a batch's memory whatever the model's window (a 30 s
+#: window model gets 25 windows per batch, about 5 MB of input)
+BATCH_COLUMNS = 10_000
 
 
 #: fault injection for tests and drills: "crash:TEXT" (SIGSEGV), "hang:TEXT" (sleep forever) on a
@@ -329,6 +332,7 @@ def infer_prepared(model, prep: dict, *, batch_windows: int = BATCH_WINDOWS) -> 
         starts.append(S.shape[1] - width)
     probs, embs = [], []
     forward = getattr(model, "analyse_windows", None) or model._forward
+    batch_windows = max(1, min(batch_windows, BATCH_COLUMNS // width))
     for a in range(0, len(starts), batch_windows):
         wins = np.stack([S[:, s : s + width] for s in starts[a : a + batch_windows]])
         p, e = forward(wins)
@@ -373,14 +377,17 @@ def _error_message(tid: int, exc: BaseException) -> tuple:
 WORKER_NICE = 10
 
 
-def worker_main(conn, model_dir: str | None, threads: int, nice: int = WORKER_NICE) -> None:
+def worker_main(conn, model_dir: str | None, threads: int, nice: int = WORKER_NICE,
+                catalog_path: str | None = None) -> None:
     """Entry point of a worker process.  Protocol on ``conn`` (a duplex Pipe end):
 
     parent -> worker: ``("task", track_id, path, fingerprint)``, ``("stop",)``
     worker -> parent: ``("ready", pid, None)`` (accepting tasks; the model loads meanwhile),
     ``("loaded", pid, model_version)``, ``("fatal", reason)``,
-    ``("started", track_id)``, ``("result", track_id, result_dict)``,
-    ``("error", track_id, kind, reason)``
+    ``("started", track_id)``, ``("stored", track_id, {top_genre, confidence, note, timings})``
+    (the worker wrote the result to the catalog at ``catalog_path`` itself, in one transaction),
+    ``("result", track_id, result_dict)`` (no catalog, or it could not write: the parent
+    stores it), ``("error", track_id, kind, reason)``
 
     Tasks are answered in the order they came.  The worker exits on ``stop``, or when the parent
     is gone (its end of the pipe closes).
@@ -458,6 +465,14 @@ def worker_main(conn, model_dir: str | None, threads: int, nice: int = WORKER_NI
             model._forward(np.full((n, 128, model.window), -80.0, np.float32))
     except Exception:  # noqa: BLE001
         pass
+    catalog = None
+    if catalog_path:
+        try:
+            from core.catalog import Catalog
+
+            catalog = Catalog(catalog_path)
+        except Exception:  # noqa: BLE001 - the parent stores the results then
+            catalog = None
     send(("loaded", os.getpid(), model.version))
     while True:
         item = prepared.get()
@@ -471,6 +486,19 @@ def worker_main(conn, model_dir: str | None, threads: int, nice: int = WORKER_NI
                 exc = e
         if exc is not None:
             send(_error_message(tid, exc))
+        elif catalog is not None:
+            # one transaction: the result row in, the queue row out (a kill -9 in the middle rolls
+            # back); the parent only hears a few bytes about it
+            timings = result.pop("timings", {})
+            try:
+                t = time.perf_counter()
+                catalog.store_analysis(tid, result)
+                timings["store"] = time.perf_counter() - t
+                send(("stored", tid, {"top_genre": result["top_genre"], "confidence": result["confidence"],
+                                      "note": result["note"], "timings": timings}))
+            except Exception:  # noqa: BLE001 - e.g. the catalog stayed locked: the parent stores it
+                result["timings"] = timings
+                send(("result", tid, result))
         else:
             send(("result", tid, result))
         del prep
