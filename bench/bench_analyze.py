@@ -193,6 +193,97 @@ def sampler_main(root: int, conn, period: float = 0.1) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# the event-loop stand-in
+
+
+def event_loop(done, tick_ms: float, *, progress=None, t0: float | None = None):
+    """Run a plain-Python stand-in of the UI event loop on this thread (no threads of its own):
+    wake every ``tick_ms`` until ``done(0)`` is true.  Returns (lateness, own) in seconds per
+    tick: how late each tick was, and the part of it not spent waiting for a CPU (the kernel's
+    per-thread run-queue delay, /proc/thread-self/schedstat, is subtracted) -- waiting for the
+    GIL, or blocked in a call or a page fault."""
+    tick = tick_ms / 1000.0
+    lateness: list[float] = []
+    own: list[float] = []
+    try:
+        sched_fd = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
+    except OSError:
+        sched_fd = None
+
+    def run_delay() -> float:
+        if sched_fd is None:
+            return 0.0
+        return int(os.pread(sched_fd, 200, 0).split()[1]) / 1e9
+
+    t0 = time.perf_counter() if t0 is None else t0
+    next_t = time.perf_counter() + tick
+    last_print = t0
+    rd_before = run_delay()
+    while not done(0):
+        now = time.perf_counter()
+        if now < next_t:
+            time.sleep(next_t - now)
+            continue
+        rd = run_delay()
+        late = now - next_t
+        lateness.append(late)
+        own.append(max(0.0, late - (rd - rd_before)))
+        next_t = max(next_t + tick, now + tick / 2)
+        rd_before = run_delay()
+        if progress is not None and now - last_print > 10:
+            last_print = now
+            p = progress()
+            print(f"  {p.done}/{p.total}  {p.tracks_per_minute:.0f}/min  workers {p.workers}", flush=True)
+    if sched_fd is not None:
+        os.close(sched_fd)
+    return lateness, own
+
+
+def _lat_line(label: str, lateness, own, tick_ms) -> str:
+    lat, ow = sorted(lateness), sorted(own)
+    q = lambda a: a[min(len(a) - 1, int(0.999 * len(a)))]  # noqa: E731
+    return (f"{label}: {len(lat)} ticks of {tick_ms:g} ms, max lateness {1000 * lat[-1]:.1f} ms, 99.9th percentile "
+            f"{1000 * q(lat):.1f} ms, median {1000 * statistics.median(lat):.2f} ms; not waiting for a CPU: "
+            f"max {1000 * ow[-1]:.1f} ms, 99.9th percentile {1000 * q(ow):.1f} ms")
+
+
+def profile_in_process(lib: Path, model_dir, n: int) -> None:
+    """Per-stage CPU time of the worker pipeline, in this process, one track after another."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import numpy as np
+
+    import core.analysis_worker as W
+    from core import features as F
+    from models.genre import GenreModel
+
+    model = GenreModel.load(model_dir, threads=1)
+    files = sorted(lib.glob("*.mp3"))[:n]
+    W.prepare_file(str(files[0]))  # warm caches
+    stages = {"decode+resample (mpg123+soxr)": [], "log-mel": [], "model": [], "pack+store-ready": []}
+    for f in files:
+        c0 = time.process_time()
+        ys = list(W._excerpt_logmels(str(f), {}))
+        c1 = time.process_time()
+        S = np.concatenate([F.logmel_track(y=y) for y in ys], axis=1)
+        c2 = time.process_time()
+        prep = {"path": str(f), "fingerprint": "x", "S": S, "seconds": sum(map(len, ys)) / F.SR, "note": None,
+                "timings": {}}
+        r = W.infer_prepared(model, prep)
+        c3 = time.process_time()
+        from core.catalog import pack_array
+
+        for k in ("track_probs", "window_probs", "embeddings"):
+            pack_array(r[k])
+        c4 = time.process_time()
+        for k, v in zip(stages, (c1 - c0, c2 - c1, c3 - c2, c4 - c3)):
+            stages[k].append(v)
+    total = sum(statistics.median(v) for v in stages.values())
+    print(f"in-process CPU per track (median of {n}, one thread): " + ", ".join(
+        f"{k} {1000 * statistics.median(v):.0f} ms" for k, v in stages.items()) + f"; total {1000 * total:.0f} ms "
+        f"-> {2 * 60 / total:.0f} tracks/min on 2 free cores")
+
+
+# --------------------------------------------------------------------------------------------
 # the run
 
 
@@ -204,6 +295,10 @@ def main() -> int:
     ap.add_argument("--model", default=None, help="model directory (default: models/shipped/ or a stand-in)")
     ap.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "melograph-bench-analyze"))
     ap.add_argument("--tick-ms", type=float, default=10.0)
+    ap.add_argument("--control-s", type=float, default=30.0,
+                    help="first run the event-loop stand-in this long with no analysis (the machine's own noise)")
+    ap.add_argument("--profile", type=int, default=0, metavar="N",
+                    help="also time each stage in-process on N tracks (CPU seconds) after the run")
     ap.add_argument("--worker-nice", type=int, default=None,
                     help="workers' nice value (the app's default is 10; 0 competes on equal terms with "
                          "other work on a shared machine)")
@@ -227,6 +322,10 @@ def main() -> int:
     scan_s = time.perf_counter() - t
     print(f"library: {sr.files} x {args.minutes:g}-minute MP3 (44.1 kHz stereo 192k) in {lib}; scan {scan_s:.1f} s")
     print(f"model:   {model_desc}")
+    control = None
+    if args.control_s > 0:
+        end = time.perf_counter() + args.control_s
+        control = event_loop(lambda _t: time.perf_counter() > end, args.tick_ms)
     load0 = os.getloadavg()
 
     ctx = mp.get_context("spawn")
@@ -240,41 +339,7 @@ def main() -> int:
     cpu0 = os.times()
     t0 = time.perf_counter()
     svc.start()
-    # the event-loop stand-in: this thread, no threads of its own, a tick every tick_ms.  Each
-    # tick's lateness is split with the kernel's per-thread run-queue delay (schedstat): the part
-    # spent waiting for a CPU is the machine's doing (other processes); the rest -- waiting for
-    # the GIL or blocked in a call -- is what the analysis in this process could cause.
-    tick = args.tick_ms / 1000.0
-    lateness: list[float] = []
-    own: list[float] = []
-    try:
-        sched_fd = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
-    except OSError:
-        sched_fd = None
-
-    def run_delay() -> float:
-        if sched_fd is None:
-            return 0.0
-        return int(os.pread(sched_fd, 200, 0).split()[1]) / 1e9
-
-    next_t = time.perf_counter() + tick
-    last_print = t0
-    rd_before = run_delay()
-    while not svc.wait(0):
-        now = time.perf_counter()
-        if now < next_t:
-            time.sleep(next_t - now)
-            continue
-        rd = run_delay()
-        late = now - next_t
-        lateness.append(late)
-        own.append(max(0.0, late - (rd - rd_before)))
-        next_t = max(next_t + tick, now + tick / 2)
-        rd_before = run_delay()
-        if now - last_print > 10:
-            last_print = now
-            p = svc.progress()
-            print(f"  {p.done}/{p.total}  {p.tracks_per_minute:.0f}/min  workers {p.workers}", flush=True)
+    lateness, own = event_loop(svc.wait, args.tick_ms, progress=svc.progress, t0=t0)
     wall = time.perf_counter() - t0
     cpu1 = os.times()
     parent_end.send("stop")
@@ -293,26 +358,23 @@ def main() -> int:
           f"{60 * (n - 1) / max(1e-9, done[-1] - done[0]) if len(done) > 1 else float('nan'):.0f} tracks/min)")
     print(f"MEMORY: peak PSS of all processes together {mem['peak_pss_mb']:.0f} MB "
           f"(plain RSS sum {mem['peak_rss_mb']:.0f} MB, {mem['processes'] - 1} processes besides the sampler)")
-    lat = sorted(lateness)
-    p999 = lat[min(len(lat) - 1, int(0.999 * len(lat)))] if lat else float("nan")
-    print(f"EVENT LOOP: {len(lat)} ticks of {args.tick_ms:g} ms, max lateness {1000 * max(lat):.1f} ms, "
-          f"99.9th percentile {1000 * p999:.1f} ms, median {1000 * statistics.median(lat):.2f} ms")
-    if sched_fd is not None:
-        own_s = sorted(own)
-        print(f"            of which not waiting for a CPU (GIL / blocking calls: the analysis' share): "
-              f"max {1000 * own_s[-1]:.1f} ms, 99.9th percentile "
-              f"{1000 * own_s[min(len(own_s) - 1, int(0.999 * len(own_s)))]:.1f} ms")
+    print(_lat_line("EVENT LOOP during the analysis", lateness, own, args.tick_ms))
+    if control is not None:
+        print(_lat_line(f"EVENT LOOP control, {args.control_s:g} s before, no analysis", *control, args.tick_ms))
     if stages:
         dec = statistics.mean(t["decode+logmel"] for t in stages)
         mod = statistics.mean(t["model"] for t in stages)
+        sto = statistics.mean(t.get("store", 0.0) for t in stages)
         print(f"per track in a worker (wall, mean): decode+resample+log-mel {1000 * dec:.0f} ms, "
-              f"model {1000 * mod:.0f} ms")
+              f"model {1000 * mod:.0f} ms, catalog write {1000 * sto:.0f} ms")
     print(f"CPU: workers {cpu_children:.0f} s, parent {cpu_parent:.1f} s -> {cpu_children / max(n, 1):.2f} CPU-s "
           f"per track in workers; at that cost 2 free cores would do {2 * 60 * n / max(cpu_children, 1e-9):.0f} tracks/min")
     print(f"load average before {load0[0]:.1f}, after {load1[0]:.1f} (on {os.cpu_count()} cores; other work "
           "on the machine slows every number above)")
     catalog.close()
     shutil.rmtree(data, ignore_errors=True)
+    if args.profile:
+        profile_in_process(lib, model_dir, args.profile)
     return 0
 
 
