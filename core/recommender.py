@@ -44,6 +44,9 @@ MAX_PER_ALBUM = 2
 MAX_PER_ARTIST = 3
 DUPLICATE_SECONDS = 3.0  #: two versions of one song closer than this in duration are duplicates
 N_NEAREST = 3  #: liked tracks named in each explanation
+SHORTLIST_ABOVE_WINDOWS = 40_000  #: rank() scores a shortlist exactly above this many windows
+SHORTLIST_MIN = 1000
+SHORTLIST_PER_ITEM = 20
 MAX_WINDOWS = 10  #: windows kept per track (evenly spaced) when building TrackVectors
 
 
@@ -219,9 +222,12 @@ class TrackVectors:
 
     def windows_of(self, rows: np.ndarray) -> np.ndarray:
         """Window indices (into ``X``) of the tracks at ``rows``."""
+        rows = np.asarray(rows, np.int64)
         if len(rows) == 0:
             return np.zeros(0, np.int64)
-        return np.concatenate([np.arange(self.offsets[r], self.offsets[r + 1]) for r in rows])
+        n = self.offsets[rows + 1] - self.offsets[rows]
+        first = np.repeat(self.offsets[rows] - np.concatenate([[0], np.cumsum(n)[:-1]]), n)
+        return first + np.arange(int(n.sum()))
 
     def track_means(self) -> np.ndarray:
         """``(n, D)`` mean window embedding of each track (cached)."""
@@ -607,6 +613,7 @@ class Recommender:
     def _fold_standardisation(self):
         """Inference weights with the standardisation folded into the first layer."""
         self._score_cache = None
+        self._shortlist_cache = None
         self._infer = []
         for net in self.members:
             W0, b0 = net.params[0], net.params[1]
@@ -676,12 +683,59 @@ class Recommender:
             return np.zeros(len(vectors), np.float32)
         return (U @ U[rows].T).max(axis=1)
 
-    def rank(self, vectors: TrackVectors, *, top: int = 20, exclude: Iterable[Hashable] = ()) -> Ranking:
+    def _window_mean_scores(self, vectors: TrackVectors, rows: np.ndarray) -> np.ndarray:
+        """Exact scores (mean over windows) of the tracks at ``rows`` only."""
+        idx = vectors.windows_of(rows)
+        X = vectors.X[idx]
+        acc = np.zeros(len(X), np.float32)
+        with _single_blas_thread():
+            for net in self._infer:
+                acc += _sigmoid(net.logits(X))
+        acc /= len(self._infer)
+        n = vectors.n_windows[rows]
+        starts = np.concatenate([[0], np.cumsum(n)[:-1]])
+        return np.add.reduceat(acc, starts) / n
+
+    def _shortlist_scores(self, vectors: TrackVectors, cand: np.ndarray, top: int) -> np.ndarray:
+        """Scores for ranking a large library: every candidate is pre-scored once through the
+        network at its mean embedding, and the best ``SHORTLIST_PER_ITEM * top`` (at least
+        ``SHORTLIST_MIN``) get their exact window-mean score; the others get -inf (never shown).
+        About 5x less work than scoring every window of 10,000 tracks."""
+        cache = getattr(self, "_shortlist_cache", None)
+        key = (id(vectors), len(vectors.X), top)
+        if cache is not None and cache[0] == key and cache[1] is vectors:
+            return cache[2]
+        k = max(SHORTLIST_MIN, SHORTLIST_PER_ITEM * top)
+        M = vectors.track_means()
+        pre_c = np.zeros(len(cand), np.float32)
+        with _single_blas_thread():
+            for net in self._infer:
+                pre_c += _sigmoid(net.logits(M[cand]))
+        short = cand[np.argsort(-pre_c, kind="stable")[:k]]
+        short.sort()
+        scores = np.full(len(vectors), -np.inf, np.float32)
+        exact = self._window_mean_scores(vectors, short)
+        if self.config.centroid_blend > 0:
+            c = self.centroid_similarity(vectors)[short]
+            exact = (1 - self.config.centroid_blend) * exact + self.config.centroid_blend * (c + 1) / 2
+        if self.config.nearest_blend > 0:
+            c = self.nearest_similarity(vectors)[short]
+            exact = (1 - self.config.nearest_blend) * exact + self.config.nearest_blend * (c + 1) / 2
+        scores[short] = exact
+        self._shortlist_cache = (key, vectors, scores)
+        return scores
+
+    def rank(self, vectors: TrackVectors, *, top: int = 20, exclude: Iterable[Hashable] = (),
+             exact: bool | None = None) -> Ranking:
         """The ``top`` recommendations among ``vectors``, diversified and explained.
 
         Liked and disliked tracks (and other versions of them) are excluded, as is ``exclude``;
         at most 2 per album and 3 per artist in the first 20; one version of each song.
         Raises :class:`NothingToRecommend` when no candidate is left.
+
+        ``exact``: score every window of every track (default: only when the library has at most
+        ``SHORTLIST_ABOVE_WINDOWS`` windows; above, a shortlist by the mean embedding is scored
+        exactly, see :meth:`_shortlist_scores`).
         """
         self._check(vectors)
         liked_rows = vectors.rows(self.liked)
@@ -690,7 +744,16 @@ class Recommender:
         if len(cand) == 0:
             raise NothingToRecommend("Every analysed track is liked or disliked: there is nothing left to "
                                      "recommend. Add music to the library (or analyse more of it).")
-        scores = self.score(vectors)
+        if exact is None:
+            exact = len(vectors.X) <= SHORTLIST_ABOVE_WINDOWS or \
+                len(cand) <= max(SHORTLIST_MIN, SHORTLIST_PER_ITEM * top)
+        cached = getattr(self, "_score_cache", None)
+        if exact or (cached is not None and cached[0] is vectors and cached[1] == len(vectors.X)):
+            scores = self.score(vectors)
+        else:
+            scores = self._shortlist_scores(vectors, cand, top)
+        n_cand = len(cand)
+        cand = cand[np.isfinite(scores[cand])]
         order = cand[np.argsort(-scores[cand], kind="stable")]
         # known versions of liked/disliked songs must not come back as "new"
         seen: dict[tuple, list[float | None]] = {}
@@ -746,7 +809,7 @@ class Recommender:
                 dup += 1
                 continue
             take(r)
-        return self._explain(vectors, scores, liked_rows, picked, len(cand), dup)
+        return self._explain(vectors, scores, liked_rows, picked, n_cand, dup)
 
     def _explain(self, vectors, scores, liked_rows, picked, n_cand, dup) -> Ranking:
         U = self._unit_means(vectors)

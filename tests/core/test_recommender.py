@@ -463,3 +463,21 @@ def test_the_app_path_follows_likes_and_new_analysis(tmp_path):
     _, info = lib.recommend(cat, top=5)
     assert info["not_analysed"] == 0 and info["analysed"] == 60
     cat.close()
+
+
+def test_a_large_library_ranks_the_same_through_the_shortlist(monkeypatch):
+    vectors, cluster = library(n_tracks=400)
+    rec = Recommender(FAST).fit(vectors, liked_of(cluster, 1, 6), seed=0)
+    exact = rec.rank(vectors, top=20, exact=True)
+    monkeypatch.setattr(R, "SHORTLIST_ABOVE_WINDOWS", 0)  # as if the library were large
+    monkeypatch.setattr(R, "SHORTLIST_MIN", 60)
+    monkeypatch.setattr(R, "SHORTLIST_PER_ITEM", 3)
+    rec2 = Recommender.__new__(Recommender)
+    rec2.__dict__.update(rec.__dict__)
+    rec2._fold_standardisation()  # no cached scores
+    short = rec2.rank(vectors, top=20)
+    assert short.candidates == exact.candidates
+    assert len(set(short.ids) & set(exact.ids)) >= 18
+    assert rec2._shortlist_cache is not None  # it did take the shortlist path
+    scores = [r.score for r in short]
+    assert scores == sorted(scores, reverse=True)
