@@ -24,3 +24,5 @@ run parallel_logmel_w39 --arch parallel "${common[@]}" --window 39
 run conv1d_lstm_logmel_w129 --arch conv1d_lstm "${common[@]}" --window 129 --hop 64
 run preproc_logmel_w39  --arch preproc "${common[@]}" --window 39
 run preproc_logmel_w129 --arch preproc "${common[@]}" --window 129 --hop 64
+# ours (one member of the shipped hybrid) under the same budget, for comparison
+run ours_logmel_w39 --arch ours "${common[@]}" --window 39 --crops 8 --weight-decay 0.05 --eq-db 8 --band-shift 3 --contrast 0.15 --config '{"stem": 64, "channels": [64, 96, 128], "dropout": 0.5}'

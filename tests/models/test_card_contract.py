@@ -9,6 +9,7 @@ import pytest
 
 from core.features import FRONTEND_PARAMS
 from models.genre import GenreModel, ModelError, read_card
+from tests.models.conftest import ROOT
 
 
 @pytest.fixture
@@ -87,3 +88,14 @@ def test_mfcc_layer_is_the_front_end_mfcc():
 
     S = np.random.default_rng(1).uniform(-80, 0, (128, 50)).astype(np.float32)
     assert np.allclose(S.T @ dct_matrix(128, 20), mfcc_from_logmel(S=S).T, atol=1e-3)
+
+
+def test_importing_the_runtime_does_not_load_tensorflow():
+    """The app imports models.genre at start; TensorFlow must wait until a model is loaded."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import models.genre, models.data, models.architectures, models.commands.predict; "
+            "print(any(m.split('.')[0] in ('tensorflow', 'keras') for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(ROOT), check=True)
+    assert out.stdout.strip() == "False"
