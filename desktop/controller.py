@@ -521,15 +521,13 @@ class AppController(QObject):
             if self._scan_cancel is not None:
                 self._scan_cancel.set()
             return
-        from core import scanner
-
         self._scanning = True
         self._scan_cancel = threading.Event()
         self.window.set_progress("Looking for music…")
         self.refresh_timer.start()
         t0 = time.perf_counter()
         self.scanner.submit(
-            scanner.scan, self.catalog, folder, progress=self.scan_progress, cancel=self._scan_cancel,
+            _scan_in_worker, self.catalog, folder, progress=self.scan_progress, cancel=self._scan_cancel,
             on_result=lambda result: self._on_scan_done(result, time.perf_counter() - t0),
             on_error=self._on_scan_error,
             on_finished=self._on_scan_finished,
@@ -1036,3 +1034,10 @@ class AppController(QObject):
     def _error(self, what: str, exc: BaseException) -> None:
         log.warning("%s: %s", what, exc)
         self.window.statusBar().showMessage(f"{what}: {exc}", 10000)
+
+
+def _scan_in_worker(catalog, folder, **kwargs):
+    """Runs on the scan thread: the scanner's imports (mutagen, ...) stay off the UI thread."""
+    from core import scanner
+
+    return scanner.scan(catalog, folder, **kwargs)
