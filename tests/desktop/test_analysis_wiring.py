@@ -92,7 +92,12 @@ def wired(qapp, qtbot, tmp_path, monkeypatch, music_folder):
 def test_service_is_started_and_fed(wired, qtbot):
     window, c, svc = wired
     assert svc.kwargs["workers"] == c.settings.workers
-    qtbot.waitUntil(lambda: "enqueue" in svc.calls, timeout=5000)  # after the scan
+    # the first scan may finish before the service exists (the real service queues everything
+    # when it starts); a scan while it runs must hand it the new tracks
+    qtbot.waitUntil(lambda: not c.scanning, timeout=10000)
+    svc.calls.clear()
+    c.rescan()
+    qtbot.waitUntil(lambda: "enqueue" in svc.calls, timeout=10000)  # after the scan
     window.worker_actions[1].trigger()
     assert ("workers", 1) in svc.calls
 
