@@ -327,11 +327,9 @@ def infer_prepared(model, prep: dict, *, batch_windows: int = BATCH_WINDOWS) -> 
         short = f"shorter than one model window ({prep['seconds']:.1f} s of {width / F.COLUMNS_PER_SECOND:.1f} s): " \
                 "analysed padded with silence"
         note = short if note is None else note + "; " + short
-    starts = list(range(0, S.shape[1] - width + 1, hop))
-    if starts[-1] != S.shape[1] - width:
-        starts.append(S.shape[1] - width)
+    starts = F.window_starts(S.shape[1], width=width, hop=hop)
     probs, embs = [], []
-    forward = getattr(model, "analyse_windows", None) or model._forward
+    forward = model.analyse_windows
     batch_windows = max(1, min(batch_windows, BATCH_COLUMNS // width))
     for a in range(0, len(starts), batch_windows):
         wins = np.stack([S[:, s : s + width] for s in starts[a : a + batch_windows]])
@@ -462,7 +460,7 @@ def worker_main(conn, model_dir: str | None, threads: int, nice: int = WORKER_NI
         import numpy as np
 
         for n in (1, 2):  # two batch shapes: tf.function then traces a shape-generic graph
-            model._forward(np.full((n, 128, model.window), -80.0, np.float32))
+            model.analyse_windows(np.full((n, 128, model.window), -80.0, np.float32))
     except Exception:  # noqa: BLE001
         pass
     catalog = None

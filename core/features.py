@@ -124,20 +124,30 @@ def logmel_track(*, y: np.ndarray, sr: int = SR) -> np.ndarray:
     return np.concatenate(parts, axis=1)
 
 
-def windows(S: np.ndarray, *, width: int, hop: int) -> np.ndarray:
-    """Cut ``S`` ``(n_mels, n_columns)`` into model windows ``(n_windows, n_mels, width)``.
+def window_starts(n_columns: int, *, width: int, hop: int) -> np.ndarray:
+    """Start column of each model window of a log-mel of ``n_columns`` columns, ``(n_windows,)``.
 
-    Windows start every ``hop`` columns; the last window is aligned to the end so the tail is
-    covered.  A log-mel shorter than ``width`` gives one window padded with -80 dB (silence).
+    Windows start every ``hop`` columns; the last one is aligned to the end so the tail is
+    covered.  Fewer columns than ``width`` give one window at 0 (padded by :func:`windows`).
+    """
+    if n_columns <= width:
+        return np.zeros(1, np.int64)
+    starts = np.arange(0, n_columns - width + 1, hop, dtype=np.int64)
+    if starts[-1] != n_columns - width:
+        starts = np.append(starts, n_columns - width)
+    return starts
+
+
+def windows(S: np.ndarray, *, width: int, hop: int) -> np.ndarray:
+    """Cut ``S`` ``(n_mels, n_columns)`` into model windows ``(n_windows, n_mels, width)``
+    starting at :func:`window_starts`.  A log-mel shorter than ``width`` gives one window
+    padded with -80 dB (silence).
     """
     n = S.shape[1]
     if n < width:
         pad = np.full((S.shape[0], width - n), -TOP_DB, dtype=np.float32)
         return np.concatenate([S, pad], axis=1)[None].astype(np.float32)
-    starts = list(range(0, n - width + 1, hop))
-    if starts[-1] != n - width:
-        starts.append(n - width)
-    return np.stack([S[:, s : s + width] for s in starts]).astype(np.float32)
+    return np.stack([S[:, s : s + width] for s in window_starts(n, width=width, hop=hop)]).astype(np.float32)
 
 
 def mfcc_from_logmel(*, S: np.ndarray, n_mfcc: int = 20) -> np.ndarray:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.features import FRONTEND_PARAMS, N_MELS, windows
+from core.features import FRONTEND_PARAMS, N_MELS, window_starts, windows
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"
 CARD_NAME = "card.json"
@@ -170,13 +170,12 @@ class GenreModel:
 
     def window_starts(self, S: np.ndarray) -> np.ndarray:
         """Start column of each window of ``S`` (as cut by ``core.features.windows``)."""
-        n = S.shape[1]
-        if n < self.window:
-            return np.zeros(1, np.int64)
-        starts = list(range(0, n - self.window + 1, self.hop))
-        if starts[-1] != n - self.window:
-            starts.append(n - self.window)
-        return np.asarray(starts, np.int64)
+        return window_starts(S.shape[1], width=self.window, hop=self.hop)
+
+    def analyse_windows(self, wins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(probs (n, C), embeddings (n, D))`` of ready-cut windows ``(n, 128, window)``,
+        one batched forward pass."""
+        return self._forward(np.asarray(wins, np.float32))
 
     def predict_windows(self, wins: np.ndarray) -> np.ndarray:
         """Probabilities ``(n, n_classes)`` of ready-cut windows ``(n, 128, window)``."""
