@@ -216,46 +216,28 @@ def _mono_blocks(path: str, sr: int, block: int, info_out: dict):
 
 
 def _excerpt_logmels(path: str, info_out: dict):
-    """Yield the mono 22050 Hz audio of each 30 s excerpt of ``path``, cut exactly as
-    ``core.features.logmel_track`` cuts a whole track (a tail shorter than ``MIN_TAIL_SAMPLES``
-    joins the excerpt before it), decoding block by block.  Fills ``info_out`` with ``samples``,
-    ``peak`` and ``error`` (a DecodeFailed after the last good block; what decoded before it is
-    still yielded)."""
+    """Yield the mono 22050 Hz audio of each 30 s excerpt of ``path``, cut by
+    ``core.features.excerpts`` (as ``logmel_track`` cuts a whole track), decoding block by
+    block.  Fills ``info_out`` with ``samples``, ``peak`` and ``error`` (a DecodeFailed after the
+    last good block; what decoded before it is still yielded)."""
     import numpy as np
 
     from core import features as F
     from core.errors import DecodeFailed
 
     info_out.update(samples=0, peak=0.0, error=None)
-    size = F.EXCERPT_SAMPLES
-    buf = np.empty(size, np.float32)
-    fill = 0
-    prev = None  # a full excerpt held back until we know whether a short tail follows
-    try:
-        for y in _mono_blocks(path, F.SR, STREAM_BLOCK, info_out):
-            if not len(y):
-                continue
-            info_out["samples"] += len(y)
-            info_out["peak"] = max(info_out["peak"], float(np.abs(y).max()))
-            while len(y):
-                k = min(size - fill, len(y))
-                buf[fill : fill + k] = y[:k]
-                fill += k
-                y = y[k:]
-                if fill == size:
-                    if prev is not None:
-                        yield prev
-                    prev, buf, fill = buf, np.empty(size, np.float32), 0
-    except DecodeFailed as exc:
-        info_out["error"] = exc
-    tail = buf[:fill]
-    if prev is not None:
-        if fill and fill < F.MIN_TAIL_SAMPLES:
-            yield np.concatenate([prev, tail])
-            return
-        yield prev
-    if fill:
-        yield tail
+
+    def blocks():
+        try:
+            for y in _mono_blocks(path, F.SR, STREAM_BLOCK, info_out):
+                if len(y):
+                    info_out["samples"] += len(y)
+                    info_out["peak"] = max(info_out["peak"], float(np.abs(y).max()))
+                    yield y
+        except DecodeFailed as exc:
+            info_out["error"] = exc
+
+    yield from F.excerpts(blocks())
 
 
 def analyse_file(model, path: str, *, fingerprint: str | None = None, batch_windows: int = BATCH_WINDOWS) -> dict:
@@ -290,7 +272,7 @@ def prepare_file(path: str, *, fingerprint: str | None = None) -> dict:
     parts = []
     for y in _excerpt_logmels(path, info):
         if len(y) >= F.N_FFT:
-            parts.append(F.logmel_track(y=y, sr=F.SR))
+            parts.append(F.logmel_excerpt(y=y, sr=F.SR))
     t1 = time.perf_counter()
     seconds = info["samples"] / F.SR
     note = None

@@ -7,6 +7,8 @@ band, one column = ``FRAMES_PER_COLUMN`` STFT frames (about 77.5 ms), 12.9 colum
 """
 from __future__ import annotations
 
+from typing import Iterator
+
 import numpy as np
 
 SR = 22050  #: sample rate the front end works at (Hz)
@@ -109,6 +111,37 @@ def excerpt_bounds(n_samples: int) -> list[tuple[int, int]]:
         tail = bounds.pop()
         bounds[-1] = (bounds[-1][0], tail[1])
     return bounds
+
+
+def excerpts(blocks) -> Iterator[np.ndarray]:
+    """Cut a stream of mono float32 blocks (any lengths) into the excerpts of
+    :func:`excerpt_bounds`: 30 s each, a tail shorter than ``MIN_TAIL_SAMPLES`` joined to the
+    excerpt before it.  Yields 1-D float32 arrays; holds at most two excerpts in memory, so a
+    long file is cut as it decodes.  If ``blocks`` stops early, what it gave is still yielded.
+    """
+    size = EXCERPT_SAMPLES
+    buf = np.empty(size, np.float32)
+    fill = 0
+    prev = None  # a full excerpt held back until we know whether a short tail follows
+    for y in blocks:
+        y = np.asarray(y, np.float32).reshape(-1)
+        while len(y):
+            k = min(size - fill, len(y))
+            buf[fill : fill + k] = y[:k]
+            fill += k
+            y = y[k:]
+            if fill == size:
+                if prev is not None:
+                    yield prev
+                prev, buf, fill = buf, np.empty(size, np.float32), 0
+    tail = buf[:fill]
+    if prev is not None:
+        if fill and fill < MIN_TAIL_SAMPLES:
+            yield np.concatenate([prev, tail])
+            return
+        yield prev
+    if fill:
+        yield tail.copy()
 
 
 def logmel_track(*, y: np.ndarray, sr: int = SR) -> np.ndarray:
@@ -296,22 +329,15 @@ def logmel_file(path, *, start: float = 0.0, duration: float | None = None) -> n
     from core import decode
     from core.errors import TooShort
 
+    blocks = decode.stream(path, sr=SR, channels=1, block_frames=EXCERPT_SAMPLES, start=start, duration=duration)
     parts: list[np.ndarray] = []
-    prev: np.ndarray | None = None
     total = 0
-    # blocks are whole excerpts, except the last; a short last one joins the one before it,
-    # exactly as excerpt_bounds() cuts a whole signal
-    for block in decode.stream(path, sr=SR, channels=1, block_frames=EXCERPT_SAMPLES, start=start, duration=duration):
-        x = block[:, 0]
+    for x in excerpts(b[:, 0] for b in blocks):  # one excerpt of audio at a time
         total += len(x)
-        if prev is not None and len(x) < MIN_TAIL_SAMPLES:
-            x = np.concatenate([prev, x])
-        elif prev is not None:
-            parts.append(logmel_excerpt(y=prev, sr=SR))
-        prev = x
+        if len(x) >= N_FFT:  # (only a whole file can be shorter: tails join the excerpt before)
+            parts.append(logmel_excerpt(y=x, sr=SR))
     if total < N_FFT:
         raise TooShort(path, f"only {1000 * total / SR:.0f} ms of audio")
-    parts.append(logmel_excerpt(y=prev, sr=SR))
     return np.concatenate(parts, axis=1)
 
 

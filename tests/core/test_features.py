@@ -114,3 +114,16 @@ def test_front_end_reproduces_the_training_arrays():
     assert np.median(mae) <= 2.0, f"median MAE {np.median(mae):.2f} dB"
     assert mae.max() <= 3.5, f"worst clip {worst}: MAE {mae.max():.2f} dB"
     assert np.median(r) >= 0.98, f"median Pearson r {np.median(r):.3f}"
+
+
+@pytest.mark.parametrize("seconds", [0.05, 12.0, 30.0, 33.0, 36.0, 64.0, 90.0])
+@pytest.mark.parametrize("block", [1000, 65536, 661_500, 2_000_000])
+def test_streamed_excerpts_cut_exactly_like_excerpt_bounds(seconds, block):
+    from core import features as F
+
+    y = np.random.default_rng(0).standard_normal(int(seconds * F.SR)).astype(np.float32)
+    whole = [y[a:b] for a, b in F.excerpt_bounds(len(y))]
+    streamed = list(F.excerpts(y[i : i + block] for i in range(0, len(y), block)))
+    assert [len(x) for x in streamed] == [len(x) for x in whole]
+    for s, w in zip(streamed, whole):
+        np.testing.assert_array_equal(s, w)
