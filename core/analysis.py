@@ -472,12 +472,10 @@ class AnalysisService:
         """Nothing queued for this model (a cheap query; refreshes ``remaining`` when empty)."""
         if self._held:
             return False
-        row = self.catalog.fetchone(
-            "SELECT 1 FROM analysis_queue q JOIN tracks t ON t.id = q.track_id WHERE q.state = 'queued' "
-            "AND q.model_version = ? AND t.missing = 0 LIMIT 1", (self.model_version,))
-        if row is None:
-            self.summary.remaining = 0
-        return row is None
+        if self.catalog.analysis_has_queued(self.model_version):
+            return False
+        self.summary.remaining = 0
+        return True
 
     def _refresh_remaining(self) -> None:
         c = self.catalog.analysis_counts(self.model_version)
@@ -676,10 +674,7 @@ class AnalysisService:
             # give the files blamed meanwhile their chance back
             self._abort = ("unavailable", "the analysis workers cannot start (see the log)")
             blamed = [f["track_id"] for f in self.summary.failures if f["kind"] == "crashed"]
-            for tid in blamed:
-                self.catalog.execute(
-                    "UPDATE analysis_queue SET state = 'queued', attempts = 0, kind = NULL, last_error = NULL "
-                    "WHERE track_id = ? AND kind = 'crashed'", (tid,))
+            self.catalog.requeue_crashed(blamed)
             self.summary.failures = [f for f in self.summary.failures if f["kind"] != "crashed"]
             self.summary.failed -= len(blamed)
         self._progress()

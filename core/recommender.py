@@ -1089,38 +1089,6 @@ def vectors_from_catalog(catalog, *, model_version: str | None = None,
     return VectorCache(max_windows=max_windows).vectors(catalog, model_version=model_version)
 
 
-_NPY_HEADERS: dict[bytes, tuple[np.dtype, tuple, bool]] = {}
-
-
-def _read_npy(blob, fallback: Callable):
-    """A ``.npy`` BLOB (as ``core.catalog.pack_array`` writes) read without copying, with its
-    header parsed once per distinct header (numpy's own reader parses every header with
-    ``ast``: seconds for 10,000 tracks).  Anything unusual goes to ``fallback``."""
-    b = memoryview(blob)
-    try:
-        if bytes(b[:6]) != b"\x93NUMPY":
-            return fallback(blob)
-        if b[6] == 1:
-            hlen, start = int.from_bytes(b[8:10], "little"), 10
-        else:
-            hlen, start = int.from_bytes(b[8:12], "little"), 12
-        header = bytes(b[start:start + hlen])
-        info = _NPY_HEADERS.get(header)
-        if info is None:
-            import ast
-
-            d = ast.literal_eval(header.decode("latin1"))
-            info = (np.dtype(d["descr"]), tuple(d["shape"]), bool(d["fortran_order"]))
-            if info[0].hasobject:
-                return fallback(blob)
-            if len(_NPY_HEADERS) < 4096:
-                _NPY_HEADERS[header] = info
-        dtype, shape, fortran = info
-        count = int(np.prod(shape)) if shape else 1
-        a = np.frombuffer(b, dtype=dtype, count=count, offset=start + hlen)
-        return a.reshape(shape, order="F" if fortran else "C")
-    except (ValueError, SyntaxError, KeyError, TypeError, IndexError):
-        return fallback(blob)
 
 
 class VectorCache:
@@ -1139,15 +1107,8 @@ class VectorCache:
         self._vectors: TrackVectors | None = None
 
     def vectors(self, catalog, *, model_version: str | None = None) -> TrackVectors:
-        from core.catalog import unpack_array
-
         with self._lock:
-            try:
-                versions = catalog.fetchall(
-                    "SELECT model_version, COUNT(*) FROM analysis GROUP BY model_version ORDER BY COUNT(*) DESC")
-            except Exception as exc:  # noqa: BLE001 - an older catalog without the analysis table
-                raise NotAnalysed("No track has been analysed yet: run the analysis first "
-                                  "(python main.py analyze), then ask again.") from exc
+            versions = catalog.analysis_version_counts()
             counts = dict(versions)
             if model_version is None:
                 shipped = _shipped_model_version()
@@ -1161,26 +1122,18 @@ class VectorCache:
                 self._classes = None
                 self._version = model_version
             tracks = catalog.tracks(include_missing=False, sort="artist")
-            done = {r[0] for r in catalog.fetchall(
-                "SELECT fingerprint FROM analysis WHERE model_version = ?", (model_version,))}
+            done = catalog.analysed_fingerprints(model_version)
             for fp in [fp for fp in self._arrays if fp not in done]:  # results removed
                 del self._arrays[fp]
             wanted = sorted({t.fingerprint for t in tracks if t.fingerprint in done and t.fingerprint not in self._arrays})
-            for i in range(0, len(wanted), 500):
-                chunk = wanted[i:i + 500]
-                rows = catalog.fetchall(
-                    "SELECT fingerprint, classes, track_probs, embeddings FROM analysis WHERE model_version = ? "
-                    f"AND fingerprint IN ({', '.join('?' * len(chunk))})", (model_version, *chunk))
-                for fp, classes, probs, emb in rows:
-                    if self._classes is None:
-                        self._classes = json.loads(classes)
-                    e = _read_npy(emb, unpack_array)
-                    if e.ndim == 1:
-                        e = e[None]
-                    if self.max_windows and len(e) > self.max_windows:  # pick before converting
-                        e = e[np.linspace(0, len(e) - 1, self.max_windows).round().astype(int)]
-                    self._arrays[fp] = (np.ascontiguousarray(e, dtype=np.float32),
-                                        np.asarray(_read_npy(probs, unpack_array), np.float32))
+            for fp, classes, probs, e in catalog.analysis_arrays(model_version, wanted):
+                if self._classes is None:
+                    self._classes = classes
+                if e.ndim == 1:
+                    e = e[None]
+                if self.max_windows and len(e) > self.max_windows:  # pick before converting
+                    e = e[np.linspace(0, len(e) - 1, self.max_windows).round().astype(int)]
+                self._arrays[fp] = (np.ascontiguousarray(e, dtype=np.float32), np.array(probs, np.float32))
             key = (model_version, tuple((t.id, t.fingerprint, t.title, t.artist, t.album, t.duration,
                                          t.fingerprint in self._arrays) for t in tracks))
             if self._vectors is not None and key == self._key:

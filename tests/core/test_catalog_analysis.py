@@ -158,3 +158,18 @@ def test_a_deleted_track_leaves_no_queue_row(catalog):
     catalog.purge_missing()
     assert catalog.fetchone("SELECT COUNT(*) FROM analysis_queue")[0] == 0
     assert catalog.integrity_problems() == []
+
+
+@pytest.mark.parametrize("array", [
+    np.arange(12, dtype=np.float16).reshape(4, 3), np.arange(5, dtype=np.float32),
+    np.asfortranarray(np.arange(6, dtype=np.float64).reshape(2, 3)), np.zeros((0, 4), np.float16),
+])
+def test_stored_arrays_read_back_exactly(array):
+    from core.catalog import pack_array, unpack_array
+
+    blob = pack_array(array)
+    for _ in range(4):  # later reads use the cached header; both copy modes
+        back = unpack_array(blob, copy=bool(_ % 2))
+        assert back.dtype == array.dtype and back.shape == array.shape
+        np.testing.assert_array_equal(back, array)
+    assert unpack_array(blob).flags.writeable  # a copy by default: callers may modify it

@@ -483,15 +483,3 @@ def test_a_large_library_ranks_the_same_through_the_shortlist(monkeypatch):
     assert scores == sorted(scores, reverse=True)
 
 
-@pytest.mark.parametrize("array", [
-    np.arange(12, dtype=np.float16).reshape(4, 3), np.arange(5, dtype=np.float32),
-    np.asfortranarray(np.arange(6, dtype=np.float64).reshape(2, 3)), np.zeros((0, 4), np.float16),
-])
-def test_stored_arrays_read_back_exactly(array):
-    from core.catalog import pack_array, unpack_array
-
-    blob = pack_array(array)
-    for _ in range(2):  # the second read uses the cached header
-        back = R._read_npy(blob, unpack_array)
-        assert back.dtype == array.dtype and back.shape == array.shape
-        np.testing.assert_array_equal(back, array)
