@@ -643,6 +643,17 @@ class Catalog:
         where, params = self._filters(text, include_missing, root, rating)
         return self.fetchone("SELECT COUNT(*) FROM tracks t LEFT JOIN ratings r ON r.track_id = t.id" + where, params)[0]
 
+    def missing_count(self, root: str | os.PathLike | None = None) -> int:
+        """Tracks marked missing (below folder ``root`` when given)."""
+        return self.track_count(include_missing=True, root=root) - self.track_count(root=root)
+
+    def missing_by_fingerprint(self) -> dict[str, list[int]]:
+        """fingerprint -> ids of the tracks marked missing (where a moved file may come back)."""
+        out: dict[str, list[int]] = {}
+        for tid, fp in self.fetchall("SELECT id, fingerprint FROM tracks WHERE missing = 1"):
+            out.setdefault(fp, []).append(tid)
+        return out
+
     @staticmethod
     def _filters(text, include_missing, root, rating) -> tuple[str, list]:
         clauses, params = [], []

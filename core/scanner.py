@@ -381,9 +381,7 @@ def scan(
         if path not in on_disk and not missing and path not in blind_paths and not path.startswith(blind_dirs):
             vanished.setdefault(fp, []).append(tid)
             vanished_ids.add(tid)
-    missing_by_fp: dict[str, list[int]] = {}
-    for tid, fp in catalog.fetchall("SELECT id, fingerprint FROM tracks WHERE missing = 1"):
-        missing_by_fp.setdefault(fp, []).append(tid)
+    missing_by_fp = catalog.missing_by_fingerprint()
 
     failures_now: dict[str, dict] = {}  # path -> failure of this scan (for the DB and the report)
     transient: list[dict] = []  # reported, not stored (file deleted while scanning)
@@ -516,9 +514,7 @@ def scan(
             # failures of files that are gone (or read fine now) are forgotten
             catalog.clear_failures_except(root, failures_now.keys())
             catalog.mark_library_scanned(root, now)
-    result.missing = catalog.fetchone(
-        "SELECT COUNT(*) FROM tracks WHERE missing = 1 AND path >= ? AND path < ?", _range(root)
-    )[0]
+    result.missing = catalog.missing_count(root)
     result.failures = [{k: v for k, v in item.items() if k in ("path", "kind", "reason")}
                        for item in failures_now.values()] + transient
     result.failures.sort(key=lambda d: d["path"])
@@ -526,9 +522,6 @@ def scan(
     return result
 
 
-def _range(root: str) -> tuple[str, str]:
-    prefix = root.rstrip(os.sep) + os.sep
-    return prefix, prefix[:-1] + chr(ord(os.sep) + 1)
 
 
 
