@@ -21,7 +21,14 @@ Shape (DESIGN.md, "The catalog"):
   track's content fingerprint, artist, title and duration.  If the row is ever deleted
   (:meth:`Catalog.purge_missing`) the rating stays, detached, and is re-attached when a track
   with the same fingerprint -- or failing that the same artist + title and a duration within
-  2 s -- is added again.  A rating is never deleted except by ``set_rating(track_id, 0)``.
+  2 s -- is added again.  A rating is never deleted except by ``set_rating(track_id, 0)`` (or by
+  deleting its profile).
+* Ratings belong to a **profile** (people sharing a computer; schema v3): ``profiles`` holds the
+  names, ``ratings`` one row per (profile, track).  The profile named ``default`` always exists
+  (likes from before profiles are its), and cannot be removed or renamed.  Every rating call
+  takes ``profile=NAME``; without it, the catalog's current profile :attr:`Catalog.profile` is
+  meant (``"default"`` unless the app switched it) -- that is also whose rating
+  ``Track.rating`` carries.  A detached rating re-attaches per profile.
 
 Timestamps are Unix seconds (float).  Paths are absolute ``str``.
 """
@@ -31,6 +38,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -44,6 +52,9 @@ __all__ = [
     "Rating",
     "Failure",
     "Library",
+    "Profile",
+    "DEFAULT_PROFILE",
+    "check_profile_name",
     "MIGRATIONS",
     "Migration",
     "migration",
@@ -199,6 +210,38 @@ CREATE INDEX analysis_queue_next ON analysis_queue(state, priority DESC, enqueue
 """
 
 
+@migration(rewrites_data=True)
+def _v3_rating_profiles(db: sqlite3.Connection) -> None:
+    """Ratings per profile: a ``profiles`` table (with ``default``, id 1) and ``ratings`` rebuilt
+    with a ``profile_id``; every existing rating goes to ``default`` (nothing dropped)."""
+    db.execute(
+        "CREATE TABLE profiles (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE, "
+        "created_at REAL NOT NULL)"
+    )
+    db.execute("INSERT INTO profiles(id, name, created_at) VALUES (1, 'default', ?)", (time.time(),))
+    db.execute(
+        "CREATE TABLE ratings_v3 ("
+        "id INTEGER PRIMARY KEY, "
+        "profile_id INTEGER NOT NULL DEFAULT 1 REFERENCES profiles(id) ON DELETE CASCADE, "
+        "track_id INTEGER REFERENCES tracks(id) ON DELETE SET NULL, "
+        "rating INTEGER NOT NULL CHECK (rating IN (-1, 1)), "
+        "rated_at REAL NOT NULL, fingerprint TEXT, artist TEXT, title TEXT, duration REAL, "
+        "UNIQUE (profile_id, track_id))"
+    )
+    db.execute(
+        "INSERT INTO ratings_v3(id, profile_id, track_id, rating, rated_at, fingerprint, artist, title, duration) "
+        "SELECT id, 1, track_id, rating, rated_at, fingerprint, artist, title, duration FROM ratings"
+    )
+    before = db.execute("SELECT COUNT(*) FROM ratings").fetchone()[0]
+    after = db.execute("SELECT COUNT(*) FROM ratings_v3").fetchone()[0]
+    if before != after:  # cannot happen (no constraint got stricter); never drop a like silently
+        raise CatalogError(f"migration v3 would keep {after} of {before} ratings")
+    db.execute("DROP TABLE ratings")
+    db.execute("ALTER TABLE ratings_v3 RENAME TO ratings")
+    db.execute("CREATE INDEX ratings_fingerprint ON ratings(fingerprint)")
+    db.execute("CREATE INDEX ratings_track ON ratings(track_id)")
+
+
 # --------------------------------------------------------------------------------------------
 # Row types
 # --------------------------------------------------------------------------------------------
@@ -248,10 +291,9 @@ class Track:
 
 
 _TRACK_COLUMNS = [f.name for f in dataclasses.fields(Track) if f.name != "rating"]
-_TRACK_SELECT = (
-    "SELECT " + ", ".join(f"t.{c}" for c in _TRACK_COLUMNS) + ", COALESCE(r.rating, 0) "
-    "FROM tracks t LEFT JOIN ratings r ON r.track_id = t.id"
-)
+#: the first parameter is the profile id whose rating ``Track.rating`` carries
+_TRACK_FROM = "FROM tracks t LEFT JOIN ratings r ON r.track_id = t.id AND r.profile_id = ?"
+_TRACK_SELECT = "SELECT " + ", ".join(f"t.{c}" for c in _TRACK_COLUMNS) + ", COALESCE(r.rating, 0) " + _TRACK_FROM
 
 
 def _track(row: Sequence) -> Track:
@@ -271,6 +313,32 @@ class Rating:
     duration: float | None
     path: str | None  # the track's current path (None when detached)
     missing: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    id: int
+    name: str
+    created_at: float
+    liked: int = 0
+    disliked: int = 0
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "created_at": self.created_at, "liked": self.liked, "disliked": self.disliked}
+
+
+DEFAULT_PROFILE = "default"
+_PROFILE_NAME = re.compile(r"^\w[\w .-]{0,63}$", re.UNICODE)
+
+
+def check_profile_name(name: str) -> str:
+    """The name, stripped; :class:`CatalogError` (a sentence) when it cannot name a profile.  A
+    name also names a folder of model files, so: letters, digits, spaces, '.', '-', '_'."""
+    name = (name or "").strip() if isinstance(name, str) else ""
+    if not _PROFILE_NAME.match(name) or name.endswith((".", " ")):
+        raise CatalogError(f"invalid profile name {name!r}: use letters, digits, spaces, '.', '-' or '_' "
+                           "(at most 64 characters, starting with a letter or digit)")
+    return name
 
 
 @dataclasses.dataclass(frozen=True)
@@ -358,6 +426,7 @@ class Catalog:
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
         self._closed = False
+        self._profile = DEFAULT_PROFILE
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._migrations = list(MIGRATIONS if migrations is None else migrations)
         target = len(self._migrations) if target_version is None else int(target_version)
@@ -601,16 +670,19 @@ class Catalog:
                 (merged["fingerprint"], merged["artist"], merged["title"], merged["duration"], track_id),
             )
 
-    def get_track(self, track_id: int) -> Track | None:
-        row = self.fetchone(_TRACK_SELECT + " WHERE t.id = ?", (int(track_id),))
+    def get_track(self, track_id: int, *, profile: str | None = None) -> Track | None:
+        """The track (its ``rating`` is ``profile``'s, default the current profile)."""
+        row = self.fetchone(_TRACK_SELECT + " WHERE t.id = ?", (self._pid_or_none(profile), int(track_id)))
         return _track(row) if row else None
 
-    def track_by_path(self, path: str | os.PathLike) -> Track | None:
-        row = self.fetchone(_TRACK_SELECT + " WHERE t.path = ?", (os.path.abspath(os.fspath(path)),))
+    def track_by_path(self, path: str | os.PathLike, *, profile: str | None = None) -> Track | None:
+        row = self.fetchone(_TRACK_SELECT + " WHERE t.path = ?",
+                            (self._pid_or_none(profile), os.path.abspath(os.fspath(path))))
         return _track(row) if row else None
 
-    def tracks_by_fingerprint(self, fingerprint: str) -> list[Track]:
-        return [_track(r) for r in self.fetchall(_TRACK_SELECT + " WHERE t.fingerprint = ? ORDER BY t.id", (fingerprint,))]
+    def tracks_by_fingerprint(self, fingerprint: str, *, profile: str | None = None) -> list[Track]:
+        return [_track(r) for r in self.fetchall(_TRACK_SELECT + " WHERE t.fingerprint = ? ORDER BY t.id",
+                                                 (self._pid_or_none(profile), fingerprint))]
 
     def tracks(
         self,
@@ -623,13 +695,15 @@ class Catalog:
         rating: int | None = None,
         limit: int | None = None,
         offset: int = 0,
+        profile: str | None = None,
     ) -> list[Track]:
         """Tracks matching every word of ``text`` (in title, artist, album, album artist or file
         name; case-insensitive, any script), under ``root`` if given, with ``rating`` (+1/-1/0) if
-        given, sorted by one of SORT_KEYS."""
+        given, sorted by one of SORT_KEYS.  Ratings are ``profile``'s (default: the current one)."""
         if sort not in SORT_KEYS:
             raise CatalogError(f"unknown sort key {sort!r}; one of {', '.join(SORT_KEYS)}")
         where, params = self._filters(text, include_missing, root, rating)
+        params = [self._pid_or_none(profile), *params]
         sql = _TRACK_SELECT + where + " ORDER BY " + SORT_KEYS[sort].format(d="DESC" if descending else "ASC")
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
@@ -638,10 +712,10 @@ class Catalog:
 
     def track_count(
         self, text: str | None = None, *, include_missing: bool = False,
-        root: str | os.PathLike | None = None, rating: int | None = None,
+        root: str | os.PathLike | None = None, rating: int | None = None, profile: str | None = None,
     ) -> int:
         where, params = self._filters(text, include_missing, root, rating)
-        return self.fetchone("SELECT COUNT(*) FROM tracks t LEFT JOIN ratings r ON r.track_id = t.id" + where, params)[0]
+        return self.fetchone("SELECT COUNT(*) " + _TRACK_FROM + where, [self._pid_or_none(profile), *params])[0]
 
     def missing_count(self, root: str | os.PathLike | None = None) -> int:
         """Tracks marked missing (below folder ``root`` when given)."""
@@ -671,14 +745,14 @@ class Catalog:
             params.append(int(rating))
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
-    def find_track(self, ref: str | int) -> Track | None:
+    def find_track(self, ref: str | int, *, profile: str | None = None) -> Track | None:
         """A track by id (an int, or a string of digits that is not an existing file) or by path."""
         if isinstance(ref, int):
-            return self.get_track(ref)
+            return self.get_track(ref, profile=profile)
         ref = str(ref)
-        found = self.track_by_path(ref)
+        found = self.track_by_path(ref, profile=profile)
         if found is None and ref.isdigit() and not os.path.exists(ref):
-            found = self.get_track(int(ref))
+            found = self.get_track(int(ref), profile=profile)
         return found
 
     # -- used by the scanner -----------------------------------------------------------------
@@ -734,62 +808,169 @@ class Catalog:
         with self.transaction():
             return self.execute(f"DELETE FROM tracks WHERE {where}", params)
 
+    # -- profiles ----------------------------------------------------------------------------
+
+    @property
+    def profile(self) -> str:
+        """The current profile: whose ratings a call without ``profile=`` means (and whose
+        rating ``Track.rating`` carries).  ``"default"`` until set; setting it to a name that is
+        not in the catalog raises :class:`CatalogError` (create it first)."""
+        return self._profile
+
+    @profile.setter
+    def profile(self, name: str) -> None:
+        name = check_profile_name(name)
+        if self._profile_id(name) is None:
+            raise CatalogError(f"no profile named {name!r} (profiles: {', '.join(self.profile_names())})")
+        self._profile = name
+
+    def _profile_id(self, name: str) -> int | None:
+        row = self.fetchone("SELECT id FROM profiles WHERE name = ?", (name,))
+        return None if row is None else int(row[0])
+
+    def _pid(self, profile: str | None) -> int:
+        """The id of ``profile`` (None: the current one); CatalogError when there is none."""
+        name = self.profile if profile is None else check_profile_name(profile)
+        pid = self._profile_id(name)
+        if pid is None:
+            raise CatalogError(f"no profile named {name!r} (profiles: {', '.join(self.profile_names())})")
+        return pid
+
+    def _pid_or_none(self, profile: str | None) -> int:
+        """For reads: an unknown profile simply has no ratings (id -1 matches none)."""
+        try:
+            return self._pid(profile)
+        except CatalogError:
+            return -1
+
+    def profile_names(self) -> list[str]:
+        """Profile names, ``default`` first, then by name (case-insensitive)."""
+        return [r[0] for r in self.fetchall("SELECT name FROM profiles ORDER BY id != 1, name COLLATE NOCASE")]
+
+    def profiles(self) -> list[Profile]:
+        """Every profile with its like and dislike counts, ``default`` first."""
+        rows = self.fetchall(
+            "SELECT p.id, p.name, p.created_at, COALESCE(SUM(r.rating = 1), 0), COALESCE(SUM(r.rating = -1), 0) "
+            "FROM profiles p LEFT JOIN ratings r ON r.profile_id = p.id GROUP BY p.id "
+            "ORDER BY p.id != 1, p.name COLLATE NOCASE")
+        return [Profile(*r) for r in rows]
+
+    def has_profile(self, name: str) -> bool:
+        try:
+            return self._profile_id(check_profile_name(name)) is not None
+        except CatalogError:
+            return False
+
+    def add_profile(self, name: str, *, exist_ok: bool = False, now: float | None = None) -> str:
+        """Create a profile (names are unique regardless of case).  Returns its stored name."""
+        name = check_profile_name(name)
+        with self.transaction():
+            row = self.fetchone("SELECT name FROM profiles WHERE name = ?", (name,))
+            if row is not None:
+                if exist_ok:
+                    return row[0]
+                raise CatalogError(f"a profile named {row[0]!r} already exists")
+            self.execute("INSERT INTO profiles(name, created_at) VALUES (?, ?)",
+                         (name, time.time() if now is None else now))
+        return name
+
+    def rename_profile(self, old: str, new: str) -> str:
+        """Rename a profile (its likes follow).  ``default`` keeps its name."""
+        old, new = check_profile_name(old), check_profile_name(new)
+        with self.transaction():
+            pid = self._pid(old)
+            if pid == 1:
+                raise CatalogError("the default profile cannot be renamed (create another one instead)")
+            clash = self._profile_id(new)
+            if clash is not None and clash != pid:
+                raise CatalogError(f"a profile named {new!r} already exists")
+            self.execute("UPDATE profiles SET name = ? WHERE id = ?", (new, pid))
+        if self.profile.casefold() == old.casefold():
+            self._profile = new
+        return new
+
+    def remove_profile(self, name: str) -> int:
+        """Delete a profile and its likes and dislikes (the only way besides ``set_rating(t, 0)``
+        that ratings go).  ``default`` cannot be removed.  Returns how many ratings went with it."""
+        name = check_profile_name(name)
+        with self.transaction():
+            pid = self._pid(name)
+            if pid == 1:
+                raise CatalogError("the default profile cannot be removed")
+            n = self.execute("DELETE FROM ratings WHERE profile_id = ?", (pid,))
+            self.execute("DELETE FROM profiles WHERE id = ?", (pid,))
+        if self.profile.casefold() == name.casefold():
+            self._profile = DEFAULT_PROFILE
+        return n
+
     # -- ratings -----------------------------------------------------------------------------
 
-    def set_rating(self, track_id: int, value: int, *, now: float | None = None) -> None:
-        """+1 like, -1 dislike, 0 clear.  Stored (committed) before it returns."""
+    def set_rating(self, track_id: int, value: int, *, profile: str | None = None, now: float | None = None) -> None:
+        """+1 like, -1 dislike, 0 clear, for ``profile`` (default: the current one; it must
+        exist).  Stored (committed) before it returns."""
         value = int(value)
         if value not in (-1, 0, 1):
             raise CatalogError(f"a rating is +1, -1 or 0, not {value}")
         now = time.time() if now is None else now
         with self.transaction():
+            pid = self._pid(profile)
             track = self.get_track(track_id)
             if track is None:
                 raise CatalogError(f"no track {track_id}")
             if value == 0:
-                self.execute("DELETE FROM ratings WHERE track_id = ?", (track.id,))
+                self.execute("DELETE FROM ratings WHERE track_id = ? AND profile_id = ?", (track.id, pid))
                 return
             self.execute(
-                "INSERT INTO ratings(track_id, rating, rated_at, fingerprint, artist, title, duration) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(track_id) DO UPDATE SET "
+                "INSERT INTO ratings(profile_id, track_id, rating, rated_at, fingerprint, artist, title, duration) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(profile_id, track_id) DO UPDATE SET "
                 "rating = excluded.rating, rated_at = excluded.rated_at, fingerprint = excluded.fingerprint, "
                 "artist = excluded.artist, title = excluded.title, duration = excluded.duration",
-                (track.id, value, now, track.fingerprint, track.artist, track.title, track.duration),
+                (pid, track.id, value, now, track.fingerprint, track.artist, track.title, track.duration),
             )
 
-    def rating(self, track_id: int) -> int:
-        row = self.fetchone("SELECT rating FROM ratings WHERE track_id = ?", (int(track_id),))
+    def rating(self, track_id: int, *, profile: str | None = None) -> int:
+        row = self.fetchone("SELECT rating FROM ratings WHERE track_id = ? AND profile_id = ?",
+                            (int(track_id), self._pid_or_none(profile)))
         return row[0] if row else 0
 
-    def ratings(self, *, include_detached: bool = True) -> list[Rating]:
-        """Every like/dislike, newest first.  ``track_id`` is None for a detached one."""
+    def ratings(self, *, profile: str | None = None, include_detached: bool = True) -> list[Rating]:
+        """``profile``'s likes/dislikes (default: the current profile's), newest first.
+        ``track_id`` is None for a detached one."""
         sql = (
             "SELECT r.track_id, r.rating, r.rated_at, r.fingerprint, r.artist, r.title, r.duration, "
-            "t.path, COALESCE(t.missing, 1) FROM ratings r LEFT JOIN tracks t ON t.id = r.track_id"
+            "t.path, COALESCE(t.missing, 1) FROM ratings r LEFT JOIN tracks t ON t.id = r.track_id "
+            "WHERE r.profile_id = ?"
         )
         if not include_detached:
-            sql += " WHERE r.track_id IS NOT NULL"
+            sql += " AND r.track_id IS NOT NULL"
         return [
             Rating(*r[:8], missing=bool(r[8]))
-            for r in self.fetchall(sql + " ORDER BY r.rated_at DESC, r.id DESC")
+            for r in self.fetchall(sql + " ORDER BY r.rated_at DESC, r.id DESC", (self._pid_or_none(profile),))
         ]
 
     def _reattach_rating(self, track_id: int, fields: Mapping[str, Any]) -> None:
-        row = self.fetchone(
-            "SELECT id FROM ratings WHERE track_id IS NULL AND fingerprint = ? ORDER BY rated_at DESC",
-            (fields["fingerprint"],),
-        )
-        if row is None and fields.get("artist") and fields.get("title"):
+        """Give the new track row each profile's newest matching detached rating (by
+        fingerprint, else by artist + title + duration within 2 s)."""
+        if not self.has_detached_ratings():  # the usual case: one indexed look-up
+            return
+        found: dict[int, int] = {}  # profile id -> rating id
+        for pid, rid in self.fetchall(
+            "SELECT profile_id, id FROM ratings WHERE track_id IS NULL AND fingerprint = ? "
+            "ORDER BY rated_at DESC, id DESC", (fields["fingerprint"],),
+        ):
+            found.setdefault(pid, rid)
+        if fields.get("artist") and fields.get("title"):
             duration = fields.get("duration")
-            row = self.fetchone(
-                "SELECT id FROM ratings WHERE track_id IS NULL AND lower(artist) = lower(?) "
+            for pid, rid in self.fetchall(
+                "SELECT profile_id, id FROM ratings WHERE track_id IS NULL AND lower(artist) = lower(?) "
                 "AND lower(title) = lower(?) AND (? IS NULL OR duration IS NULL OR abs(duration - ?) <= 2.0) "
-                "ORDER BY rated_at DESC",
+                "ORDER BY rated_at DESC, id DESC",
                 (fields["artist"], fields["title"], duration, duration),
-            )
-        if row is not None:
+            ):
+                found.setdefault(pid, rid)  # only for profiles without a fingerprint match
+        for rid in found.values():
             self.execute(
-                "UPDATE ratings SET track_id = ?, fingerprint = ? WHERE id = ?", (track_id, fields["fingerprint"], row[0])
+                "UPDATE ratings SET track_id = ?, fingerprint = ? WHERE id = ?", (track_id, fields["fingerprint"], rid)
             )
 
     # -- scan failures -----------------------------------------------------------------------
@@ -843,17 +1024,20 @@ class Catalog:
 
     # -- counts ------------------------------------------------------------------------------
 
-    def counts(self) -> dict[str, int]:
-        """tracks (present), missing, liked, disliked, detached_ratings, failures, libraries."""
-        one = lambda sql: self.fetchone(sql)[0]  # noqa: E731
+    def counts(self, *, profile: str | None = None) -> dict[str, int]:
+        """tracks (present), missing, liked, disliked, detached_ratings (these three of
+        ``profile``, default the current one), failures, libraries, profiles."""
+        one = lambda sql, p=(): self.fetchone(sql, p)[0]  # noqa: E731
+        pid = (self._pid_or_none(profile),)
         return {
             "tracks": one("SELECT COUNT(*) FROM tracks WHERE missing = 0"),
             "missing": one("SELECT COUNT(*) FROM tracks WHERE missing = 1"),
-            "liked": one("SELECT COUNT(*) FROM ratings WHERE rating = 1"),
-            "disliked": one("SELECT COUNT(*) FROM ratings WHERE rating = -1"),
-            "detached_ratings": one("SELECT COUNT(*) FROM ratings WHERE track_id IS NULL"),
+            "liked": one("SELECT COUNT(*) FROM ratings WHERE rating = 1 AND profile_id = ?", pid),
+            "disliked": one("SELECT COUNT(*) FROM ratings WHERE rating = -1 AND profile_id = ?", pid),
+            "detached_ratings": one("SELECT COUNT(*) FROM ratings WHERE track_id IS NULL AND profile_id = ?", pid),
             "failures": one("SELECT COUNT(*) FROM scan_failures"),
             "libraries": one("SELECT COUNT(*) FROM libraries"),
+            "profiles": one("SELECT COUNT(*) FROM profiles"),
         }
 
     def integrity_problems(self) -> list[str]:

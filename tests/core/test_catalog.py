@@ -357,3 +357,116 @@ def test_prefix_queries_do_not_leak_into_sibling_folders(catalog):
     catalog.add_track(_track("/music-x/d.mp3", "4"))
     assert set(catalog.rows_under("/music")) == {"/music/a.mp3", "/music/sub/b.mp3"}
     assert catalog.track_count(root="/music/") == 2
+
+
+# -- profiles (schema v3: ratings per profile) ---------------------------------------------------
+
+
+def _v2_catalog_with_likes(path):
+    """A catalog as Melograph wrote it before profiles: two attached ratings and a detached one."""
+    old = Catalog(path, target_version=2)
+    # (today's add_track looks for detached ratings the v3 way: skip that on a v2 file)
+    a = old.add_track(_track("/m/a.mp3", "fpA", artist="A", title="Ta", duration=100.0), reattach=False)
+    b = old.add_track(_track("/m/b.mp3", "fpB", artist="B", title="Tb", duration=200.0), reattach=False)
+    old.execute("INSERT INTO ratings(track_id, rating, rated_at, fingerprint, artist, title, duration) "
+                "VALUES (?, 1, 10.0, 'fpA', 'A', 'Ta', 100.0)", (a,))
+    old.execute("INSERT INTO ratings(track_id, rating, rated_at, fingerprint, artist, title, duration) "
+                "VALUES (?, -1, 11.0, 'fpB', 'B', 'Tb', 200.0)", (b,))
+    old.execute("INSERT INTO ratings(track_id, rating, rated_at, fingerprint, artist, title, duration) "
+                "VALUES (NULL, 1, 12.0, 'fpGone', 'Nina', 'Sinnerman', 600.0)")
+    old.close()
+    return a, b
+
+
+def test_v3_migration_keeps_every_like_in_the_default_profile_and_backs_up_first(tmp_path):
+    path = tmp_path / "c.sqlite3"
+    a, b = _v2_catalog_with_likes(path)
+    cat = Catalog(path)
+    assert cat.schema_version == len(MIGRATIONS) >= 3
+    assert list(tmp_path.glob("c.sqlite3.bak-v2-*")), "a backup is taken before ratings are rebuilt"
+    assert cat.profile_names() == ["default"]
+    got = {(r.track_id, r.rating, r.fingerprint, r.title) for r in cat.ratings(profile="default")}
+    assert got == {(a, 1, "fpA", "Ta"), (b, -1, "fpB", "Tb"), (None, 1, "fpGone", "Sinnerman")}
+    assert cat.get_track(a).rating == 1 and cat.get_track(b).rating == -1
+    assert cat.counts()["liked"] == 2 and cat.counts()["detached_ratings"] == 1
+    # the detached like still comes back when its song is added again (by artist + title + duration)
+    c = cat.add_track(_track("/m/c.mp3", "fpNew", artist="nina", title="SINNERMAN", duration=601.0))
+    assert cat.get_track(c).rating == 1
+    assert cat.integrity_problems() == []
+    cat.close()
+    backup = Catalog(next(tmp_path.glob("c.sqlite3.bak-v2-*")), target_version=2)
+    assert backup.fetchone("SELECT COUNT(*) FROM ratings")[0] == 3  # the old file, as it was
+    backup.close()
+
+
+def test_a_like_in_one_profile_does_not_show_in_another(catalog):
+    t1 = catalog.add_track(_track("/m/1.mp3", "fp1"))
+    t2 = catalog.add_track(_track("/m/2.mp3", "fp2"))
+    catalog.add_profile("Anna")
+    catalog.set_rating(t1, 1, profile="Anna")
+    catalog.set_rating(t1, -1)  # the default profile dislikes what Anna likes
+    catalog.set_rating(t2, 1)
+    assert catalog.rating(t1, profile="Anna") == 1 and catalog.rating(t2, profile="anna") == 0
+    assert [r.track_id for r in catalog.ratings(profile="Anna")] == [t1]
+    assert {r.track_id: r.rating for r in catalog.ratings()} == {t1: -1, t2: 1}
+    assert catalog.get_track(t1).rating == -1 and catalog.get_track(t1, profile="Anna").rating == 1
+    assert [t.id for t in catalog.tracks(rating=1, profile="Anna")] == [t1]
+    assert [t.id for t in catalog.tracks(rating=1)] == [t2]
+    assert catalog.track_count(rating=1, profile="Anna") == 1
+    assert catalog.counts(profile="Anna")["liked"] == 1 and catalog.counts()["disliked"] == 1
+    catalog.set_rating(t1, 0, profile="Anna")  # clearing Anna's leaves the default profile's
+    assert catalog.rating(t1, profile="Anna") == 0 and catalog.rating(t1) == -1
+    # the current profile decides what a call without profile= means
+    catalog.profile = "Anna"
+    catalog.set_rating(t2, -1)
+    assert catalog.get_track(t2).rating == -1 and catalog.rating(t2, profile="default") == 1
+    with pytest.raises(CatalogError, match="no profile named"):
+        catalog.profile = "Bob"
+    with pytest.raises(CatalogError, match="no profile named"):
+        catalog.set_rating(t1, 1, profile="Bob")  # refused loudly, never stored somewhere else
+    assert catalog.ratings(profile="Bob") == [] and catalog.rating(t1, profile="Bob") == 0
+
+
+def test_profiles_add_rename_remove(catalog):
+    tid = catalog.add_track(_track())
+    assert catalog.add_profile(" Anna ") == "Anna"
+    with pytest.raises(CatalogError, match="already exists"):
+        catalog.add_profile("anna")  # names are unique regardless of case
+    assert catalog.add_profile("ANNA", exist_ok=True) == "Anna"
+    for bad in ("", "   ", "../x", "a/b", ".hidden", "x" * 65):
+        with pytest.raises(CatalogError, match="invalid profile name"):
+            catalog.add_profile(bad)
+    catalog.set_rating(tid, 1, profile="Anna")
+    catalog.profile = "Anna"
+    assert catalog.rename_profile("Anna", "Anna B") == "Anna B"
+    assert catalog.profile == "Anna B" and catalog.rating(tid) == 1  # the likes followed
+    assert [(p.name, p.liked, p.disliked) for p in catalog.profiles()] == [("default", 0, 0), ("Anna B", 1, 0)]
+    with pytest.raises(CatalogError, match="cannot be renamed"):
+        catalog.rename_profile("default", "x")
+    with pytest.raises(CatalogError, match="cannot be removed"):
+        catalog.remove_profile("default")
+    catalog.add_profile("Cleo")
+    with pytest.raises(CatalogError, match="already exists"):
+        catalog.rename_profile("Cleo", "anna b")
+    assert catalog.remove_profile("Anna B") == 1
+    assert catalog.profile == "default" and catalog.profile_names() == ["default", "Cleo"]
+    assert catalog.fetchone("SELECT COUNT(*) FROM ratings")[0] == 0
+
+
+def test_a_purged_track_reattaches_the_likes_of_every_profile(catalog):
+    tid = catalog.add_track(_track("/m/a.mp3", "fpA", artist="A", title="T", duration=180.0))
+    catalog.add_profile("Anna")
+    catalog.add_profile("Bob")
+    catalog.set_rating(tid, 1)
+    catalog.set_rating(tid, -1, profile="Anna")
+    catalog.mark_missing([tid])
+    catalog.purge_missing()
+    assert catalog.has_detached_ratings()
+    new = catalog.add_track(_track("/elsewhere/a.mp3", "fpA"))  # same bytes, moved and renamed
+    assert (catalog.rating(new), catalog.rating(new, profile="Anna"), catalog.rating(new, profile="Bob")) == (1, -1, 0)
+    assert not catalog.has_detached_ratings()
+    # and by artist + title + duration when the bytes changed too
+    catalog.mark_missing([new])
+    catalog.purge_missing()
+    again = catalog.add_track(_track("/m/b.mp3", "fpB", artist="a", title="t", duration=181.0))
+    assert (catalog.rating(again), catalog.rating(again, profile="Anna")) == (1, -1)
