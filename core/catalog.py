@@ -843,6 +843,18 @@ class Catalog:
         except CatalogError:
             return -1
 
+    def find_profile(self, name: str | None) -> str:
+        """The stored name of profile ``name`` (names match regardless of case; None: the
+        current profile).  :class:`CatalogError` saying how to create it when there is none."""
+        if name is None:
+            return self.profile
+        name = check_profile_name(name)
+        row = self.fetchone("SELECT name FROM profiles WHERE name = ?", (name,))
+        if row is None:
+            raise CatalogError(f"no profile named {name!r} (profiles: {', '.join(self.profile_names())}); "
+                               f"create it with: python main.py profiles add {name!r}")
+        return row[0]
+
     def profile_names(self) -> list[str]:
         """Profile names, ``default`` first, then by name (case-insensitive)."""
         return [r[0] for r in self.fetchall("SELECT name FROM profiles ORDER BY id != 1, name COLLATE NOCASE")]

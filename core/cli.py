@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "dislike": "core.commands.like",
     "unlike": "core.commands.like",
     "recommend": "core.commands.recommend",
+    "profiles": "core.commands.profiles",
     "decode-check": "core.commands.decode_check",
     "train-genre": "models.commands.train_genre",
     "evaluate-genre": "models.commands.evaluate_genre",

@@ -36,6 +36,7 @@ from typing import Any, Callable, Hashable, Iterable, Iterator, Sequence
 
 import numpy as np
 
+from core import catalog as _catalog  # pure Python (sqlite3): the profile-name rule lives there
 from core.errors import MelographError
 
 FORMAT_VERSION = 1
@@ -902,17 +903,30 @@ class Recommender:
 
 # --------------------------------------------------------------------------- profiles
 
-DEFAULT_PROFILE = "default"
-_PROFILE_NAME = re.compile(r"^[\w][\w .-]{0,63}$", re.UNICODE)
+DEFAULT_PROFILE = _catalog.DEFAULT_PROFILE
 MODEL_FILE = "recommender.npz"
 
 
 def check_profile_name(name: str) -> str:
-    name = (name or "").strip()
-    if not _PROFILE_NAME.match(name) or name in (".", "..") or name.endswith((".", " ")):
-        raise RecommenderError(f"invalid profile name {name!r}: use letters, digits, spaces, '.', '-' or '_' "
-                               "(at most 64 characters)")
-    return name
+    """The catalog's rule (:func:`core.catalog.check_profile_name`), as a RecommenderError."""
+    try:
+        return _catalog.check_profile_name(name)
+    except _catalog.CatalogError as exc:
+        raise RecommenderError(str(exc)) from None
+
+
+class UnknownProfile(RecommenderError):
+    pass
+
+
+def resolve_profile(catalog, name: str | None) -> str:
+    """The stored name of profile ``name`` in ``catalog`` (names match regardless of case;
+    None: the catalog's current profile).  :class:`UnknownProfile` when there is none."""
+    check_profile_name(name or DEFAULT_PROFILE)
+    try:
+        return catalog.find_profile(name)
+    except _catalog.CatalogError as exc:
+        raise UnknownProfile(str(exc)) from None
 
 
 class ProfileStore:
@@ -932,6 +946,30 @@ class ProfileStore:
 
     def path(self, name: str) -> Path:
         return self.root / check_profile_name(name) / MODEL_FILE
+
+    def remove(self, name: str) -> bool:
+        """Forget a profile's saved model (a cache: the likes live in the catalog)."""
+        import shutil
+
+        d = self.root / check_profile_name(name)
+        if not d.is_dir():
+            return False
+        shutil.rmtree(d, ignore_errors=True)
+        return True
+
+    def rename(self, old: str, new: str) -> bool:
+        """Move a profile's saved model along with a renamed profile (best effort: a model
+        left behind is only retrained)."""
+        src, dst = self.root / check_profile_name(old), self.root / check_profile_name(new)
+        if not src.is_dir() or src == dst:
+            return False
+        try:
+            if dst.exists():
+                self.remove(new)
+            os.replace(src, dst)
+            return True
+        except OSError:
+            return False
 
     def create(self, name: str) -> Path:
         d = self.root / check_profile_name(name)
@@ -1151,10 +1189,11 @@ class VectorCache:
             return self._vectors
 
 
-def ratings_from_catalog(catalog) -> tuple[list, list]:
-    """(liked track ids, disliked track ids) from the catalog's ratings (attached ones only)."""
+def ratings_from_catalog(catalog, profile: str | None = None) -> tuple[list, list]:
+    """(liked track ids, disliked track ids) of ``profile`` (default: the catalog's current
+    profile) from the catalog's ratings (attached ones only)."""
     liked, disliked = [], []
-    for r in catalog.ratings(include_detached=False):
+    for r in catalog.ratings(profile=profile, include_detached=False):
         (liked if r.rating > 0 else disliked).append(r.track_id)
     return liked, disliked
 
@@ -1166,7 +1205,10 @@ class LibraryRecommender:
     (or nothing: the scores are cached too).
 
         lib = LibraryRecommender(data_dir)
-        ranking, info = lib.recommend(catalog, profile="default", top=20)   # on a worker thread
+        ranking, info = lib.recommend(catalog, profile="Anna", top=20)   # on a worker thread
+
+    Each profile learns from its own likes (``catalog.ratings(profile=...)``) and keeps its own
+    model, in memory and under ``<data dir>/profiles/<name>/``.
     """
 
     def __init__(self, data_dir: str | os.PathLike, *, config: RecommenderConfig | None = None):
@@ -1176,13 +1218,15 @@ class LibraryRecommender:
         self._models: dict[str, Recommender] = {}
         self._lock = threading.Lock()
 
-    def recommend(self, catalog, *, profile: str = DEFAULT_PROFILE, top: int = 20) -> tuple[Ranking, dict]:
-        """``(ranking, info)``; see :func:`recommend_from_catalog`."""
-        profile = check_profile_name(profile)
+    def recommend(self, catalog, *, profile: str | None = None, top: int = 20) -> tuple[Ranking, dict]:
+        """``(ranking, info)`` for ``profile`` (default: the catalog's current profile); see
+        :func:`recommend_from_catalog`."""
         with self._lock:
-            liked, disliked = ratings_from_catalog(catalog)
+            profile = resolve_profile(catalog, profile)
+            liked, disliked = ratings_from_catalog(catalog, profile)
             if not liked:
-                raise NoLikes("No liked tracks yet: like a few tracks you enjoy (at least 3 to 5) "
+                who = "" if profile == DEFAULT_PROFILE else f" in profile '{profile}'"
+                raise NoLikes(f"No liked tracks{who} yet: like a few tracks you enjoy (at least 3 to 5) "
                               "and recommendations will follow.")
             vectors = self.cache.vectors(catalog)
             rec = self._models.get(profile)
@@ -1203,14 +1247,15 @@ class LibraryRecommender:
             return ranking, info
 
 
-def recommend_from_catalog(catalog, data_dir: str | os.PathLike, *, profile: str = DEFAULT_PROFILE,
+def recommend_from_catalog(catalog, data_dir: str | os.PathLike, *, profile: str | None = None,
                            top: int = 20, config: RecommenderConfig | None = None) -> tuple[Ranking, dict]:
     """Everything ``recommend`` needs, in one call (safe on a worker thread with a catalog
     connection of its own; an app should keep one :class:`LibraryRecommender` instead, which
     caches between calls).  Returns ``(ranking, info)``; ``info`` has ``profile``, ``model``
     ("loaded", "trained", "rebuilt", or "cached" from a LibraryRecommender), ``liked``,
     ``disliked``, ``liked_not_analysed``, ``not_analysed``, ``analysed``, ``model_version``.
-    Raises a :class:`RecommenderError` (``NotAnalysed``, ``NoLikes``, ``NothingToRecommend``)
-    whose text is the sentence to show.
+    Raises a :class:`RecommenderError` (``NotAnalysed``, ``NoLikes``, ``NothingToRecommend``,
+    ``UnknownProfile``) whose text is the sentence to show.  ``profile`` None: the catalog's
+    current profile.
     """
     return LibraryRecommender(data_dir, config=config).recommend(catalog, profile=profile, top=top)

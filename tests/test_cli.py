@@ -87,7 +87,7 @@ def test_status_counts(capsys, data_dir, lib):
     run(capsys, "like", str(lib / "a.mp3"))
     code, out, _ = run(capsys, "status", "--failures")
     assert code == 0
-    assert "tracks 2, missing 0, liked 1, disliked 0, failed files 1" in out
+    assert "tracks 2, missing 0, failed files 1" in out and "profile 'default': liked 1, disliked 0" in out
     assert str(lib) in out and "not audio" in out
     code, doc, _ = run_json(capsys, "status")
     from core.catalog import MIGRATIONS
@@ -154,3 +154,34 @@ def test_main_py_entry_point(tmp_path, lib):
     p = subprocess.run([sys.executable, "main.py", "scan"], cwd=ROOT, env=env, capture_output=True, text=True,
                        timeout=60)
     assert p.returncode == 2 and "usage:" in p.stderr
+
+
+def test_likes_are_per_profile_from_the_command_line(capsys, data_dir, lib):
+    run(capsys, "scan", str(lib))
+    code, out, err = run(capsys, "like", "--profile", "Anna", str(lib / "a.mp3"))
+    assert code == 2 and "no profile named 'Anna'" in err and "profiles add" in err  # refused, not guessed
+    assert run_json(capsys, "status")[1]["liked"] == 0
+    code, out, _ = run(capsys, "profiles", "add", "Anna")
+    assert code == 0 and "added profile 'Anna'" in out
+    code, doc, _ = run_json(capsys, "like", "--profile", "anna", str(lib / "a.mp3"))  # any case
+    assert code == 0 and doc["profile"] == "Anna" and doc["rated"][0]["rating"] == 1
+    code, out, _ = run(capsys, "dislike", str(lib / "sub" / "b.flac"))  # no --profile: the default one
+    assert code == 0 and out.startswith("disliked:")
+    anna, default = run_json(capsys, "status", "--profile", "Anna")[1], run_json(capsys, "status")[1]
+    assert (anna["profile"], anna["liked"], anna["disliked"]) == ("Anna", 1, 0)
+    assert (default["profile"], default["liked"], default["disliked"]) == ("default", 0, 1)
+    code, out, _ = run(capsys, "profiles")
+    assert code == 0 and "default: 0 liked, 1 disliked" in out and "Anna: 1 liked, 0 disliked" in out
+    # renaming keeps the likes; removing one with likes needs --yes; default stays
+    assert run(capsys, "profiles", "rename", "Anna", "Anna K")[0] == 0
+    assert run_json(capsys, "status", "--profile", "Anna K")[1]["liked"] == 1
+    code, _, err = run(capsys, "profiles", "remove", "Anna K")
+    assert code == 2 and "--yes" in err and run_json(capsys, "status", "--profile", "Anna K")[1]["liked"] == 1
+    code, doc, _ = run_json(capsys, "profiles", "remove", "Anna K", "--yes")
+    assert code == 0 and [p["name"] for p in doc["profiles"]] == ["default"]
+    code, _, err = run(capsys, "profiles", "remove", "default", "--yes")
+    assert code == 2 and "cannot be removed" in err
+    assert run(capsys, "profiles", "add", "../evil")[0] == 2
+    assert run(capsys, "profiles", "add")[0] == 2  # usage
+    code, _, err = run(capsys, "recommend", "--profile", "Nobody")
+    assert code == 2 and "no profile named 'Nobody'" in err

@@ -1,7 +1,8 @@
-"""``melograph like|dislike|unlike TRACK...``: rate tracks (stored at once).
+"""``melograph like|dislike|unlike [--profile NAME] TRACK...``: rate tracks (stored at once).
 
 TRACK is a file path or a track id (``status``/``scan --json`` show ids).  A path that is not in
-the catalog yet is read and added first.
+the catalog yet is read and added first.  The rating is ``--profile``'s (default: the default
+profile); a profile that does not exist is refused, not created (``profiles add NAME`` does).
 """
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ WORDS = {1: "liked", -1: "disliked", 0: "unrated"}
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("tracks", nargs="+", metavar="TRACK", help="a file path or a track id")
+    parser.add_argument("--profile", default=None, metavar="NAME",
+                        help="whose like it is (default: 'default'; see the profiles command)")
 
 
 def _resolve(catalog, ref: str, *, add: bool = True):
@@ -57,7 +60,8 @@ def _fields():
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.catalog import Catalog, CatalogError
+    from core.catalog import DEFAULT_PROFILE, Catalog, CatalogError
+
 
     value = VALUES[args.command]
     try:
@@ -66,19 +70,24 @@ def run(args: argparse.Namespace) -> int:
         return fail(args, str(exc))
     done, errors = [], []
     try:
+        try:
+            profile = catalog.find_profile(args.profile)
+        except CatalogError as exc:
+            return fail(args, str(exc), 2)
         for ref in args.tracks:
             track, why = _resolve(catalog, ref, add=value != 0)
             if track is None:
                 errors.append({"track": ref, "error": why})
                 continue
-            catalog.set_rating(track.id, value)
-            done.append({"id": track.id, "path": track.path, "rating": catalog.rating(track.id),
+            catalog.set_rating(track.id, value, profile=profile)
+            done.append({"id": track.id, "path": track.path, "rating": catalog.rating(track.id, profile=profile),
                          "artist": track.artist, "title": track.display_title})
     finally:
         catalog.close()
-    lines = [f"{WORDS[value]}: [{d['id']}] {d['artist'] or '?'} - {d['title']} ({d['path']})" for d in done]
+    who = "" if profile == DEFAULT_PROFILE else f" (profile '{profile}')"
+    lines = [f"{WORDS[value]}{who}: [{d['id']}] {d['artist'] or '?'} - {d['title']} ({d['path']})" for d in done]
     if args.json:
-        emit(args, {"rated": done, "errors": errors})
+        emit(args, {"profile": profile, "rated": done, "errors": errors})
     else:
         if lines:
             print("\n".join(lines))

@@ -2,8 +2,9 @@
 
 Learns from the likes and dislikes in the catalog (``like`` / ``dislike``) over the analysed
 tracks' window embeddings (``analyze``), and prints the best-scored tracks you have not rated,
-each with its three nearest liked tracks and its main genres.  The profile's model is kept in
-``<data dir>/profiles/<NAME>/`` and retrained when the likes change (rebuilt if corrupt).
+each with its three nearest liked tracks and its main genres.  Each profile learns from its own
+likes; its model is kept in ``<data dir>/profiles/<NAME>/`` and retrained when its likes change
+(rebuilt from them if the file is corrupt).
 """
 from __future__ import annotations
 
@@ -29,12 +30,19 @@ def _label(track) -> str:
 def run(args: argparse.Namespace) -> int:
     from core.catalog import Catalog, CatalogError
     from core.paths import data_dir
-    from core.recommender import DEFAULT_PROFILE, RecommenderError, check_profile_name, recommend_from_catalog
+    from core.recommender import (
+        RecommenderError,
+        UnknownProfile,
+        check_profile_name,
+        recommend_from_catalog,
+        resolve_profile,
+    )
 
     if args.top < 1:
         return fail(args, "--top must be at least 1", 2)
     try:
-        profile = check_profile_name(args.profile or DEFAULT_PROFILE)
+        if args.profile is not None:
+            check_profile_name(args.profile)
     except RecommenderError as exc:
         return fail(args, str(exc), 2)
     try:
@@ -43,7 +51,10 @@ def run(args: argparse.Namespace) -> int:
         return fail(args, str(exc))
     try:
         try:
+            profile = resolve_profile(catalog, args.profile)
             ranking, info = recommend_from_catalog(catalog, data_dir(args.data_dir), profile=profile, top=args.top)
+        except UnknownProfile as exc:
+            return fail(args, str(exc), 2)
         except RecommenderError as exc:
             return fail(args, str(exc))
         tracks = {}

@@ -1,4 +1,4 @@
-"""``melograph status``: what the catalog holds."""
+"""``melograph status [--profile NAME]``: what the catalog holds (likes: that profile's)."""
 from __future__ import annotations
 
 import argparse
@@ -11,6 +11,8 @@ HELP = "show the catalog: tracks, missing, likes, failures, library folders"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--failures", action="store_true", help="also list every file that could not be read")
+    parser.add_argument("--profile", default=None, metavar="NAME",
+                        help="whose likes to count (default: 'default'; see the profiles command)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -21,12 +23,17 @@ def run(args: argparse.Namespace) -> int:
     except CatalogError as exc:
         return fail(args, str(exc))
     try:
-        counts = catalog.counts()
+        try:
+            profile = catalog.find_profile(args.profile)
+        except CatalogError as exc:
+            return fail(args, str(exc), 2)
+        counts = catalog.counts(profile=profile)
         libraries = catalog.library_roots()
         failures = catalog.failures() if args.failures else []
         payload = {
             "catalog": str(catalog.path),
             "schema_version": catalog.schema_version,
+            "profile": profile,
             **counts,
             "library_folders": [
                 {"root": lib.root, "last_scanned_at": lib.last_scanned_at} for lib in libraries
@@ -39,8 +46,9 @@ def run(args: argparse.Namespace) -> int:
 
     lines = [
         f"Catalog {payload['catalog']} (schema {payload['schema_version']})",
-        f"tracks {counts['tracks']}, missing {counts['missing']}, liked {counts['liked']}, "
-        f"disliked {counts['disliked']}, failed files {counts['failures']}",
+        f"tracks {counts['tracks']}, missing {counts['missing']}, failed files {counts['failures']}",
+        f"profile '{profile}': liked {counts['liked']}, disliked {counts['disliked']}"
+        + (f" ({counts['profiles']} profiles: python main.py profiles)" if counts["profiles"] > 1 else ""),
     ]
     if counts["detached_ratings"]:
         lines.append(f"{counts['detached_ratings']} likes/dislikes wait for their track to come back")

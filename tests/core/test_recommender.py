@@ -414,16 +414,50 @@ def test_recommend_command_explains_and_counts(tmp_path):
     assert "saved model" in text  # same likes: not retrained
 
 
-def test_recommend_command_rebuilds_a_corrupt_profile(tmp_path):
+def test_recommend_command_rebuilds_a_corrupt_profile_from_that_profiles_likes(tmp_path):
     cat, ids, cluster = _catalog_library(tmp_path)
+    cat.add_profile("Bob")
     for t in [ids[i] for i in np.flatnonzero(cluster == 0)[:3]]:
-        cat.set_rating(t, 1)
+        cat.set_rating(t, 1, profile="Bob")
+    for t in [ids[i] for i in np.flatnonzero(cluster == 3)[:3]]:
+        cat.set_rating(t, 1)  # the default profile's taste is another cluster
     cat.close()
     assert _cli(tmp_path, "--json", "--profile", "Bob")[0] == 0
     (tmp_path / "profiles" / "Bob" / "recommender.npz").write_bytes(b"\x00" * 100)
-    code, payload, err = _cli(tmp_path, "--json", "--profile", "Bob")
+    code, payload, err = _cli(tmp_path, "--json", "--profile", "bob")
     assert code == 0, err
-    assert payload["model"] == "rebuilt" and len(payload["recommendations"]) == 20
+    assert payload["model"] == "rebuilt" and payload["profile"] == "Bob" and payload["liked"] == 3
+    recs = payload["recommendations"]
+    assert len(recs) == 20
+    assert all(cluster[ids.index(r["track_id"])] == 0 for r in recs[:5])  # Bob's taste, not default's
+    assert {n["track_id"] for r in recs for n in r["nearest_liked"]} <= \
+        {ids[i] for i in np.flatnonzero(cluster == 0)[:3]}
+
+
+def test_each_profile_learns_from_its_own_likes(tmp_path):
+    from core.recommender import LibraryRecommender, NoLikes, UnknownProfile
+
+    cat, ids, cluster = _catalog_library(tmp_path, skip_analysis=())
+    cat.add_profile("Anna")
+    for t in [ids[i] for i in np.flatnonzero(cluster == 1)[:4]]:
+        cat.set_rating(t, 1, profile="Anna")
+    lib = LibraryRecommender(tmp_path, config=FAST)
+    with pytest.raises(NoLikes):
+        lib.recommend(cat, top=5)  # the default profile has no likes of its own
+    ranking, info = lib.recommend(cat, profile="anna", top=5)
+    assert info["profile"] == "Anna" and info["liked"] == 4
+    assert all(cluster[ids.index(t)] == 1 for t in ranking.ids)
+    cat.set_rating(ids[int(np.flatnonzero(cluster == 4)[0])], 1)  # a like in default: Anna's model stays
+    _, info = lib.recommend(cat, profile="Anna", top=5)
+    assert info["model"] == "cached"
+    ranking, info = lib.recommend(cat, top=5)
+    assert info["profile"] == "default" and info["liked"] == 1
+    cat.profile = "Anna"  # the catalog's current profile is what no profile= means
+    _, info = lib.recommend(cat, top=5)
+    assert info["profile"] == "Anna" and info["model"] == "cached"
+    with pytest.raises(UnknownProfile, match="no profile named"):
+        lib.recommend(cat, profile="Zed", top=5)
+    cat.close()
 
 
 def test_recommend_command_without_likes_or_analysis_says_what_to_do(tmp_path):
