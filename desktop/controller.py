@@ -130,6 +130,7 @@ class AppController(QObject):
         self._recommend_again = False
         self._recommendations_available = True
         self._library_recommender = None  # core.recommender.LibraryRecommender, made on first use
+        self.profile = "default"  # whose likes the table shows and the recommendations are for
         self.analysis_events = Relay(self, interval_ms=100)
         self.analysis_events.delivered.connect(self._on_analysis_events)
 
@@ -175,6 +176,8 @@ class AppController(QObject):
         rp = w.recommendations
         rp.activated.connect(self._play_recommendation)
         rp.playAllRequested.connect(self._play_recommendations)
+        rp.profileSelected.connect(self.switch_profile)
+        rp.profileCreateRequested.connect(self.create_profile)
         q = w.queue_panel
         q.activated.connect(self._play_from_queue)
         q.removeRequested.connect(self._remove_from_queue)
@@ -267,6 +270,7 @@ class AppController(QObject):
     ANALYSIS_DELAY_MS = 2000
 
     def _catalog_ready(self) -> None:
+        self._restore_profile()
         folder = self.initial_folder or self.settings.library_folder
         if folder:
             self.open_folder(folder)  # the analysis starts once its rows are shown
@@ -601,10 +605,10 @@ class AppController(QObject):
         if self.catalog is None:
             return
 
-        def store(catalog=self.catalog):
+        def store(catalog=self.catalog, profile=self.profile):  # the profile shown when clicked
             with catalog.transaction():
                 for t in ids:
-                    catalog.set_rating(t, value)
+                    catalog.set_rating(t, value, profile=profile)
 
         def failed(exc, tb):
             for t, v in before.items():
@@ -646,10 +650,11 @@ class AppController(QObject):
             # calls (a fresh one re-reads every track's embeddings: ~6 s vs ~2 s for 10k tracks)
             self._library_recommender = LibraryRecommender(data_dir)
         library_recommender = self._library_recommender
+        profile = self.profile
 
         def job():
             try:
-                return library_recommender.recommend(catalog, top=20)
+                return library_recommender.recommend(catalog, profile=profile, top=20)
             except RecommenderError as exc:
                 if type(exc).__name__ == "NotAnalysed":  # the CLI's wording names a command
                     if model_problem:
@@ -674,6 +679,8 @@ class AppController(QObject):
             panel.set_message(result)
             return
         ranking, info = result
+        if info.get("profile", self.profile) != self.profile:
+            return  # switched meanwhile: the new profile's ranking is on its way
         items = []
         for r in ranking:
             row = self.model.by_id(r.track_id)
@@ -692,6 +699,50 @@ class AppController(QObject):
         note = f"{info.get('not_analysed', 0)} tracks not analysed yet" if info.get("not_analysed") else ""
         panel.setToolTip(f"From {info.get('liked', 0)} liked and {info.get('disliked', 0)} disliked tracks"
                          + (f"; {note}" if note else ""))
+
+    # --- profiles (whose likes; core.catalog) ----------------------------------------------------
+    PROFILE_KEY = "recommendations/profile"
+
+    def _restore_profile(self) -> None:
+        """The profile of the last session (QSettings), if it still exists, else ``default``."""
+        want = str(self.settings.q.value(self.PROFILE_KEY, "") or "default")
+        try:
+            self.catalog.profile = self.catalog.find_profile(want)
+        except Exception as exc:  # noqa: BLE001 - removed meanwhile (CLI): the default profile
+            log.info("profile %r: %s", want, exc)
+            self.catalog.profile = "default"
+        self.profile = self.catalog.profile
+        self._show_profiles()
+
+    def _show_profiles(self) -> None:
+        self.window.recommendations.set_profiles(self.catalog.profile_names(), self.profile)
+
+    def switch_profile(self, name: str) -> None:
+        """Show ``name``'s likes in the table and its recommendations; remembered."""
+        if self.catalog is None:
+            return
+        try:
+            self.catalog.profile = self.catalog.find_profile(name)
+        except Exception as exc:  # noqa: BLE001 - e.g. removed from the CLI meanwhile
+            self._error("Cannot switch profile", exc)
+            self._show_profiles()
+            return
+        self.profile = self.catalog.profile
+        self.settings.q.setValue(self.PROFILE_KEY, self.profile)
+        self._show_profiles()
+        if self.current is not None:
+            self.window.transport.set_rating(self.catalog.rating(self.current.id))
+        self.window.recommendations.set_message(f"Recommendations for {self.profile}…")
+        self.reload_rows()  # the rating column: this profile's likes
+        self.refresh_recommendations()
+        self.window.statusBar().showMessage(f"Profile: {self.profile}.", 3000)
+
+    def create_profile(self, name: str) -> None:
+        """Add a profile (an existing name just switches to it) and switch to it."""
+        if self.catalog is None:
+            return
+        self.writer.submit(self.catalog.add_profile, name, exist_ok=True, on_result=self.switch_profile,
+                           on_error=lambda exc, tb: self._error("The profile could not be created", exc))
 
     def _play_recommendation(self, track_id) -> None:
         self.play_ids([track_id])

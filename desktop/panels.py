@@ -6,8 +6,10 @@ import html
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -84,14 +86,24 @@ class QueuePanel(QWidget):
 
 
 class RecommendationsPanel(QWidget):
-    """Recommendations with their reasons (filled by the recommender, issue 7).
+    """Recommendations with their reasons (filled by the recommender, issue 7), for a profile.
 
     ``set_items([(key, title, reason), ...])``; ``set_message(text)`` shows a sentence instead
     (no likes yet, training...); ``activated(key)`` on double-click; ``playAllRequested(keys)``.
+
+    The profile picker (people sharing a computer each have their likes):
+    ``set_profiles(names, current)`` fills it; the user picking one emits
+    ``profileSelected(name)``; its last entry, "New profile…", asks for a name
+    (:meth:`ask_profile_name`) and emits ``profileCreateRequested(name)``.  The panel never
+    changes profile by itself: the app switches and calls ``set_profiles`` again.
     """
 
     activated = Signal(object)
     playAllRequested = Signal(list)
+    profileSelected = Signal(str)
+    profileCreateRequested = Signal(str)
+
+    NEW_PROFILE = "New profile…"
 
     PLACEHOLDER = (
         "Like a few tracks and Melograph will recommend others from your library, with the reasons: "
@@ -100,6 +112,18 @@ class RecommendationsPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self.profile_combo = QComboBox()
+        self.profile_combo.setObjectName("profileCombo")
+        self.profile_combo.setToolTip("Whose likes the library shows and whose recommendations these are")
+        self.profile_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.profile_combo.activated.connect(self._on_profile_activated)  # user choices only
+        self._current_profile = ""
+        self.set_profiles(["default"], "default")
+        top = QHBoxLayout()
+        label = QLabel("Profile:")
+        label.setBuddy(self.profile_combo)
+        top.addWidget(label)
+        top.addWidget(self.profile_combo, 1)
         self.message = _placeholder(self.PLACEHOLDER)
         self.list = QListWidget()
         self.list.setObjectName("recommendationList")
@@ -117,11 +141,55 @@ class RecommendationsPanel(QWidget):
         row.addWidget(self.play_button)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
+        lay.addLayout(top)
         lay.addWidget(self.stack, 1)
         lay.addLayout(row)
 
     def _on_double_click(self, item) -> None:
         self.activated.emit(item.data(Qt.ItemDataRole.UserRole))
+
+    # -- profiles ------------------------------------------------------------------------------
+    def set_profiles(self, names, current: str) -> None:
+        """Fill the picker with ``names`` (then "New profile…") and show ``current``."""
+        combo = self.profile_combo
+        combo.blockSignals(True)
+        try:
+            combo.clear()
+            for name in names:
+                combo.addItem(name, name)
+            combo.insertSeparator(combo.count())
+            combo.addItem(self.NEW_PROFILE, None)
+            i = combo.findData(current)
+            combo.setCurrentIndex(max(i, 0))
+            self._current_profile = combo.currentData() or ""
+        finally:
+            combo.blockSignals(False)
+
+    def profiles(self) -> list[str]:
+        c = self.profile_combo
+        return [c.itemData(i) for i in range(c.count()) if c.itemData(i)]
+
+    def current_profile(self) -> str:
+        return self._current_profile
+
+    def ask_profile_name(self) -> str | None:
+        """Ask the user for a new profile's name (None when cancelled)."""
+        text, ok = QInputDialog.getText(
+            self, "New profile", "Name of the new profile (each profile has its own likes and "
+            "recommendations):")
+        return text.strip() if ok and text.strip() else None
+
+    def _on_profile_activated(self, index: int) -> None:
+        name = self.profile_combo.itemData(index)
+        if not name:  # "New profile…"
+            # back to the current one while asking (and if the name turns out unusable)
+            self.profile_combo.setCurrentIndex(max(self.profile_combo.findData(self._current_profile), 0))
+            new = self.ask_profile_name()
+            if new:
+                self.profileCreateRequested.emit(new)
+            return
+        if name != self._current_profile:
+            self.profileSelected.emit(name)
 
     def _on_play_all(self, _checked: bool = False) -> None:
         self.playAllRequested.emit(self.keys())

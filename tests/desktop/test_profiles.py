@@ -1,0 +1,88 @@
+"""Profiles in the app: the picker in the recommendations panel switches whose likes the table
+shows and whose recommendations are made; a new profile starts empty; the choice is remembered."""
+import pytest
+
+pytest.importorskip("core.catalog")
+
+
+def _row_of(model, title):
+    return next(r for r in range(model.rowCount()) if model.row_data(r).title == title)
+
+
+def _pick(panel, name):
+    combo = panel.profile_combo
+    i = combo.findText(name)
+    assert i >= 0, f"{name!r} not in the picker"
+    combo.setCurrentIndex(i)
+    combo.activated.emit(i)  # what a user's choice emits
+
+
+def test_switching_profile_switches_likes_and_is_remembered(qapp, qtbot, tmp_path, music_folder, monkeypatch):
+    from desktop.app import build
+
+    data = str(tmp_path / "data")
+    _a, window, c = build(["--data-dir", data, str(music_folder)], app=qapp)
+    qtbot.addWidget(window)
+    panel = window.recommendations
+    c.start()
+    qtbot.waitUntil(lambda: c.model.rowCount() == 4 and not c.scanning, timeout=30_000)
+    assert panel.profiles() == ["default"] and panel.current_profile() == "default"
+    pink = c.model.track_id(_row_of(c.model, "Pink Noise"))
+    hum = c.model.track_id(_row_of(c.model, "Low Hum"))
+    c.rate([pink], 1)
+    qtbot.waitUntil(lambda: c.catalog.rating(pink, profile="default") == 1, timeout=5000)
+
+    # "New profile…": asks a name, creates it, switches to it; the table shows its (no) likes
+    monkeypatch.setattr(panel, "ask_profile_name", lambda: "Anna")
+    _pick(panel, panel.NEW_PROFILE)
+    qtbot.waitUntil(lambda: panel.current_profile() == "Anna", timeout=5000)
+    assert panel.profiles() == ["default", "Anna"] and panel.profile_combo.currentText() == "Anna"
+    qtbot.waitUntil(lambda: c.model.by_id(pink) is not None and c.model.by_id(pink).rating == 0, timeout=5000)
+    # a like now is Anna's, not default's
+    c.rate([hum], 1)
+    qtbot.waitUntil(lambda: c.catalog.rating(hum, profile="Anna") == 1, timeout=5000)
+    assert c.catalog.rating(hum, profile="default") == 0
+    assert c.catalog.rating(pink, profile="Anna") == 0
+
+    # back to default: its like is shown again, Anna's is not
+    _pick(panel, "default")
+    assert panel.current_profile() == "default"
+    qtbot.waitUntil(lambda: c.model.by_id(pink).rating == 1 and c.model.by_id(hum).rating == 0, timeout=5000)
+    # cancelling "New profile…" changes nothing
+    monkeypatch.setattr(panel, "ask_profile_name", lambda: None)
+    _pick(panel, panel.NEW_PROFILE)
+    assert panel.current_profile() == "default" and panel.profile_combo.currentText() == "default"
+    assert c.catalog.profile_names() == ["default", "Anna"]
+
+    _pick(panel, "Anna")
+    qtbot.waitUntil(lambda: c.model.by_id(hum).rating == 1 and c.model.by_id(pink).rating == 0, timeout=5000)
+    window.close()
+    c.shutdown()
+
+    # the next session opens on Anna, with Anna's likes in the table
+    _a, w2, c2 = build(["--data-dir", data], app=qapp)
+    qtbot.addWidget(w2)
+    c2.start()
+    qtbot.waitUntil(lambda: c2.model.rowCount() == 4, timeout=10_000)
+    assert w2.recommendations.current_profile() == "Anna" and c2.profile == "Anna"
+    assert c2.model.by_id(hum).rating == 1 and c2.model.by_id(pink).rating == 0
+    qtbot.waitUntil(lambda: not c2.scanning, timeout=30_000)
+    w2.close()
+    c2.shutdown()
+
+
+def test_the_panel_only_asks_and_tells(qtbot):
+    from desktop.panels import RecommendationsPanel
+
+    panel = RecommendationsPanel()
+    qtbot.addWidget(panel)
+    panel.set_profiles(["default", "Anna", "Bob"], "Bob")
+    assert panel.profiles() == ["default", "Anna", "Bob"] and panel.current_profile() == "Bob"
+    with qtbot.waitSignal(panel.profileSelected) as sig:
+        _pick(panel, "Anna")
+    assert sig.args == ["Anna"]
+    assert panel.current_profile() == "Bob"  # until the app has switched and says so
+    panel.ask_profile_name = lambda: "Cleo"
+    with qtbot.waitSignal(panel.profileCreateRequested) as sig:
+        _pick(panel, panel.NEW_PROFILE)
+    assert sig.args == ["Cleo"] and panel.profile_combo.currentText() == "Bob"
