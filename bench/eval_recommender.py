@@ -155,8 +155,9 @@ def similarity_scores(vectors: TrackVectors, liked_rows, standardise: bool):
 
 
 VARIANTS = {
-    # name: config (None = the shipped default)
+    # name: config
     "recommender (default)": RecommenderConfig(),
+    "its network alone (prior_likes 0)": RecommenderConfig(prior_likes=0.0),
 }
 EXTRA_VARIANTS = {
     "issue's net 1024-128, drop 0.5": RecommenderConfig(hidden=(1024, 128), dropout=0.5),
@@ -165,7 +166,9 @@ EXTRA_VARIANTS = {
     "60 epochs": RecommenderConfig(epochs=60),
     "no dropout": RecommenderConfig(dropout=0.0),
     "ensemble of 3 seeds": RecommenderConfig(ensemble=3),
-    "blend 0.5 centroid": RecommenderConfig(centroid_blend=0.5),
+    "similarity prior of 2 likes": RecommenderConfig(prior_likes=2.0),
+    "at least 64 negatives an epoch": RecommenderConfig(min_negatives=64),
+    "similarity prior of 10 likes": RecommenderConfig(prior_likes=10.0),
 }
 
 

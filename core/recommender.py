@@ -4,7 +4,10 @@ The input is the genre network's window embeddings (its convolutional trunk) for
 track of the library.  A small per-user network is trained on the windows of the liked tracks
 (positives) against windows drawn at random from the other tracks (negatives, a fresh draw every
 epoch, as many as there are positives), with the disliked tracks' windows as weighted hard
-negatives.  A track's score is the mean over its windows of the network's sigmoid output.
+negatives.  A track's score is the mean over its windows of the network's sigmoid output,
+blended -- while the likes are few -- with the track's similarity to the liked tracks (a prior
+worth ``prior_likes`` likes: weight ``prior_likes / (prior_likes + n_liked)``; see
+``Recommender._calibrate``).  Nothing depends on the embedding dimension.
 
 Everything here works on plain data so the catalog, the CLI and the desktop wire it thinly::
 
@@ -16,7 +19,8 @@ Everything here works on plain data so the catalog, the CLI and the desktop wire
     rec.save(path); Recommender.load(path)       # npz; CorruptProfile on a bad file
 
 ``ProfileStore`` keeps one model file per profile under ``<data dir>/profiles/<name>/`` and
-rebuilds it from the likes (the catalog is the truth) when it is missing, stale or corrupt;
+rebuilds it from that profile's likes (the catalog is the truth; ``catalog.ratings(profile=)``)
+when it is missing, stale or corrupt;
 ``RetrainScheduler`` is a Qt-free debouncer for background retraining.
 """
 from __future__ import annotations
@@ -39,7 +43,9 @@ import numpy as np
 from core import catalog as _catalog  # pure Python (sqlite3): the profile-name rule lives there
 from core.errors import MelographError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  #: 2: the similarity prior's calibration is saved with the networks
+KERNEL_WIDTH = 0.2  #: of the similarity prior's kernel density, in cosine (see Recommender.similarity)
+CALIBRATION_SAMPLE = 2000  #: tracks whose scores set the scales of the blended score
 TOP_CAPPED = 20  #: the album/artist caps apply to this many leading recommendations
 MAX_PER_ALBUM = 2
 MAX_PER_ARTIST = 3
@@ -68,6 +74,10 @@ class NothingToRecommend(RecommenderError):
 
 class CorruptProfile(RecommenderError):
     """The saved model file cannot be used; rebuild it from the likes in the catalog."""
+
+
+class StaleProfile(CorruptProfile):
+    """The saved model file was written by another version of the format: retrain it."""
 
 
 # --------------------------------------------------------------------------- plain data
@@ -332,8 +342,15 @@ class RecommenderConfig:
     #: a dislike only removes the track from the recommendations.
     dislike_weight: float = 0.0
     balance_tracks: bool = True  #: each liked track weighs the same, however many windows it has
-    centroid_blend: float = 0.0  #: mix of cosine-to-centroid in the final score (0 = network only)
-    nearest_blend: float = 0.0  #: mix of cosine-to-the-nearest-liked-track in the final score
+    #: Few likes: the network's score is shrunk toward the similarity to the liked tracks, which
+    #: counts as this many likes' worth of evidence: weight ``prior_likes / (prior_likes + n)``
+    #: for ``n`` liked tracks (5 likes: half and half; 45 likes: 10 %).  0 = the network alone.
+    #: See :meth:`Recommender.score`.  Measured by bench/eval_recommender.py.
+    prior_likes: float = 5.0
+    #: negatives drawn per epoch: as many as the positive windows, but at least this many (with
+    #: 5 likes, 5 negatives an epoch sample the library thinly); the weights keep the classes
+    #: balanced whatever the counts
+    min_negatives: int = 0
     max_positives: int = 2048  #: cap of positive windows per epoch (a fresh subsample each epoch when above)
 
     def as_dict(self) -> dict:
@@ -379,6 +396,11 @@ def _single_blas_thread():
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * z))  # stable for any z
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, np.float64), 1e-7, 1 - 1e-7)
+    return np.log(p) - np.log1p(-p)
 
 
 class _MLP:
@@ -499,6 +521,7 @@ class Recommender:
         self.disliked_all: list = []
         self.model_version = ""
         self.info: dict[str, Any] = {}
+        self.calibration: dict[str, tuple[float, float]] | None = None  #: see _calibrate
 
     # ------------------------------------------------------------------ training
 
@@ -576,7 +599,65 @@ class Recommender:
             "train_seconds": round(time.perf_counter() - t0, 3), "seed": seed,
         }
         self._fold_standardisation()
+        self._calibrate(vectors, pos_rows, seed)
+        self.info["train_seconds"] = round(time.perf_counter() - t0, 3)
         return self
+
+    # ------------------------------------------------------------------ the similarity prior
+    #
+    # The final score blends two standardised scores: the network's (the logit of its mean window
+    # output) and the similarity to the liked tracks -- a kernel density of the liked tracks on
+    # the standardised mean embeddings, ``log sum_i exp(cos(x, liked_i) / KERNEL_WIDTH)``, which
+    # sits between the two similarity baselines of bench/eval_recommender.py (cosine to the
+    # centroid of the likes, cosine to the nearest like) and, unlike the centroid, follows a
+    # taste with two distinct sides.  Each is standardised by its mean and standard deviation
+    # over a sample of the library's non-liked tracks, measured once at fit time and saved with
+    # the model, so a track's score never depends on which other tracks are ranked with it.  The
+    # weight of the similarity, ``alpha = prior_likes / (prior_likes + n_liked)``, shrinks as
+    # likes accumulate: from 5 likes the network has learnt little, from 50 it knows the taste.
+
+    @property
+    def alpha(self) -> float:
+        k0 = max(0.0, float(self.config.prior_likes))
+        n = len(self.liked)
+        return k0 / (k0 + n) if k0 > 0 and n else 0.0
+
+    def similarity(self, vectors: TrackVectors, rows: np.ndarray | None = None) -> np.ndarray:
+        """Kernel density of the liked tracks at the tracks at ``rows`` (all when None):
+        ``log sum_i exp(cos_i / KERNEL_WIDTH)`` over the liked tracks' standardised mean
+        embeddings (0 when no liked track is among ``vectors``)."""
+        U = self._unit_means(vectors)
+        liked = U[vectors.rows(self.liked)]
+        Ur = U if rows is None else U[rows]
+        if len(liked) == 0:
+            return np.zeros(len(Ur), np.float64)
+        z = (Ur @ liked.T).astype(np.float64) / KERNEL_WIDTH
+        top = z.max(axis=1, keepdims=True)
+        return (top + np.log(np.exp(z - top).sum(axis=1, keepdims=True)))[:, 0]
+
+    def _calibrate(self, vectors: TrackVectors, pos_rows: np.ndarray, seed: int) -> None:
+        self.calibration = None
+        if self.alpha <= 0:
+            return
+        rows = np.setdiff1d(np.arange(len(vectors)), pos_rows)
+        if len(rows) < 2:
+            return  # nothing to standardise over: the network alone
+        if len(rows) > CALIBRATION_SAMPLE:
+            rows = np.sort(np.random.default_rng([seed, 7919]).choice(rows, CALIBRATION_SAMPLE, replace=False))
+        ms = lambda a: (float(np.mean(a)), float(np.std(a)) + 1e-6)  # noqa: E731
+        self.calibration = {"net": ms(_logit(self._window_mean_scores(vectors, rows))),
+                            "similarity": ms(self.similarity(vectors, rows))}
+
+    def _blend(self, net_scores: np.ndarray, vectors: TrackVectors, rows: np.ndarray | None = None) -> np.ndarray:
+        """The final score from the network's mean window output of the tracks at ``rows``."""
+        cal = self.calibration
+        if not cal:
+            return np.asarray(net_scores, np.float32)
+        a = self.alpha
+        (mn, sn), (ms_, ss) = cal["net"], cal["similarity"]
+        z_net = (_logit(net_scores) - mn) / sn
+        z_sim = (self.similarity(vectors, rows) - ms_) / ss
+        return _sigmoid((1 - a) * z_net + a * z_sim).astype(np.float32)
 
     def _train_member(self, X, pos_idx, pos_w, dis_idx, sampler: NegativeSampler, rng):
         cfg = self.config
@@ -584,7 +665,8 @@ class Recommender:
         opt = _Adam(net.params, cfg.learning_rate, cfg.weight_decay)
         mean, std = self.mean, self.std
         loss = float("nan")
-        n_per_epoch = 2 * min(len(pos_idx), cfg.max_positives) + len(dis_idx)
+        n_pos = min(len(pos_idx), cfg.max_positives)
+        n_per_epoch = n_pos + max(n_pos, cfg.min_negatives) + len(dis_idx)
         steps_per_epoch = max(1, math.ceil(n_per_epoch / cfg.batch_size))
         epochs = max(cfg.epochs, min(cfg.max_epochs, math.ceil(cfg.min_steps / steps_per_epoch)))
         for _ in range(epochs):
@@ -593,7 +675,8 @@ class Recommender:
                 sel = rng.choice(len(p_idx), cfg.max_positives, replace=False)
                 p_idx, p_w = p_idx[sel], p_w[sel]
             n_pos = len(p_idx)
-            neg = sampler.draw(n_pos)  # fresh random negatives every epoch, as many as positives
+            # fresh random negatives every epoch, as many as positives (at least min_negatives)
+            neg = sampler.draw(max(n_pos, cfg.min_negatives))
             idx = np.concatenate([p_idx, neg, dis_idx])
             y = np.concatenate([np.ones(n_pos), np.zeros(len(neg) + len(dis_idx))]).astype(np.float32)
             w_neg = np.full(len(neg), p_w.sum() / max(len(neg), 1))  # class balance: negatives weigh as much
@@ -644,7 +727,9 @@ class Recommender:
         return out
 
     def score(self, vectors: TrackVectors) -> np.ndarray:
-        """``(n,)`` score of every track of ``vectors``: mean over its windows of the sigmoid.
+        """``(n,)`` score of every track of ``vectors``, in (0, 1), higher is better: the mean
+        over its windows of the network's sigmoid, blended with the similarity to the liked
+        tracks while the likes are few (``config.prior_likes``; see ``_calibrate``).
 
         Cached per ``vectors`` object: ranking again with the same model (say, with a track just
         liked passed in ``exclude`` while the retraining runs) costs only the ranking pass.
@@ -655,34 +740,12 @@ class Recommender:
         if cache is not None and cache[0] is vectors and cache[1] == len(vectors.X):
             return cache[2]
         w = self.window_scores(vectors)
-        s = np.add.reduceat(w, vectors.offsets[:-1]) / vectors.n_windows
-        if self.config.centroid_blend > 0:
-            c = self.centroid_similarity(vectors)
-            s = (1 - self.config.centroid_blend) * s + self.config.centroid_blend * (c + 1) / 2
-        if self.config.nearest_blend > 0:
-            c = self.nearest_similarity(vectors)
-            s = (1 - self.config.nearest_blend) * s + self.config.nearest_blend * (c + 1) / 2
-        s = s.astype(np.float32)
+        s = self._blend(np.add.reduceat(w, vectors.offsets[:-1]) / vectors.n_windows, vectors)
         self._score_cache = (vectors, len(vectors.X), s)
         return s
 
     def _unit_means(self, vectors: TrackVectors) -> np.ndarray:
         return _unit_rows((vectors.track_means() - self.mean) / self.std)
-
-    def centroid_similarity(self, vectors: TrackVectors) -> np.ndarray:
-        U = self._unit_means(vectors)
-        rows = vectors.rows(self.liked)
-        if len(rows) == 0:
-            return np.zeros(len(vectors), np.float32)
-        c = U[rows].mean(axis=0)
-        return U @ (c / max(np.linalg.norm(c), 1e-12))
-
-    def nearest_similarity(self, vectors: TrackVectors) -> np.ndarray:
-        U = self._unit_means(vectors)
-        rows = vectors.rows(self.liked)
-        if len(rows) == 0:
-            return np.zeros(len(vectors), np.float32)
-        return (U @ U[rows].T).max(axis=1)
 
     def _window_mean_scores(self, vectors: TrackVectors, rows: np.ndarray) -> np.ndarray:
         """Exact scores (mean over windows) of the tracks at ``rows`` only."""
@@ -712,17 +775,11 @@ class Recommender:
         with _single_blas_thread():
             for net in self._infer:
                 pre_c += _sigmoid(net.logits(M[cand]))
+        pre_c = self._blend(pre_c / len(self._infer), vectors, cand)
         short = cand[np.argsort(-pre_c, kind="stable")[:k]]
         short.sort()
         scores = np.full(len(vectors), -np.inf, np.float32)
-        exact = self._window_mean_scores(vectors, short)
-        if self.config.centroid_blend > 0:
-            c = self.centroid_similarity(vectors)[short]
-            exact = (1 - self.config.centroid_blend) * exact + self.config.centroid_blend * (c + 1) / 2
-        if self.config.nearest_blend > 0:
-            c = self.nearest_similarity(vectors)[short]
-            exact = (1 - self.config.nearest_blend) * exact + self.config.nearest_blend * (c + 1) / 2
-        scores[short] = exact
+        scores[short] = self._blend(self._window_mean_scores(vectors, short), vectors, short)
         self._shortlist_cache = (key, vectors, scores)
         return scores
 
@@ -846,7 +903,7 @@ class Recommender:
             "format": FORMAT_VERSION, "config": self.config.as_dict(), "liked": self.liked,
             "disliked": self.disliked, "liked_all": self.liked_all, "disliked_all": self.disliked_all,
             "model_version": self.model_version, "info": self.info, "n_members": len(self.members),
-            "fingerprint": self.fingerprint,
+            "fingerprint": self.fingerprint, "calibration": self.calibration,
         }
         arrays = {"header": np.frombuffer(json.dumps(header, default=str).encode(), dtype=np.uint8),
                   "mean": self.mean, "std": self.std}
@@ -871,7 +928,8 @@ class Recommender:
             with np.load(path, allow_pickle=False) as z:
                 header = json.loads(bytes(z["header"]).decode())
                 if header.get("format") != FORMAT_VERSION:
-                    raise ValueError(f"format {header.get('format')!r}, expected {FORMAT_VERSION}")
+                    raise StaleProfile(f"{path}: saved by another version of Melograph "
+                                       f"(format {header.get('format')!r}); it will be retrained")
                 rec = cls(RecommenderConfig.from_dict(header["config"]))
                 rec.mean = np.asarray(z["mean"], np.float32)
                 rec.std = np.asarray(z["std"], np.float32)
@@ -891,6 +949,12 @@ class Recommender:
             rec.liked_all, rec.disliked_all = header["liked_all"], header["disliked_all"]
             rec.model_version = header.get("model_version", "")
             rec.info = header.get("info", {})
+            cal = header.get("calibration")
+            if cal is not None:
+                cal = {k: (float(cal[k][0]), float(cal[k][1])) for k in ("net", "similarity")}
+                if not all(np.isfinite(v).all() and v[1] > 0 for v in cal.values()):
+                    raise ValueError("bad calibration")
+            rec.calibration = cal
         except CorruptProfile:
             raise
         except (OSError, ValueError, KeyError, TypeError, IndexError, EOFError, zipfile.BadZipFile,
@@ -997,6 +1061,8 @@ class ProfileStore:
                 if same_data and rec.fingerprint == _fingerprint(liked, disliked) and \
                         (config or RecommenderConfig()).as_dict() == rec.config.as_dict():
                     return rec, "loaded"
+            except StaleProfile:
+                how = "trained"
             except CorruptProfile:
                 how = "rebuilt"
         rec = Recommender(config).fit(vectors, liked, disliked, seed=seed)

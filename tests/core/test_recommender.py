@@ -517,3 +517,58 @@ def test_a_large_library_ranks_the_same_through_the_shortlist(monkeypatch):
     assert scores == sorted(scores, reverse=True)
 
 
+
+
+# --------------------------------------------------------------------------- the similarity prior
+
+
+def test_the_similarity_prior_weighs_less_as_likes_accumulate():
+    vectors, cluster = library()
+    few = Recommender(FAST).fit(vectors, liked_of(cluster, 0, 5), seed=0)
+    many = Recommender(FAST).fit(vectors, liked_of(cluster, 0, 45), seed=0)
+    assert few.alpha == pytest.approx(0.5) and many.alpha == pytest.approx(0.1)
+    alone = Recommender(RecommenderConfig(epochs=20, prior_likes=0)).fit(vectors, liked_of(cluster, 0, 5), seed=0)
+    assert alone.alpha == 0 and alone.calibration is None
+    # without the prior the score is the network's mean window output, exactly
+    w = alone.window_scores(vectors)
+    np.testing.assert_allclose(alone.score(vectors), np.add.reduceat(w, vectors.offsets[:-1]) / 4, rtol=1e-6)
+    # same seed, same network: the prior only re-weighs, and both find the taste
+    np.testing.assert_allclose(few.window_scores(vectors), w, rtol=1e-5)
+    for rec in (few, alone):
+        assert all(cluster[int(t[1:])] == 0 for t in rec.rank(vectors, top=10).ids)
+
+
+def test_the_prior_ranks_tracks_like_the_liked_ones_first_when_the_network_knows_little():
+    # two liked tracks of cluster 0 and a briefly trained network: the blended score orders the
+    # rest of cluster 0 above the others better than the network alone (AUC, mean over seeds;
+    # measured 0.999 vs 0.90)
+    vectors, cluster = library(n_tracks=200, windows=2)
+    cfg_alone = RecommenderConfig(epochs=5, prior_likes=0)
+    aucs = {"blend": [], "alone": []}
+    for seed in range(4):
+        liked = liked_of(cluster, 0, 2, offset=2 * seed)
+        held = [i for i in np.flatnonzero(cluster == 0) if f"t{i}" not in liked]
+        rest = np.flatnonzero(cluster != 0)
+        for name, cfg in (("blend", RecommenderConfig(epochs=5)), ("alone", cfg_alone)):
+            s = Recommender(cfg).fit(vectors, liked, seed=seed).score(vectors)
+            aucs[name].append(np.mean(s[held][:, None] > s[rest][None, :]))
+    assert np.mean(aucs["blend"]) > np.mean(aucs["alone"]) + 0.03
+    assert np.mean(aucs["blend"]) > 0.98
+
+
+def test_a_model_saved_in_the_old_format_is_retrained_not_called_corrupt(tmp_path):
+    vectors, cluster = library()
+    store = ProfileStore(tmp_path)
+    rec, _ = store.load_or_fit("p", vectors, liked_of(cluster, 0, 5), config=FAST)
+    monkey = R.FORMAT_VERSION
+    try:
+        R.FORMAT_VERSION = monkey - 1  # as an older Melograph saved it
+        rec.save(store.path("p"))
+    finally:
+        R.FORMAT_VERSION = monkey
+    with pytest.raises(R.StaleProfile):
+        Recommender.load(store.path("p"))
+    _, how = store.load_or_fit("p", vectors, liked_of(cluster, 0, 5), config=FAST)
+    assert how == "trained"
+    _, how = store.load_or_fit("p", vectors, liked_of(cluster, 0, 5), config=FAST)
+    assert how == "loaded"
