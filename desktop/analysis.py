@@ -3,8 +3,8 @@ UI process).
 
 Until the library-wide analysis service stores results in the catalog, the now-playing view asks
 for its track through ``python main.py predict FILE --json`` (``models/commands/predict.py``) run
-by a ``QProcess``: one at a time, a newer request replaces an older one, results are kept per
-track for the session.
+by a ``QProcess`` at a lower CPU priority (``NICE``): one at a time, a newer request replaces an
+older one, results are kept per track for the session.
 
 Signals:
     analysed(object)       an ``Analysis`` (GUI thread)
@@ -94,12 +94,31 @@ def analysis_from_predict(track_id: int, result: dict) -> Analysis:
     return Analysis(track_id, classes, wp, tp, window, hop, duration)
 
 
+#: the analysis process's CPU priority (POSIX nice): TensorFlow's start-up and the inference take
+#: seconds of CPU right when a track starts; the UI and the audio come first
+NICE = 5
+#: ``python -c _NICE_MAIN NICE main.py ARGS...``: lower the priority, then run main.py
+_NICE_MAIN = (
+    "import os, runpy, sys\n"
+    "n = int(sys.argv[1])\n"
+    "if n and hasattr(os, 'nice'):\n"
+    "    try:\n"
+    "        os.nice(max(0, n - os.nice(0)))\n"
+    "    except OSError:\n"
+    "        pass\n"
+    "sys.argv = sys.argv[2:]\n"
+    "sys.path.insert(0, os.path.dirname(os.path.abspath(sys.argv[0])))\n"
+    "runpy.run_path(sys.argv[0], run_name='__main__')\n"
+)
+
+
 class NowPlayingAnalyser(QObject):
     analysed = Signal(object)
     failed = Signal(int, str)
 
-    def __init__(self, parent: QObject | None = None, *, model_dir: str | None = None):
+    def __init__(self, parent: QObject | None = None, *, model_dir: str | None = None, nice: int = NICE):
         super().__init__(parent)
+        self.nice = int(nice)
         self.model_dir = model_dir or model_dir_override()
         self.cache: dict[int, Analysis] = {}
         self._proc: QProcess | None = None
@@ -130,7 +149,7 @@ class NowPlayingAnalyser(QObject):
         env.insert("MELOGRAPH_TF_THREADS", "1")
         proc.setProcessEnvironment(env)
         proc.setWorkingDirectory(str(PROJECT_ROOT))
-        args = [str(PROJECT_ROOT / "main.py"), "predict", path, "--json"]
+        args = ["-c", _NICE_MAIN, str(self.nice), str(PROJECT_ROOT / "main.py"), "predict", path, "--json"]
         if self.model_dir:
             args += ["--model", self.model_dir]
         # bound methods, not lambdas: Qt drops the connections if this object goes away first

@@ -22,7 +22,6 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
@@ -33,7 +32,8 @@ from desktop.librarymodel import COL_ARTIST, COL_TITLE, TRACK_ID_ROLE, LibraryMo
 from desktop.mainwindow import MainWindow
 from desktop.resources import svg_icon
 from desktop.settings import Settings
-from desktop.tasks import Relay, TaskRunner
+from desktop.specworker import DisplaySpectrograms
+from desktop.tasks import Relay, TaskRunner, warm_imports
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +42,6 @@ GENRES_PENDING = "Not analysed yet — analysing… (the genres appear here in a
 FRAME_MS = 30
 #: while a scan runs, the table is refreshed from the catalog this often (ms)
 SCAN_REFRESH_MS = 2500
-#: widest spectrogram image kept for display (columns); more adds nothing on screen
-MAX_DISPLAY_COLUMNS = 4000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,18 +55,6 @@ class PlayItem:
 
     def label(self) -> str:
         return f"{self.title} — {self.artist}" if self.artist else self.title
-
-
-def compute_display_spectrogram(path: str) -> tuple[Any, float]:
-    """Decode ``path`` and return ``(S, duration)``: a display log-mel (``core.features``) for the
-    now-playing view, at most ``MAX_DISPLAY_COLUMNS`` wide.  Runs on a worker thread."""
-    from core import decode, features
-
-    y, sr = decode.read(path, sr=features.SR, mono=True)
-    duration = len(y) / float(sr)
-    S = features.display_logmel(y=y, sr=sr)
-    S = features.downsample_columns(S, max_columns=MAX_DISPLAY_COLUMNS)
-    return S, duration
 
 
 class AppController(QObject):
@@ -116,6 +102,10 @@ class AppController(QObject):
         self.player_events.delivered.connect(self._on_player_events)
 
         self.analyser = NowPlayingAnalyser(self)
+        # the now-playing spectrogram: in a helper process, so it never competes for the GIL
+        self.spectrograms = DisplaySpectrograms(self)
+        self.spectrograms.ready.connect(self._on_display)
+        self.spectrograms.failed.connect(self._on_display_error)
         self.analyser.analysed.connect(self._on_analysis)
         self.analyser.failed.connect(self._on_analysis_failed)
         self.model_problem: str | None = None
@@ -214,6 +204,7 @@ class AppController(QObject):
     def shutdown(self) -> None:
         self._closing = True
         self.analyser.shutdown()
+        self.spectrograms.shutdown()
         if self.analysis is not None:
             try:
                 self.analysis.close(timeout=5.0)  # in-flight tracks go back to the queue
@@ -265,6 +256,9 @@ class AppController(QObject):
             return
         self.catalog = catalog
         self._catalog_ready()
+
+    #: imported on a worker thread once the library is on screen (see ``warm_imports``)
+    WARM_IMPORTS = ("core.analysis_worker", "core.analysis", "core.recommender")
 
     #: the analysis service starts this long after the library is on screen (start-up first)
     ANALYSIS_DELAY_MS = 2000
@@ -407,6 +401,11 @@ class AppController(QObject):
                 "player", f"No sound: {reason}. Melograph can still browse, analyse and like tracks."
             )
         self._unsubscribe = player.subscribe(self.player_events)
+        if player.available:  # the spectrogram helper starts before the first track is played
+            QTimer.singleShot(self.SPECTROGRAM_WARM_MS, self.spectrograms.warm_up)
+
+    #: the spectrogram helper process is started this long after the player is ready
+    SPECTROGRAM_WARM_MS = 3000
 
     # --- library ----------------------------------------------------------------------------------
     def open_folder(self, folder: str) -> None:
@@ -436,11 +435,15 @@ class AppController(QObject):
         gen = self._rows_generation
         session = {tid: a.top for tid, a in self.analyser.cache.items()}
         catalog = self.catalog
+        shown = self.model.rowset()
 
         def fetch(root, sort_column):
             preds = dict(catalog.genre_summary()) if hasattr(catalog, "genre_summary") else {}
             preds.update(session)
-            return load_rows(catalog, root, preds, sort_column=sort_column)
+            rows = load_rows(catalog, root, preds, sort_column=sort_column)
+            if shown is not None and rows.rows == shown.rows:
+                return None  # what the table shows already (a rescan that found no change)
+            return rows
 
         self.reader.submit(fetch, self.root, self.model.sort_column(),
                            on_result=lambda rows: self._on_rows(gen, rows),
@@ -449,6 +452,8 @@ class AppController(QObject):
     def _on_rows(self, generation: int, rows) -> None:
         if generation != self._rows_generation or self._closing:
             return  # a newer refresh is on its way
+        if rows is None:
+            return  # unchanged: no model reset, no repaint of the table, selection untouched
         view = self.window.library_view
         selected = ids_of(view.selectionModel().selectedRows()) if view.selectionModel() else []
         current = view.currentIndex().data(TRACK_ID_ROLE)
@@ -459,6 +464,9 @@ class AppController(QObject):
         if not self._rows_shown_once:
             self._rows_shown_once = True
             self.firstRowsShown.emit()
+            # what the next seconds import on this thread (analysis, recommender), compiled now on
+            # a worker: one module at a time, instead of one long stall inside a handler
+            self.reader.submit(warm_imports, self.WARM_IMPORTS)
             self.refresh_recommendations()
             QTimer.singleShot(self.ANALYSIS_DELAY_MS, self._open_analysis)
         if self.current is not None:
@@ -1005,11 +1013,7 @@ class AppController(QObject):
             )
         else:
             self._analyse_now(item)
-        self.reader.submit(
-            compute_display_spectrogram, item.path,
-            on_result=lambda res, tid=item.id: self._on_display(tid, res),
-            on_error=lambda exc, tb, tid=item.id: self._on_display_error(tid, exc),
-        )
+        self.spectrograms.request(item.id, item.path)
 
     def _stored_analysis(self, track_id: int) -> Analysis | None:
         """The catalog's analysis of a track as an ``Analysis`` (worker thread)."""

@@ -52,3 +52,17 @@ def test_a_model_that_cannot_load_reports_a_reason(qapp, qtbot, tmp_path):
     assert not an.busy
     an.shutdown()
     an.deleteLater()
+
+
+def test_the_analysis_process_runs_main_py_at_a_lower_priority(tmp_path):
+    import subprocess
+    import sys
+
+    from desktop.analysis import _NICE_MAIN
+
+    script = tmp_path / "main.py"
+    script.write_text("import os, sys\nif __name__ == '__main__':\n    print(os.nice(0), sys.argv[1:])\n")
+    out = subprocess.run([sys.executable, "-c", _NICE_MAIN, "4", str(script), "predict", "x.mp3", "--json"],
+                         capture_output=True, text=True, timeout=60)
+    nice, args = out.stdout.split(" ", 1)
+    assert int(nice) >= 4 and args.strip() == "['predict', 'x.mp3', '--json']"

@@ -253,3 +253,31 @@ def test_queue_from_the_context_menu(app_parts, qtbot, music_folder, monkeypatch
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or True)
     _action(c.build_context_menu([ids["Low Hum"]]), "ctxShow").trigger()
     assert opened == [str(music_folder / "Beta")]
+
+
+def test_a_rescan_that_changes_nothing_leaves_the_table_alone(app_parts, qtbot, music_folder):
+    """Reloading rows the table already shows would reset the model (a full repaint, the
+    selection rebuilt) for nothing; a real change still comes through."""
+    from tests import media
+
+    window, c = app_parts
+    c.start()
+    qtbot.waitUntil(lambda: c.catalog is not None, timeout=10_000)
+    window.openFolderRequested.emit(str(music_folder))
+    qtbot.waitUntil(lambda: c.model.rowCount() == 4 and not c.scanning, timeout=30_000)
+    qtbot.wait(300)
+    resets = []
+    c.model.modelReset.connect(lambda: resets.append(1))
+    c.rescan()
+    qtbot.waitUntil(lambda: not c.scanning, timeout=30_000)
+    c.reload_rows()
+    qtbot.waitUntil(lambda: c.reader.active == 0, timeout=10_000)
+    qtbot.wait(200)
+    assert resets == [] and c.model.rowCount() == 4
+    media.make(music_folder / "Beta" / "extra.wav", seconds=1, kind="tone", freq=220.0, tags=dict(title="Extra"))
+    try:
+        c.rescan()
+        qtbot.waitUntil(lambda: c.model.rowCount() == 5, timeout=30_000)
+        assert resets
+    finally:
+        (music_folder / "Beta" / "extra.wav").unlink()

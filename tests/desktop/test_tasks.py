@@ -92,3 +92,14 @@ def test_gui_caller_runs_on_the_gui_thread(qapp, qtbot):
     threading.Thread(target=lambda: caller(lambda: got.append(QThread.currentThread() is gui))).start()
     qtbot.waitUntil(lambda: bool(got), timeout=3000)
     assert got == [True]
+
+
+def test_warm_imports_imports_what_exists_and_names_what_does_not():
+    import sys
+
+    from desktop.tasks import warm_imports
+
+    sys.modules.pop("json.tool", None)
+    missing = warm_imports(["json.tool", "melograph_no_such_module_here"])
+    assert missing == ["melograph_no_such_module_here"]
+    assert "json.tool" in sys.modules

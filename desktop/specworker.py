@@ -1,0 +1,185 @@
+"""The now-playing spectrogram, computed in a helper process (not on a thread of the UI process).
+
+Decoding a whole track and computing its full-resolution log-mel takes one to a few seconds of
+CPU, and it is needed exactly when a track starts: when the player's decoder thread fills its
+buffer and the playhead should already move.  On a thread of the UI process that work competes
+for the GIL (the player sets a 1 ms switch interval, so every Python step of the decoder, the
+resampler glue and the mel loop hands the GIL back and forth with the UI thread) and the
+playhead stutters.  In its own process it competes only for a CPU (at priority ``NICE``).
+
+``DisplaySpectrograms`` keeps one such process for the session (started on first use or by
+``warm_up()``, spawned so it shares no Qt or thread state), asks it for one track at a time
+(a newer request cancels an older one that has not started) and hands back, on the GUI thread:
+
+    ready(int, object)     track id, ``(S, duration)``: S float32 ``(n_mels, n_columns)`` in dB
+                           [-80, 0], at most ``MAX_DISPLAY_COLUMNS`` wide; duration in seconds
+    failed(int, object)    track id, the exception (``core.errors`` taxonomy, or a crash)
+
+The helper imports this module (hence PySide6.QtCore, through ``desktop``: ~50 ms, once); the
+functions it runs use numpy and ``core`` only.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Signal
+
+if TYPE_CHECKING:
+    import concurrent.futures
+
+log = logging.getLogger(__name__)
+
+#: widest spectrogram image kept for display (columns); more adds nothing on screen
+MAX_DISPLAY_COLUMNS = 4000
+#: the helper's CPU priority (POSIX nice).  0, the UI's own: what protects the playhead is that
+#: the work is in another process (no GIL to share), and the scheduler already lets the mostly
+#: sleeping UI thread in first; a lower priority only made the spectrogram wait, seconds on a
+#: busy machine, behind everyone else's background work (measured: bench/bench_ui.py).
+NICE = 0
+
+
+def compute_display_spectrogram(path: str, max_columns: int = MAX_DISPLAY_COLUMNS) -> tuple[Any, float]:
+    """Decode ``path`` and return ``(S, duration)``: the display log-mel of ``core.features``
+    (full resolution: 128 mel bands, one column per 23 ms), mean-pooled in time to at most
+    ``max_columns`` columns, and the duration in seconds."""
+    from core import decode, features
+
+    y, sr = decode.read(path, sr=features.SR, mono=True)
+    duration = len(y) / float(sr)
+    S = features.display_logmel(y=y, sr=sr)
+    S = features.downsample_columns(S, max_columns=max_columns)
+    return S, duration
+
+
+def _compute_in_helper(path: str, max_columns: int):  # helper process
+    """``("ok", S, duration)`` or ``("error", kind, path, reason)``: the ``core.errors`` classes
+    do not survive pickling (their constructor takes two arguments), and an exception that
+    cannot be unpickled would break the pool; the GUI side rebuilds it (``_error_from``)."""
+    try:
+        S, duration = compute_display_spectrogram(path, max_columns)
+    except Exception as exc:  # noqa: BLE001 - handed back to the GUI as a sentence
+        from core.errors import FileError
+
+        if isinstance(exc, FileError):
+            return ("error", exc.kind, exc.path, exc.reason)
+        log.debug("spectrogram of %s failed", path, exc_info=True)
+        return ("error", None, path, f"{type(exc).__name__}: {exc}")
+    return ("ok", S, duration)
+
+
+def _error_from(kind: str | None, path: str, reason: str) -> Exception:
+    from core.errors import ERROR_KINDS
+
+    cls = ERROR_KINDS.get(kind) if kind else None
+    return cls(path, reason) if cls is not None else RuntimeError(reason)
+
+
+def _init_helper(nice: int) -> None:  # helper process
+    if nice and hasattr(os, "nice"):
+        try:
+            os.nice(max(0, int(nice) - os.nice(0)))  # at least this nice
+        except OSError:
+            pass
+    from core import decode, features  # noqa: F401 - imported once, before the first track
+
+
+def _ping() -> int:  # helper process
+    return os.getpid()
+
+
+class DisplaySpectrograms(QObject):
+    """Qt front of the helper process (see the module docstring)."""
+
+    ready = Signal(int, object)
+    failed = Signal(int, object)
+    _done = Signal(int, object, object)  # track id, result, exception: from the pool's thread
+
+    def __init__(self, parent: QObject | None = None, *, nice: int = NICE, max_columns: int = MAX_DISPLAY_COLUMNS):
+        super().__init__(parent)
+        self.nice = nice
+        self.max_columns = max_columns
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self._pending: concurrent.futures.Future | None = None
+        self._closed = False
+        self._done.connect(self._deliver)  # queued: emitted from the pool's thread
+
+    def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
+        if self._pool is None:
+            import concurrent.futures  # (not at start-up: ~40 ms of imports)
+            import multiprocessing
+
+            self._pool = concurrent.futures.ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_helper, initargs=(self.nice,),
+            )
+        return self._pool
+
+    def warm_up(self) -> None:
+        """Start the helper now (it imports numpy, scipy and the decoders once)."""
+        if not self._closed:
+            self._submit(_ping, None)
+
+    def request(self, track_id: int, path: str) -> None:
+        """Compute ``path`` 's spectrogram; ``ready`` or ``failed`` follows for ``track_id``."""
+        if self._closed:
+            return
+        if self._pending is not None:
+            self._pending.cancel()  # not started yet: skip it (a started one runs out)
+        self._pending = self._submit(_compute_in_helper, track_id, path, self.max_columns)
+
+    def _submit(self, fn, track_id, *args):
+        import concurrent.futures
+
+        try:
+            fut = self._executor().submit(fn, *args)
+        except (RuntimeError, concurrent.futures.BrokenExecutor) as exc:  # the helper died: a new one
+            log.warning("spectrogram helper: %s; starting a new one", exc)
+            self._drop_pool()
+            fut = self._executor().submit(fn, *args)
+        fut.add_done_callback(lambda f, tid=track_id: self._on_done(tid, f))
+        return fut
+
+    def _on_done(self, track_id, fut) -> None:  # the pool's thread
+        if fut.cancelled() or track_id is None or self._closed:
+            return
+        exc = fut.exception()
+        try:
+            self._done.emit(track_id, None if exc else fut.result(), exc)
+        except RuntimeError:  # the QObject is gone (app closing)
+            pass
+
+    def _deliver(self, track_id: int, result, exc) -> None:
+        import concurrent.futures
+
+        if self._closed:
+            return
+        if exc is None and result[0] == "error":
+            exc = _error_from(*result[1:])
+        if exc is not None:
+            if isinstance(exc, concurrent.futures.BrokenExecutor):
+                self._drop_pool()  # the helper died (killed, out of memory): the next request starts one
+            self.failed.emit(track_id, exc)
+        else:
+            self.ready.emit(track_id, result[1:])
+
+    def _drop_pool(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def shutdown(self) -> None:
+        """Stop the helper (a computation in flight is abandoned)."""
+        self._closed = True
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        procs = list(getattr(pool, "_processes", {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for p in procs:  # do not wait seconds for a long track's decode at exit
+            if p.is_alive():
+                p.terminate()
+        for p in procs:
+            p.join(2.0)
+
