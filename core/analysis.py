@@ -14,9 +14,10 @@ How it works (DESIGN.md, "How data flows" 2):
   the model's version.  Results are keyed by the file's content fingerprint + the model version,
   so a moved file keeps them, an unchanged file is never analysed twice and a new model version
   queues everything again.
-- Workers are processes started with ``spawn`` (no Qt/TensorFlow state leaks in), each loads the
-  model once and analyses file after file (core/analysis_worker.py).  TensorFlow and BLAS use one
-  thread per worker when several run.  Each worker gets one task ahead, so it never waits for
+- Workers are processes started with ``spawn`` (no Qt state leaks in), each loads the model once
+  -- its LiteRT export, so no TensorFlow: a worker is ready in well under a second -- and
+  analyses file after file (core/analysis_worker.py).  The interpreter and BLAS use one thread
+  per worker when several run.  Each worker gets one task ahead, so it never waits for
   the parent.
 - Each worker writes each result into the catalog in one transaction (result row in, queue row
   out) through its own connection; the parent (this module, on its own thread, so the UI thread
@@ -113,6 +114,7 @@ class TrackEvent:
 @dataclasses.dataclass
 class RunSummary:
     model_version: str = ""
+    model_runtime: str = ""  # what computed the results in the workers: "litert" or "keras"
     analysed: int = 0
     skipped: int = 0
     failed: int = 0
@@ -184,7 +186,7 @@ class AnalysisService:
     connection).  ``model_dir``: the model (default: the shipped one).  ``workers``: how many
     when idle (default: one per core); ``playing_workers``: how many while music plays (1).
     ``stop_when_done``: finish (state ``finished``) when the queue is empty instead of waiting
-    for more (the CLI); ``threads``: TensorFlow threads per worker (default: 1 when several
+    for more (the CLI); ``threads``: inference threads per worker (default: 1 when several
     workers may run, else the cores).
     ``nice``: the workers' CPU priority (POSIX nice, default 10: the UI and
     playback always come first).  ``worker_writes``: each worker writes its results into the
@@ -588,6 +590,8 @@ class AnalysisService:
             return
         if kind == "loaded":
             w.loaded = True
+            if len(msg) > 3:
+                self.summary.model_runtime = str(msg[3])
             now = time.monotonic()
             for tid in w.started:  # time limits count from here, not from the model load
                 w.started[tid] = now

@@ -1,7 +1,10 @@
 """The analysis worker: one process, one model, many files (see :mod:`core.analysis`).
 
 Started by :class:`core.analysis.AnalysisService` with the ``spawn`` start method, so it shares no
-Qt, TensorFlow or thread state with the app.  It loads the genre model once, then per file::
+Qt or thread state with the app.  It loads the genre model once -- its LiteRT export
+(``models/export.py``) in the small ``ai-edge-litert`` interpreter, so a worker never imports
+TensorFlow and is ready in well under a second; a model without an export falls back to Keras --
+then per file::
 
     fingerprint (3 x 64 KiB reads) -> decode straight from the file, mono, 22050 Hz, in 30 s
     excerpts (the front end normalises each excerpt on its own anyway, so a 3-hour file never
@@ -10,7 +13,7 @@ Qt, TensorFlow or thread state with the app.  It loads the genre model once, the
 
 Nothing is computed that the result does not use: no display spectrogram, no stereo, no
 full-length float buffer.  The next file is decoded on a second thread while the current one is
-in the network (decoding and TensorFlow both release the GIL).
+in the network (decoding and the interpreter both release the GIL).
 
 This module imports only the standard library at the top: the thread limits for numpy/BLAS must
 be in the environment before numpy loads in the worker.
@@ -363,7 +366,8 @@ def worker_main(conn, model_dir: str | None, threads: int, nice: int = WORKER_NI
 
     parent -> worker: ``("task", track_id, path, fingerprint)``, ``("stop",)``
     worker -> parent: ``("ready", pid, None)`` (accepting tasks; the model loads meanwhile),
-    ``("loaded", pid, model_version)``, ``("fatal", reason)``,
+    ``("loaded", pid, model_version, runtime)`` (``"litert"``, or ``"keras"`` for a model without
+    a LiteRT export), ``("fatal", reason)``,
     ``("started", track_id)``, ``("stored", track_id, {top_genre, confidence, note, timings})``
     (the worker wrote the result to the catalog at ``catalog_path`` itself, in one transaction),
     ``("result", track_id, result_dict)`` (no catalog, or it could not write: the parent
@@ -423,8 +427,8 @@ def worker_main(conn, model_dir: str | None, threads: int, nice: int = WORKER_NI
             except BaseException as exc:  # noqa: BLE001
                 prepared.put((tid, None, exc))
 
-    # Accept work at once: the first files decode on the second thread while TensorFlow loads
-    # here (imports are mostly single-threaded Python; decoding releases the GIL).
+    # Accept work at once: the first file decodes on the second thread while the model loads here
+    # (imports are mostly single-threaded Python; decoding releases the GIL).
     send(("ready", os.getpid(), None))
     threading.Thread(target=reader, name="analysis-reader", daemon=True).start()
     threading.Thread(target=preparer, name="analysis-decoder", daemon=True).start()
@@ -437,11 +441,12 @@ def worker_main(conn, model_dir: str | None, threads: int, nice: int = WORKER_NI
 
         send(("fatal", f"cannot load the genre model: {reason_of(exc)}"))
         return
-    # warm the graph up so the first real file does not pay for tracing
+    # warm up so the first real file does not pay for it (LiteRT: the first invoke sets up its
+    # kernels; Keras: tracing, with two batch shapes so tf.function traces a shape-generic graph)
     try:
         import numpy as np
 
-        for n in (1, 2):  # two batch shapes: tf.function then traces a shape-generic graph
+        for n in ((1,) if model.runtime == "litert" else (1, 2)):
             model.analyse_windows(np.full((n, 128, model.window), -80.0, np.float32))
     except Exception:  # noqa: BLE001
         pass
@@ -453,7 +458,7 @@ def worker_main(conn, model_dir: str | None, threads: int, nice: int = WORKER_NI
             catalog = Catalog(catalog_path)
         except Exception:  # noqa: BLE001 - the parent stores the results then
             catalog = None
-    send(("loaded", os.getpid(), model.version))
+    send(("loaded", os.getpid(), model.version, model.runtime))
     while True:
         item = prepared.get()
         if item is STOP:

@@ -5,12 +5,24 @@
     window_probs, track_probs, emb = model.analyse_logmel(S)   # one forward pass
 
 ``S`` is a whole track's log-mel from ``core.features.logmel_track`` ``(128, n_columns)``.
-TensorFlow is imported only when a model is loaded (the app starts without it).
 
-A model directory holds ``card.json`` and the weights file it names (a ``.keras`` model).
-Loading refuses, with a ``ModelError`` and a one-line reason, a missing or corrupt card, a
-missing or corrupt weights file (the card records its SHA-256), or a card whose front-end
-parameters differ from ``core.features.FRONTEND_PARAMS``.
+Two runtimes compute the same function (``models/export.py`` checks them against each other):
+
+- ``"litert"``: the model's LiteRT (TensorFlow Lite) export, ``model.tflite``, run by the small
+  ``ai-edge-litert`` interpreter.  No TensorFlow is imported; loading takes a few milliseconds
+  instead of seconds.  The analysis workers use it.
+- ``"keras"``: the Keras model (``model.keras``) in TensorFlow, the reference and the training
+  format; TensorFlow is imported only when such a model is loaded (the app starts without it).
+
+``GenreModel.load(path, runtime="auto")`` takes the LiteRT export when the card names one
+(``python -m models.export DIR`` writes it), else the Keras model.
+
+A model directory holds ``card.json`` and the weights file it names (a ``.keras`` model), and
+optionally the ``.tflite`` export the card names (``tflite``, ``tflite_sha256``,
+``tflite_export.from_weights_sha256``).  Loading refuses, with a ``ModelError`` and a one-line
+reason, a missing or corrupt card, a missing or corrupt weights or ``.tflite`` file (the card
+records their SHA-256), a ``.tflite`` exported from other weights than the card's, or a card whose
+front-end parameters differ from ``core.features.FRONTEND_PARAMS``.
 """
 from __future__ import annotations
 
@@ -83,27 +95,185 @@ def read_card(model_dir: str | Path) -> dict:
         raise ModelError(f"{card_path}: model card is corrupt (window/hop must be integers)") from None
     if card["window"] <= 0 or card["hop"] <= 0:
         raise ModelError(f"{card_path}: model card is corrupt (window/hop must be positive)")
+    if card.get("tflite") is not None:
+        export = card.get("tflite_export")
+        if not card.get("tflite_sha256") or not isinstance(export, dict) or "from_weights_sha256" not in export:
+            raise ModelError(f"{card_path}: model card is corrupt (tflite without tflite_sha256 / "
+                             "tflite_export.from_weights_sha256)")
     return card
+
+
+RUNTIMES = ("auto", "litert", "keras")
+
+
+class KerasBackend:
+    """The Keras model in TensorFlow (the reference runtime)."""
+
+    runtime = "keras"
+
+    def __init__(self, keras_model, batch_size: int = 256):
+        self.keras_model = keras_model
+        self.batch_size = batch_size
+        self._fn = None
+
+    @property
+    def embedding_dim(self) -> int:
+        return int(self.keras_model.outputs[1].shape[-1])
+
+    def forward(self, wins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        import tensorflow as tf
+
+        if self._fn is None:
+            model = self.keras_model
+            self._fn = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+        probs, embs = [], []
+        for a in range(0, len(wins), self.batch_size):
+            p, e = self._fn(tf.convert_to_tensor(wins[a : a + self.batch_size]))
+            probs.append(p.numpy())
+            embs.append(e.numpy())
+        return np.concatenate(probs).astype(np.float32), np.concatenate(embs).astype(np.float32)
+
+
+class _quiet_stderr:
+    """Silence file descriptor 2 for a moment (LiteRT's C++ logging cannot be configured)."""
+
+    def __enter__(self):
+        try:
+            import sys
+
+            sys.stderr.flush()
+            self._saved = os.dup(2)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)
+            os.close(devnull)
+        except OSError:
+            self._saved = None
+        return self
+
+    def __exit__(self, *exc):
+        if self._saved is not None:
+            os.dup2(self._saved, 2)
+            os.close(self._saved)
+
+
+class LiteRTBackend:
+    """A ``.tflite`` export (``models/export.py``) in the ``ai-edge-litert`` interpreter: input
+    ``logmel`` ``(batch, 128, window)``, outputs ``probs`` and ``embedding``; the batch size is
+    dynamic (the interpreter re-plans only when it changes).  Not thread-safe: one caller at a time."""
+
+    runtime = "litert"
+
+    def __init__(self, path: str | Path, threads: int | None = None, batch_size: int = 64):
+        from ai_edge_litert.interpreter import Interpreter
+
+        n = threads or int(os.environ.get("MELOGRAPH_TF_THREADS", "0") or 0) or min(2, os.cpu_count() or 1)
+        try:
+            with _quiet_stderr():  # "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." on every load
+                self._it = Interpreter(model_path=str(path), num_threads=int(n))
+                self._it.allocate_tensors()
+            runner = self._it.get_signature_runner()
+            ins, outs = runner.get_input_details(), runner.get_output_details()
+            del runner  # it holds a reference that makes the interpreter refuse to re-allocate
+        except (ValueError, RuntimeError) as exc:
+            raise ModelError(f"{path}: not a usable LiteRT model ({str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__})") from None
+        if set(ins) != {"logmel"} or not {"probs", "embedding"} <= set(outs):
+            raise ModelError(f"{path}: the LiteRT model has inputs {sorted(ins)} and outputs {sorted(outs)}; "
+                             "expected logmel -> probs, embedding (re-run python -m models.export)")
+        self._in = ins["logmel"]["index"]
+        self._in_shape = [int(d) for d in ins["logmel"]["shape_signature"]]
+        self._probs = outs["probs"]["index"]
+        self._emb = outs["embedding"]["index"]
+        self._emb_dim = int(outs["embedding"]["shape_signature"][-1])
+        self._batch = None
+        self.batch_size = batch_size
+
+    @property
+    def input_shape(self) -> list[int]:
+        """``[batch, 128, window]`` (batch -1: dynamic)."""
+        return list(self._in_shape)
+
+    @property
+    def embedding_dim(self) -> int:
+        return self._emb_dim
+
+    def _run(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        it = self._it
+        if self._batch != len(x):
+            it.resize_tensor_input(self._in, [len(x), *self._in_shape[1:]])
+            it.allocate_tensors()
+            self._batch = len(x)
+        it.set_tensor(self._in, x)
+        it.invoke()
+        return it.get_tensor(self._probs), it.get_tensor(self._emb)
+
+    def forward(self, wins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        wins = np.ascontiguousarray(wins, dtype=np.float32)
+        if len(wins) <= self.batch_size:
+            p, e = self._run(wins)
+            return p.astype(np.float32, copy=True), e.astype(np.float32, copy=True)
+        probs, embs = [], []
+        for a in range(0, len(wins), self.batch_size):
+            p, e = self._run(wins[a : a + self.batch_size])
+            probs.append(p.copy())
+            embs.append(e.copy())
+        return np.concatenate(probs).astype(np.float32), np.concatenate(embs).astype(np.float32)
 
 
 class GenreModel:
     """A loaded genre network and its card.  Load once; predict in batches."""
 
-    def __init__(self, keras_model, card: dict, path: Path, batch_size: int = 256):
-        self._model = keras_model
+    def __init__(self, backend, card: dict, path: Path):
+        self._backend = backend
         self.card = card
         self.path = path
-        self.batch_size = batch_size
-        self._fn = None
 
     # ------------------------------------------------------------------ loading
     @classmethod
-    def load(cls, path: str | Path | None = None, *, threads: int | None = None) -> "GenreModel":
-        """Load the model in directory ``path`` (default: the shipped model)."""
+    def load(cls, path: str | Path | None = None, *, threads: int | None = None, runtime: str = "auto") -> "GenreModel":
+        """Load the model in directory ``path`` (default: the shipped model).
+
+        ``runtime``: ``"auto"`` (the LiteRT export when the card names one, else Keras),
+        ``"litert"`` (refused when there is no export) or ``"keras"``.  ``threads``: compute
+        threads (default ``$MELOGRAPH_TF_THREADS`` or up to 2)."""
+        if runtime not in RUNTIMES:
+            raise ValueError(f"runtime must be one of {RUNTIMES}, got {runtime!r}")
         model_dir = Path(path) if path is not None else SHIPPED_DIR
         if model_dir.is_file():  # a card or weights file given directly
             model_dir = model_dir.parent
         card = read_card(model_dir)
+        if runtime == "auto":
+            runtime = "litert" if card.get("tflite") else "keras"
+        if runtime == "litert":
+            backend = cls._load_litert(model_dir, card, threads)
+        else:
+            backend = cls._load_keras(model_dir, card, threads)
+        expected = [N_MELS, card["window"]]
+        if runtime == "keras":
+            got = [int(d) for d in backend.keras_model.inputs[0].shape[1:]]
+        else:
+            got = backend.input_shape[1:]
+        if got != expected:
+            name = card["weights"] if runtime == "keras" else card["tflite"]
+            raise ModelError(f"{model_dir / name}: model input {got} does not match the card's window {expected}")
+        return cls(backend, card, model_dir)
+
+    @staticmethod
+    def _load_litert(model_dir: Path, card: dict, threads: int | None) -> LiteRTBackend:
+        if not card.get("tflite"):
+            raise ModelError(f"{model_dir / CARD_NAME}: the model has no LiteRT export "
+                             f"(run: python -m models.export {model_dir})")
+        tfl = model_dir / str(card["tflite"])
+        if not tfl.is_file():
+            raise ModelError(f"{tfl}: LiteRT model file is missing (run: python -m models.export {model_dir})")
+        if sha256_of(tfl) != card["tflite_sha256"]:
+            raise ModelError(f"{tfl}: LiteRT model file is corrupt (its SHA-256 does not match the model card)")
+        if card["tflite_export"]["from_weights_sha256"] != card["weights_sha256"]:
+            raise ModelError(f"{tfl}: the LiteRT model was exported from other weights than {card['weights']} "
+                             f"(re-run: python -m models.export {model_dir})")
+        return LiteRTBackend(tfl, threads=threads)
+
+    @staticmethod
+    def _load_keras(model_dir: Path, card: dict, threads: int | None) -> KerasBackend:
         weights = model_dir / str(card["weights"])
         if not weights.is_file():
             raise ModelError(f"{weights}: weights file is missing")
@@ -119,11 +289,7 @@ class GenreModel:
         except Exception as exc:  # noqa: BLE001  (keras raises many kinds for a bad file)
             raise ModelError(f"{weights}: weights file is corrupt or not a Keras model "
                              f"({exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
-        expected = [N_MELS, card["window"]]
-        got = [int(d) for d in raw.inputs[0].shape[1:]]
-        if got != expected:
-            raise ModelError(f"{weights}: model input {got} does not match the card's window {expected}")
-        return cls(_with_embedding(raw), card, model_dir)
+        return KerasBackend(_with_embedding(raw))
 
     # ------------------------------------------------------------------ properties
     @property
@@ -144,21 +310,23 @@ class GenreModel:
 
     @property
     def embedding_dim(self) -> int:
-        return int(self._model.outputs[1].shape[-1])
+        return self._backend.embedding_dim
+
+    @property
+    def runtime(self) -> str:
+        """``"litert"`` or ``"keras"``: what computes the predictions."""
+        return self._backend.runtime
+
+    @property
+    def keras_model(self):
+        """The Keras model (outputs ``[probs, embedding]``); only with the ``"keras"`` runtime."""
+        if self._backend.runtime != "keras":
+            raise AttributeError("this model runs on LiteRT; load it with runtime='keras' for the Keras model")
+        return self._backend.keras_model
 
     # ------------------------------------------------------------------ prediction
     def _forward(self, wins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        import tensorflow as tf
-
-        if self._fn is None:
-            model = self._model
-            self._fn = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
-        probs, embs = [], []
-        for a in range(0, len(wins), self.batch_size):
-            p, e = self._fn(tf.convert_to_tensor(wins[a : a + self.batch_size]))
-            probs.append(p.numpy())
-            embs.append(e.numpy())
-        return np.concatenate(probs).astype(np.float32), np.concatenate(embs).astype(np.float32)
+        return self._backend.forward(wins)
 
     def windows_of(self, S: np.ndarray) -> np.ndarray:
         S = np.asarray(S, dtype=np.float32)

@@ -38,8 +38,9 @@ pytestmark = pytest.mark.skipif(not media.have_ffmpeg(), reason="ffmpeg is neede
 
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> Path:
-    """A small untrained 'ours' network (window 39 columns, hop 19) with a valid model card.
-    Built in a subprocess so this test process never loads TensorFlow."""
+    """A small untrained 'ours' network (window 39 columns, hop 19) with a valid model card and
+    its LiteRT export (what the workers run).  Built in a subprocess so this test process never
+    loads TensorFlow."""
     out = tmp_path_factory.mktemp("tiny_model")
     script = (
         "import sys; from pathlib import Path\n"
@@ -55,6 +56,8 @@ def tiny_model(tmp_path_factory) -> Path:
         "card = make_card(arch='ours', config=cfg, classes=classes, window=39, hop=19, weights_path=out / WEIGHTS_NAME,"
         " parameters=m.count_params(), data={'file': 'none'}, training={}, metrics={})\n"
         "write_card(out, card)\n"
+        "from models.export import export\n"
+        "export(out, log=lambda *a: None)\n"
     )
     subprocess.run([sys.executable, "-c", script, str(out)], cwd=ROOT, check=True, capture_output=True, timeout=300)
     return out
@@ -172,6 +175,7 @@ def test_service_analyses_the_library_records_failures_and_never_redoes_work(tmp
     assert svc.wait(240), "the analysis did not finish"
     s = svc.summary
     assert svc.state == "finished", (svc.state, svc.reason)
+    assert s.model_runtime == "litert"  # the workers ran the LiteRT export, not TensorFlow
     assert states[0] == "starting" and "running" in states and states[-1] == "finished"
     assert s.analysed == 4 and s.failed == 2 and s.skipped == 0 and s.remaining == 0
     by_path = {f["path"]: f for f in s.failures}
@@ -384,6 +388,20 @@ def test_shipped_model_tags_real_clips_end_to_end(tmp_path, data_dir):
     scan(cat, lib)
     s = run_analysis(cat, workers=2)
     assert s.analysed == len(picked) and s.failed == 0, s.failures
+    assert s.model_runtime == "litert"
+    # what the workers stored (LiteRT) is what the Keras reference computes from the same files
+    from core.analysis_worker import analyse_file
+    from models.genre import GenreModel
+
+    reference = GenreModel.load(runtime="keras", threads=1)
+    for r in picked.values():
+        res = cat.track_analysis(cat.track_by_path(lib / r["file"]).id)
+        want = analyse_file(reference, str(lib / r["file"]))
+        np.testing.assert_allclose(res.window_probs, want["window_probs"], atol=1e-4)
+        np.testing.assert_allclose(res.track_probs, want["track_probs"], atol=1e-4)
+        # embeddings are stored as float16 (3 significant digits)
+        np.testing.assert_allclose(res.embeddings.astype(np.float32), want["embeddings"].astype(np.float32),
+                                   rtol=2e-3, atol=1e-3)
     right = 0
     for r in picked.values():
         res = cat.track_analysis(cat.track_by_path(lib / r["file"]).id)

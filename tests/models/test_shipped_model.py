@@ -93,3 +93,89 @@ def test_predict_command_reports_good_and_broken_files(gtzan_audio, tmp_path, ca
     assert starts[0] == 0.0 and starts == sorted(starts) and starts[-1] < r["seconds"]
     assert len(res["failures"]) == 1 and str(broken) in res["failures"][0]["error"]
     assert len(out.err.strip().splitlines()) == 1 and "broken.flac" in out.err
+
+
+# --------------------------------------------------------------------------------------------
+# the LiteRT export (models/export.py) the analysis workers run
+
+
+def test_shipped_model_has_a_litert_export_that_the_card_vouches_for():
+    from models.genre import sha256_of
+
+    card = read_card(SHIPPED_DIR)
+    assert card["tflite"] == "model.tflite", "run: python -m models.export models/shipped"
+    tfl = SHIPPED_DIR / card["tflite"]
+    assert sha256_of(tfl) == card["tflite_sha256"] and tfl.stat().st_size == card["tflite_bytes"]
+    assert card["tflite_export"]["from_weights_sha256"] == card["weights_sha256"]
+    assert card["tflite_export"]["check"]["max_abs_diff_probs"] <= 1e-4
+
+
+def test_litert_equals_keras_on_real_clips(shipped, gtzan_audio):
+    """Every window of twelve real clips: the LiteRT runtime gives the Keras model's probabilities
+    and embeddings."""
+    from core.features import logmel_track
+    from models.commands.predict import _load_audio
+
+    lite = GenreModel.load(runtime="litert", threads=1)
+    reference = GenreModel.load(runtime="keras")  # ``shipped`` may already be the LiteRT one
+    assert lite.runtime == "litert" and reference.runtime == "keras" and lite.version == reference.version
+    wins = np.concatenate([lite.windows_of(logmel_track(y=_load_audio(str(p)))) for p, _ in _twelve_clips(gtzan_audio)])
+    lp, le = lite.analyse_windows(wins)
+    kp, ke = reference.analyse_windows(wins)
+    assert lp.shape == kp.shape == (len(wins), 10) and le.shape == ke.shape and le.shape[1] == lite.embedding_dim
+    np.testing.assert_allclose(lp, kp, atol=1e-4)
+    np.testing.assert_allclose(le, ke, atol=1e-4)
+    # batch composition does not matter (the interpreter re-plans for each batch size)
+    one = np.concatenate([lite.analyse_windows(wins[i : i + 1])[0] for i in range(3)])
+    np.testing.assert_allclose(one, lp[:3], atol=1e-6)
+
+
+def test_the_litert_runtime_loads_without_tensorflow():
+    import subprocess
+    import sys
+
+    from tests.models.conftest import ROOT
+
+    code = ("import sys, numpy as np; from models.genre import GenreModel; m = GenreModel.load(); "
+            "p, t, e = m.analyse_logmel(np.full((128, 800), -40.0, np.float32)); "
+            "print(m.runtime, p.shape[0], sorted({n.split('.')[0] for n in sys.modules} & {'tensorflow', 'keras'}))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["litert", "3", "[]"]
+    assert "XNNPACK" not in out.stderr  # the interpreter's start-up chatter is kept off the terminal
+
+
+def test_a_missing_corrupt_or_stale_litert_export_is_refused(tmp_path):
+    import shutil
+
+    from models.genre import ModelError
+
+    d = tmp_path / "m"
+    d.mkdir()
+    for name in ("card.json", "model.tflite"):
+        shutil.copy(SHIPPED_DIR / name, d / name)
+    (d / "model.keras").symlink_to(SHIPPED_DIR / "model.keras")
+    assert GenreModel.load(d, threads=1).runtime == "litert"
+    data = (d / "model.tflite").read_bytes()
+    (d / "model.tflite").write_bytes(data[:1000] + b"\0" * 16 + data[1016:])
+    with pytest.raises(ModelError, match=r"model\.tflite: LiteRT model file is corrupt") as e:
+        GenreModel.load(d)
+    assert "\n" not in str(e.value)
+    (d / "model.tflite").unlink()
+    with pytest.raises(ModelError, match=r"LiteRT model file is missing \(run: python -m models\.export"):
+        GenreModel.load(d)
+    (d / "model.tflite").write_bytes(data)
+    card = json.loads((d / "card.json").read_text())
+    card["tflite_export"]["from_weights_sha256"] = "0" * 64  # new weights shipped, export not re-run
+    (d / "card.json").write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="exported from other weights"):
+        GenreModel.load(d)
+    for key in ("tflite", "tflite_sha256", "tflite_bytes", "tflite_export"):
+        card.pop(key)
+    (d / "card.json").write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="has no LiteRT export"):
+        GenreModel.load(d, runtime="litert")
+    card["tflite"] = "model.tflite"  # named without its checksum
+    (d / "card.json").write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="model card is corrupt"):
+        GenreModel.load(d)
