@@ -6,13 +6,14 @@ Qt or thread state with the app.  It loads the genre model once -- its LiteRT ex
 TensorFlow and is ready in well under a second; a model without an export falls back to Keras --
 then per file::
 
-    fingerprint (3 x 64 KiB reads) -> decode straight from the file, mono, 22050 Hz, in 30 s
+    fingerprint (3 x 64 KiB reads) -> decode straight from the file, mono, at 22050 Hz
+    (core.decode.mono_stream: an MP3's synthesis runs at the model's rate, mono) in 30 s
     excerpts (the front end normalises each excerpt on its own anyway, so a 3-hour file never
-    sits in memory) -> core.features.logmel_track per excerpt -> model windows, batched ->
-    one forward pass -> window probabilities + trunk embeddings -> back to the parent.
+    sits in memory) -> core.features.logmel_excerpt per excerpt -> model windows, batched ->
+    one forward pass -> window probabilities + trunk embeddings -> the catalog.
 
-Nothing is computed that the result does not use: no display spectrogram, no stereo, no
-full-length float buffer.  The next file is decoded on a second thread while the current one is
+Nothing is computed that the result does not use: no display spectrogram, no stereo, no upper
+half of an MP3's spectrum, no full-length float buffer.  The next file is decoded on a second thread while the current one is
 in the network (decoding and the interpreter both release the GIL).
 
 This module imports only the standard library at the top: the thread limits for numpy/BLAS must
@@ -83,141 +84,6 @@ def _limit_threads(n: int) -> None:
 STREAM_BLOCK = 1 << 16
 
 
-# --------------------------------------------------------------------------------------------
-# fast MP3 path: libmpg123 mixes the channels down inside the decoder (before its synthesis
-# filterbank), so the stereo work, the float conversion and the down-mix of the general path are
-# never done; the mono float32 then goes through the same libsoxr HQ resampler as core.decode.
-# The log-mel is the same as core.decode.read(path, sr=22050, mono=True)'s (tests check it), at
-# about 40 % of its CPU time (bench/bench_analyze.py).  Anything unusual -- no libmpg123 on this
-# system, a file it cannot open, a decoding error -- falls back to core.decode, which owns the
-# error taxonomy.
-
-_MPG123 = None  # the loaded library, False when unavailable
-
-
-class _NoFastPath(Exception):
-    pass
-
-
-def _mpg123():
-    global _MPG123
-    if _MPG123 is None:
-        _MPG123 = False
-        if os.environ.get("MELOGRAPH_NO_MPG123"):
-            return False
-        try:
-            import ctypes
-            import ctypes.util
-
-            name = ctypes.util.find_library("mpg123") or "libmpg123.so.0"
-            lib = ctypes.CDLL(name)
-            V, I, L = ctypes.c_void_p, ctypes.c_int, ctypes.c_long
-            lib.mpg123_init.restype = I
-            lib.mpg123_new.restype = V
-            lib.mpg123_new.argtypes = [ctypes.c_char_p, ctypes.POINTER(I)]
-            lib.mpg123_param.restype = I
-            lib.mpg123_param.argtypes = [V, I, L, ctypes.c_double]
-            lib.mpg123_open.restype = I
-            lib.mpg123_open.argtypes = [V, ctypes.c_char_p]
-            lib.mpg123_getformat.restype = I
-            lib.mpg123_getformat.argtypes = [V, ctypes.POINTER(L), ctypes.POINTER(I), ctypes.POINTER(I)]
-            lib.mpg123_read.restype = I
-            lib.mpg123_read.argtypes = [V, V, ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)]
-            lib.mpg123_close.argtypes = [V]
-            lib.mpg123_delete.argtypes = [V]
-            if lib.mpg123_init() != 0:
-                return False
-            _MPG123 = lib
-        except (OSError, AttributeError):
-            _MPG123 = False
-    return _MPG123
-
-
-def _mpg123_blocks(path: str, sr: int, block: int):
-    """Mono float32 blocks of an MP3 at ``sr`` Hz (libmpg123 + libsoxr).  Raises _NoFastPath
-    before yielding anything when this path cannot take the file."""
-    import ctypes
-
-    import numpy as np
-    import soxr
-
-    from core.decode import RESAMPLE_QUALITY
-
-    lib = _mpg123()
-    if not lib:
-        raise _NoFastPath
-    MPG123_ADD_FLAGS, MONO_MIX, FORCE_FLOAT, QUIET = 2, 0x4, 0x400, 0x20
-    OK, NEW_FORMAT, DONE = 0, -11, -12
-    err = ctypes.c_int()
-    h = lib.mpg123_new(None, ctypes.byref(err))
-    if not h:
-        raise _NoFastPath
-    try:
-        lib.mpg123_param(h, MPG123_ADD_FLAGS, MONO_MIX | FORCE_FLOAT | QUIET, 0.0)
-        if lib.mpg123_open(h, os.fsencode(path)) != OK:
-            raise _NoFastPath
-        buf = np.empty(1 << 17, np.float32)
-        got = ctypes.c_size_t()
-        rate, channels, enc = ctypes.c_long(), ctypes.c_int(), ctypes.c_int()
-        rs = None
-        emitted = False
-        while True:
-            rc = lib.mpg123_read(h, buf.ctypes.data, buf.nbytes, ctypes.byref(got))
-            if rc == NEW_FORMAT:
-                lib.mpg123_getformat(h, ctypes.byref(rate), ctypes.byref(channels), ctypes.byref(enc))
-                if channels.value != 1 or enc.value != 0x200 or (rs is not None and rs_rate != rate.value):
-                    raise _NoFastPath  # not mono float, or the rate changes mid-file: the general path
-                if rs is None:
-                    rs_rate = rate.value
-                    rs = soxr.ResampleStream(rs_rate, sr, 1, dtype="float32", quality=RESAMPLE_QUALITY) \
-                        if rs_rate != sr else None
-                    if rs is None:
-                        rs = False
-                continue
-            n = got.value // 4
-            last = rc != OK
-            if rc not in (OK, DONE):
-                if not emitted:
-                    raise _NoFastPath  # let core.decode name the problem
-                last = True  # a damaged tail: keep what decoded (a player would play that much)
-            if rs is None and n:
-                raise _NoFastPath
-            x = buf[:n]
-            if rs:
-                y = rs.resample_chunk(x, last=last)
-            else:
-                y = x.copy()
-            if len(y):
-                emitted = True
-                yield y
-            if last:
-                return
-    finally:
-        lib.mpg123_close(h)
-        lib.mpg123_delete(h)
-
-
-def _mono_blocks(path: str, sr: int, block: int, info_out: dict):
-    """Mono float32 blocks of ``path`` at ``sr``: the fast MP3 path when it can, else core.decode."""
-    from core import decode
-
-    if path.lower().endswith(".mp3"):
-        gen = _mpg123_blocks(path, sr, block)
-        try:
-            first = next(gen)
-        except (_NoFastPath, StopIteration):
-            pass
-        else:
-            info_out["decoder"] = "mpg123"
-            yield first
-            yield from gen
-            return
-    info_out["decoder"] = "core.decode"
-    with decode.open_stream(path, sr=sr, channels=1, block_frames=block) as stream:
-        for b in stream:
-            yield b[:, 0]
-
-
 def _excerpt_logmels(path: str, info_out: dict):
     """Yield the mono 22050 Hz audio of each 30 s excerpt of ``path``, cut by
     ``core.features.excerpts`` (as ``logmel_track`` cuts a whole track), decoding block by
@@ -225,14 +91,14 @@ def _excerpt_logmels(path: str, info_out: dict):
     last good block; what decoded before it is still yielded)."""
     import numpy as np
 
-    from core import features as F
+    from core import decode, features as F
     from core.errors import DecodeFailed
 
     info_out.update(samples=0, peak=0.0, error=None)
 
     def blocks():
         try:
-            for y in _mono_blocks(path, F.SR, STREAM_BLOCK, info_out):
+            for y in decode.mono_stream(path, sr=F.SR, block_frames=STREAM_BLOCK, info=info_out):
                 if len(y):
                     info_out["samples"] += len(y)
                     info_out["peak"] = max(info_out["peak"], float(np.abs(y).max()))

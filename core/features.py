@@ -321,18 +321,22 @@ def logmel_file(path, *, start: float = 0.0, duration: float | None = None) -> n
     ``[start, start + duration)`` seconds.  Returns ``(N_MELS, n_columns)`` float32 in [-80, 0],
     12.9 columns per second; the same as ``logmel_track(y=decode.read(path, sr=SR, mono=True)[0])``.
 
-    Decodes as a stream (:func:`core.decode.open_stream`, mono, ``SR``), one 30 s excerpt at a
-    time, so memory stays small for hours-long files (and it is faster than decoding whole).
+    Decodes as a stream (:func:`core.decode.mono_stream` for a whole file, else
+    :func:`core.decode.open_stream`; mono, ``SR``), one 30 s excerpt at a time, so memory stays small for hours-long files (and it is faster than decoding whole).
     Raises the :mod:`core.errors` taxonomy; :class:`~core.errors.TooShort` when there is less
     than one STFT window (about 93 ms) of audio.
     """
     from core import decode
     from core.errors import TooShort
 
-    blocks = decode.stream(path, sr=SR, channels=1, block_frames=EXCERPT_SAMPLES, start=start, duration=duration)
+    if not start and duration is None:  # a whole file: MP3s decode straight at SR (as read() and the analysis)
+        blocks = decode.mono_stream(path, sr=SR, block_frames=EXCERPT_SAMPLES)
+    else:
+        blocks = (b[:, 0] for b in decode.stream(path, sr=SR, channels=1, block_frames=EXCERPT_SAMPLES, start=start,
+                                                 duration=duration))
     parts: list[np.ndarray] = []
     total = 0
-    for x in excerpts(b[:, 0] for b in blocks):  # one excerpt of audio at a time
+    for x in excerpts(blocks):  # one excerpt of audio at a time
         total += len(x)
         if len(x) >= N_FFT:  # (only a whole file can be shorter: tails join the excerpt before)
             parts.append(logmel_excerpt(y=x, sr=SR))
