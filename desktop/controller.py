@@ -402,10 +402,14 @@ class AppController(QObject):
             )
         self._unsubscribe = player.subscribe(self.player_events)
         if player.available:  # the spectrogram helper starts before the first track is played
-            QTimer.singleShot(self.SPECTROGRAM_WARM_MS, self.spectrograms.warm_up)
+            QTimer.singleShot(self.SPECTROGRAM_WARM_MS, self._warm_spectrograms)
 
     #: the spectrogram helper process is started this long after the player is ready
     SPECTROGRAM_WARM_MS = 3000
+
+    def _warm_spectrograms(self) -> None:
+        if not self._closing:  # spawning a process takes tens of ms: on a worker, not here
+            self.reader.submit(self.spectrograms.warm_up)
 
     # --- library ----------------------------------------------------------------------------------
     def open_folder(self, folder: str) -> None:

@@ -353,8 +353,28 @@ class LibraryModel(QAbstractTableModel):
         self._stale_cols.add(COL_PREDICTED)
         if self._genre:
             self._genre_mask = self._make_genre_mask(self._genre)  # takes effect at the next filter change
-        if changed:
-            self.dataChanged.emit(self.index(min(changed), COL_PREDICTED), self.index(max(changed), COL_PREDICTED))
+        self._cells_changed(changed, COL_PREDICTED)
+
+    #: more separate runs of changed rows than this are announced as one range
+    MAX_CHANGED_RUNS = 64
+
+    def _cells_changed(self, rows: list[int], col: int) -> None:
+        """``dataChanged`` for ``col`` of ``rows``, one signal per run of adjacent rows: the view
+        then repaints those cells, not every visible row between the first and the last (the
+        analysis reports a few tracks at a time, scattered over the table, while music plays)."""
+        if not rows:
+            return
+        rows = sorted(set(rows))
+        runs = [[rows[0], rows[0]]]
+        for r in rows[1:]:
+            if r == runs[-1][1] + 1:
+                runs[-1][1] = r
+            else:
+                runs.append([r, r])
+        if len(runs) > self.MAX_CHANGED_RUNS:
+            runs = [[rows[0], rows[-1]]]
+        for a, b in runs:
+            self.dataChanged.emit(self.index(a, col), self.index(b, col))
 
     def set_current(self, track_id: int | None) -> None:
         """Show the playing track in bold."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
@@ -103,6 +104,7 @@ class DisplaySpectrograms(QObject):
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
         self._pending: concurrent.futures.Future | None = None
         self._closed = False
+        self._lock = threading.Lock()  # the pool is made and replaced from the GUI thread or a worker
         self._done.connect(self._deliver)  # queued: emitted from the pool's thread
 
     def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
@@ -117,7 +119,9 @@ class DisplaySpectrograms(QObject):
         return self._pool
 
     def warm_up(self) -> None:
-        """Start the helper now (it imports numpy, scipy and the decoders once)."""
+        """Start the helper now, before the first track (it imports numpy, scipy and the decoders
+        once).  Any thread; spawning a process takes tens of milliseconds, so the app calls it
+        from a worker thread rather than the GUI thread."""
         if not self._closed:
             self._submit(_ping, None)
 
@@ -132,14 +136,17 @@ class DisplaySpectrograms(QObject):
     def _submit(self, fn, track_id, *args):
         import concurrent.futures
 
-        try:
-            fut = self._executor().submit(fn, *args)
-        except (RuntimeError, concurrent.futures.BrokenExecutor) as exc:  # the helper died: a new one
-            log.warning("spectrogram helper: %s; starting a new one", exc)
-            self._drop_pool()
-            fut = self._executor().submit(fn, *args)
+        with self._lock:
+            if self._closed:
+                return None
+            try:
+                fut = self._executor().submit(fn, *args)
+            except (RuntimeError, concurrent.futures.BrokenExecutor) as exc:  # the helper died: a new one
+                log.warning("spectrogram helper: %s; starting a new one", exc)
+                self._drop_pool()
+                fut = self._executor().submit(fn, *args)
         fut.add_done_callback(lambda f, tid=track_id: self._on_done(tid, f))
-        return fut
+        return fut  # (a helper that died fails its futures; the next submit meets the broken pool)
 
     def _on_done(self, track_id, fut) -> None:  # the pool's thread
         if fut.cancelled() or track_id is None or self._closed:
@@ -151,28 +158,25 @@ class DisplaySpectrograms(QObject):
             pass
 
     def _deliver(self, track_id: int, result, exc) -> None:
-        import concurrent.futures
-
         if self._closed:
             return
         if exc is None and result[0] == "error":
             exc = _error_from(*result[1:])
         if exc is not None:
-            if isinstance(exc, concurrent.futures.BrokenExecutor):
-                self._drop_pool()  # the helper died (killed, out of memory): the next request starts one
             self.failed.emit(track_id, exc)
         else:
             self.ready.emit(track_id, result[1:])
 
-    def _drop_pool(self) -> None:
+    def _drop_pool(self) -> None:  # with the lock held
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
 
     def shutdown(self) -> None:
         """Stop the helper (a computation in flight is abandoned)."""
-        self._closed = True
-        pool, self._pool = self._pool, None
+        with self._lock:
+            self._closed = True
+            pool, self._pool = self._pool, None
         if pool is None:
             return
         procs = list(getattr(pool, "_processes", {}).values())

@@ -145,3 +145,20 @@ def test_orders_computed_later_are_adopted_unless_stale(model):
     model.sort(COL_DURATION, Qt.SortOrder.AscendingOrder)
     durations = [model.row_data(r).duration for r in range(model.rowCount())]
     assert durations == sorted(durations)
+
+
+def test_new_predictions_announce_only_the_cells_that_changed(model):
+    """A few tracks analysed here and there must not repaint every row between them."""
+    model.set_rows(_rows(200))
+    model.sort(COL_TITLE, Qt.SortOrder.AscendingOrder)  # row i is track i + 1
+    seen = []
+    model.dataChanged.connect(lambda a, b, roles=(): seen.append((a.row(), b.row(), a.column(), b.column())))
+    model.set_predictions({3: ("rock", 0.7), 4: ("jazz", 0.5), 150: ("pop", 0.9), 2: ("rock", 0.7)})
+    assert sorted(seen) == [(1, 3, COL_PREDICTED, COL_PREDICTED), (149, 149, COL_PREDICTED, COL_PREDICTED)]
+    seen.clear()
+    model.set_predictions({3: ("rock", 0.7)})  # unchanged: nothing to repaint
+    assert seen == []
+    seen.clear()
+    many = {tid: ("disco", 0.8) for tid in range(1, 201, 2)}  # 100 separate runs: one range
+    model.set_predictions(many)
+    assert seen == [(0, 198, COL_PREDICTED, COL_PREDICTED)]
