@@ -101,7 +101,7 @@ def _excerpt_logmels(path: str, info_out: dict):
             for y in decode.mono_stream(path, sr=F.SR, block_frames=STREAM_BLOCK, info=info_out):
                 if len(y):
                     info_out["samples"] += len(y)
-                    info_out["peak"] = max(info_out["peak"], float(np.abs(y).max()))
+                    info_out["peak"] = max(info_out["peak"], float(y.max()), -float(y.min()))
                     yield y
         except DecodeFailed as exc:
             info_out["error"] = exc

@@ -89,12 +89,17 @@ def logmel_excerpt(*, y: np.ndarray, sr: int = SR, n_columns: int | None = None)
     S = mel_power(y=y, sr=sr)
     db = power_to_db(S, top_db=TOP_DB)  # == librosa.power_to_db(S, ref=np.max, top_db=80)
     lo, hi = float(db.min()), float(db.max())
-    if hi - lo < 1e-6:  # silence or a constant: no dynamic range to rescale
-        db = np.full_like(db, -TOP_DB)
-    else:
-        db = TOP_DB * (db - lo) / (hi - lo) - TOP_DB
     cols = n_columns if n_columns is not None else n_columns_for(S.shape[1])
-    return pool_time(db.astype(np.float32), n_columns=cols)
+    if hi - lo < 1e-6:  # silence or a constant: no dynamic range to rescale
+        return np.full((S.shape[0], cols), -TOP_DB, np.float32)
+    # the min-max rescale is affine and the pooling a mean: rescaling the pooled columns is the
+    # same (to float rounding) and touches 3.3x fewer values
+    out = pool_time(db, n_columns=cols)
+    out -= np.float32(lo)
+    out *= np.float32(TOP_DB / (hi - lo))
+    out -= np.float32(TOP_DB)
+    np.clip(out, -TOP_DB, 0.0, out=out)  # rounding must not leave the documented range
+    return out
 
 
 #: A trailing excerpt shorter than this is merged into the excerpt before it (a 30.4 s GTZAN file
@@ -308,9 +313,10 @@ def power_to_db(S: np.ndarray, *, top_db: float | None = TOP_DB, amin: float = 1
     S = np.asarray(S, dtype=np.float32)
     if S.size == 0:
         return S.copy()
-    db = np.log10(np.maximum(S, np.float32(amin)))
-    db *= np.float32(10.0)
-    db -= np.float32(10.0 * np.log10(max(float(amin), float(S.max()))))
+    db = np.maximum(S, np.float32(amin))
+    np.log(db, out=db)  # natural log: numpy's float32 log is vectorised, log10 is 3x slower here
+    db *= np.float32(10.0 / np.log(10.0))
+    db -= db.max()  # ref = max(S): the same float ops on the same value, so the maximum is exactly 0 dB
     if top_db is not None:
         np.maximum(db, db.max() - np.float32(top_db), out=db)
     return db
