@@ -134,7 +134,7 @@ def main(argv=None) -> int:
         catalog_path(args, vectors, liked, disliked)
     print(f"library: {args.tracks} tracks x {args.windows} windows x {args.dim} dims, "
           f"{args.likes} likes, {args.dislikes} dislikes; config hidden={list(cfg.hidden)} "
-          f"epochs={cfg.epochs} ensemble={cfg.ensemble}")
+          f"epochs={cfg.epochs} ensemble={cfg.ensemble} prior_likes={cfg.prior_likes:g}")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"machine  : {os.cpu_count()} cores, load average {load:.1f} while measuring (wall time suffers under load; "
           "CPU time is the work itself)")

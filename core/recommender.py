@@ -45,7 +45,7 @@ from core.errors import MelographError
 
 FORMAT_VERSION = 2  #: 2: the similarity prior's calibration is saved with the networks
 KERNEL_WIDTH = 0.2  #: of the similarity prior's kernel density, in cosine (see Recommender.similarity)
-CALIBRATION_SAMPLE = 2000  #: tracks whose scores set the scales of the blended score
+CALIBRATION_SAMPLE = 1000  #: tracks whose scores set the scales of the blended score
 TOP_CAPPED = 20  #: the album/artist caps apply to this many leading recommendations
 MAX_PER_ALBUM = 2
 MAX_PER_ARTIST = 3
@@ -522,6 +522,7 @@ class Recommender:
         self.model_version = ""
         self.info: dict[str, Any] = {}
         self.calibration: dict[str, tuple[float, float]] | None = None  #: see _calibrate
+        self._sim_cache = None
 
     # ------------------------------------------------------------------ training
 
@@ -626,14 +627,22 @@ class Recommender:
         """Kernel density of the liked tracks at the tracks at ``rows`` (all when None):
         ``log sum_i exp(cos_i / KERNEL_WIDTH)`` over the liked tracks' standardised mean
         embeddings (0 when no liked track is among ``vectors``)."""
-        U = self._unit_means(vectors)
-        liked = U[vectors.rows(self.liked)]
-        Ur = U if rows is None else U[rows]
+        cache = self._sim_cache
+        if cache is not None and cache[0] is vectors and cache[1] == len(vectors.X):
+            return cache[2] if rows is None else cache[2][rows]
+        M = vectors.track_means()
+        unit = lambda A: _unit_rows((A - self.mean) / self.std)  # noqa: E731 - as _unit_means
+        liked = unit(M[vectors.rows(self.liked)])
+        Ur = unit(M if rows is None else M[rows])
         if len(liked) == 0:
             return np.zeros(len(Ur), np.float64)
-        z = (Ur @ liked.T).astype(np.float64) / KERNEL_WIDTH
+        with _single_blas_thread():
+            z = (Ur @ (liked.T / np.float32(KERNEL_WIDTH))).astype(np.float64)
         top = z.max(axis=1, keepdims=True)
-        return (top + np.log(np.exp(z - top).sum(axis=1, keepdims=True)))[:, 0]
+        sim = (top + np.log(np.exp(z - top).sum(axis=1, keepdims=True)))[:, 0]
+        if rows is None:  # the whole library: kept for the ranking's second pass
+            self._sim_cache = (vectors, len(vectors.X), sim)
+        return sim
 
     def _calibrate(self, vectors: TrackVectors, pos_rows: np.ndarray, seed: int) -> None:
         self.calibration = None
@@ -697,6 +706,7 @@ class Recommender:
     def _fold_standardisation(self):
         """Inference weights with the standardisation folded into the first layer."""
         self._score_cache = None
+        self._sim_cache = None
         self._shortlist_cache = None
         self._infer = []
         for net in self.members:
@@ -775,6 +785,8 @@ class Recommender:
         with _single_blas_thread():
             for net in self._infer:
                 pre_c += _sigmoid(net.logits(M[cand]))
+        if self.calibration:
+            self.similarity(vectors)  # the whole library once (cached): both passes index it
         pre_c = self._blend(pre_c / len(self._infer), vectors, cand)
         short = cand[np.argsort(-pre_c, kind="stable")[:k]]
         short.sort()
