@@ -92,6 +92,7 @@ class AppController(QObject):
         self._scanning = False
         self._closing = False
         self._rows_shown_once = False
+        self._queue_restored = False  # the last session's queue (QSettings) goes back to the player once
 
         self.reader = TaskRunner(self, max_threads=2)  # bulk reads, decoding for display
         self.writer = TaskRunner(self, max_threads=1)  # catalog writes, in order
@@ -401,6 +402,7 @@ class AppController(QObject):
                 "player", f"No sound: {reason}. Melograph can still browse, analyse and like tracks."
             )
         self._unsubscribe = player.subscribe(self.player_events)
+        self._restore_queue()
         if player.available:  # the spectrogram helper starts before the first track is played
             QTimer.singleShot(self.SPECTROGRAM_WARM_MS, self._warm_spectrograms)
 
@@ -473,6 +475,7 @@ class AppController(QObject):
             self.reader.submit(warm_imports, self.WARM_IMPORTS)
             self.refresh_recommendations()
             QTimer.singleShot(self.ANALYSIS_DELAY_MS, self._open_analysis)
+            self._restore_queue()
         if self.current is not None:
             self.model.set_current(self.current.id)
         self._restore_selection(selected, current)
@@ -976,6 +979,18 @@ class AppController(QObject):
 
     def _on_QueueChanged(self, ev) -> None:  # noqa: N802
         self.window.queue_panel.set_items([(it, it.label() if isinstance(it, PlayItem) else str(it)) for it in ev.queue])
+        if self._queue_restored:  # (before that, the new player's empty queue is not the user's)
+            self.settings.queue_ids = [it.id for it in ev.queue if isinstance(it, PlayItem)]
+
+    def _restore_queue(self) -> None:
+        """Last session's queue, once both the rows (track ids -> files) and the player are here;
+        tracks gone from the library since are left out."""
+        if self._queue_restored or self.player is None or not self._rows_shown_once:
+            return
+        self._queue_restored = True
+        items = [it for it in (self._item(tid) for tid in self.settings.queue_ids) if it]
+        if items and self.player.available:
+            self.player.enqueue(*items)
 
     def _on_frame(self) -> None:
         if self.player is None or self.window.isMinimized() or not self.window.isVisible():

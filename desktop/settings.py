@@ -1,5 +1,5 @@
 """Typed access to the persisted settings (QSettings): geometry, window state, last library,
-volume, number of analysis workers.  The composition root picks the QSettings backend (an INI
+volume, number of analysis workers, the play queue (track ids).  The composition root picks the QSettings backend (an INI
 file in the data directory), tests pass their own."""
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ class Settings:
     LIBRARY = "library/folder"
     VOLUME = "player/volume"
     WORKERS = "analysis/workers"
+    QUEUE = "player/queue"
 
     def __init__(self, qsettings: QSettings):
         self.q = qsettings
@@ -91,6 +92,26 @@ class Settings:
     @workers.setter
     def workers(self, value: int) -> None:
         self.q.setValue(self.WORKERS, int(value))
+
+    @property
+    def queue_ids(self) -> list[int]:
+        """The play queue of the last session, as catalog track ids (in order)."""
+        v = self.q.value(self.QUEUE, "")
+        out = []
+        for part in str(v or "").split(","):
+            try:
+                out.append(int(part))
+            except ValueError:
+                continue
+        return out
+
+    @queue_ids.setter
+    def queue_ids(self, ids) -> None:
+        ids = [int(i) for i in ids]
+        if ids:
+            self.q.setValue(self.QUEUE, ",".join(map(str, ids)))
+        else:
+            self.q.remove(self.QUEUE)
 
     def sync(self) -> None:
         self.q.sync()

@@ -281,3 +281,35 @@ def test_a_rescan_that_changes_nothing_leaves_the_table_alone(app_parts, qtbot, 
         assert resets
     finally:
         (music_folder / "Beta" / "extra.wav").unlink()
+
+
+def test_the_queue_comes_back_after_a_restart(qapp, qtbot, tmp_path, music_folder):
+    pytest.importorskip("core.player")
+    from desktop.app import build
+
+    data = str(tmp_path / "data")
+    _a, w1, c1 = build(["--data-dir", data, str(music_folder)], app=qapp)
+    qtbot.addWidget(w1)
+    c1.start()
+    qtbot.waitUntil(lambda: c1.model.rowCount() == 4 and not c1.scanning and c1.player is not None, timeout=30_000)
+    if not c1.player.available:
+        pytest.skip(f"no output device, not even the null one: {c1.player.unavailable_reason}")
+    ids = [c1.model.track_id(_row_of(c1.model, t)) for t in ("Low Hum", "Morning Tone")]
+    c1.enqueue(ids)
+    qtbot.waitUntil(lambda: c1.settings.queue_ids == ids, timeout=5000)
+    assert w1.queue_panel.list.count() == 2
+    c1.settings.sync()
+    w1.close()
+    c1.shutdown()
+
+    _a, w2, c2 = build(["--data-dir", data], app=qapp)
+    qtbot.addWidget(w2)
+    c2.start()
+    qtbot.waitUntil(lambda: c2.player is not None and [getattr(t, "id", None) for t in c2.player.queue] == ids,
+                    timeout=15_000)
+    qtbot.waitUntil(lambda: w2.queue_panel.list.count() == 2, timeout=5000)
+    # emptied here: empty at the next start too
+    c2._clear_queue()
+    qtbot.waitUntil(lambda: c2.settings.queue_ids == [], timeout=5000)
+    qtbot.waitUntil(lambda: not c2.scanning, timeout=30_000)
+    c2.shutdown()
