@@ -25,7 +25,9 @@ Measured (the scan into a fresh catalog is reported apart):
   and the load average, so a number taken on a busy machine can be put in context.
 
 When models/shipped/ has no model yet, a stand-in with the shipped architecture's default size
-(untrained weights; the cost is the same) is built in the cache and the output says so.
+(untrained weights; the cost is the same) is built and exported in the cache and the output says
+so.  The workers run the model's LiteRT export (``python -m models.export``); the output names the
+runtime they used.
 """
 from __future__ import annotations
 
@@ -118,6 +120,8 @@ def ensure_model(model: str | None, cache: Path) -> tuple[str | None, str]:
             "card = make_card(arch='ours', config={}, classes=classes, window=39, hop=19, weights_path=out / WEIGHTS_NAME,"
             " parameters=m.count_params(), data={'file': 'none'}, training={}, metrics={})\n"
             "write_card(out, card)\n"
+            "from models.export import export\n"
+            "export(out)\n"
         )
         subprocess.run([sys.executable, "-c", script, str(stand_in)], cwd=ROOT, check=True)
     return str(stand_in), f"STAND-IN (untrained 'ours', default size, window 39 hop 19) at {stand_in}"
@@ -259,7 +263,7 @@ def profile_in_process(lib: Path, model_dir, n: int) -> None:
     model = GenreModel.load(model_dir, threads=1)
     files = sorted(lib.glob("*.mp3"))[:n]
     W.prepare_file(str(files[0]))  # warm caches
-    stages = {"decode+resample (mpg123+soxr)": [], "log-mel": [], "model": [], "pack+store-ready": []}
+    stages = {"decode at 22050 Hz (core.decode.mono_stream)": [], "log-mel": [], "model": [], "pack+store-ready": []}
     for f in files:
         c0 = time.process_time()
         ys = list(W._excerpt_logmels(str(f), {}))
@@ -352,6 +356,7 @@ def main() -> int:
     cpu_parent = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
     cpu_children = mem["cpu_s_children"]
     print()
+    print(f"model runtime in the workers: {s.model_runtime or '?'}")
     print(f"analysed {n} tracks ({s.failed} failed) with {args.workers} workers in {wall:.1f} s "
           f"(first result after {first:.1f} s: worker start-up and model load)")
     print(f"END TO END: {60 * n / wall:.0f} tracks/min   (steady state after the first result: "
@@ -365,8 +370,13 @@ def main() -> int:
         dec = statistics.mean(t["decode+logmel"] for t in stages)
         mod = statistics.mean(t["model"] for t in stages)
         sto = statistics.mean(t.get("store", 0.0) for t in stages)
-        print(f"per track in a worker (wall, mean): decode+resample+log-mel {1000 * dec:.0f} ms, "
+        print(f"per track in a worker (wall, mean): decode+log-mel {1000 * dec:.0f} ms, "
               f"model {1000 * mod:.0f} ms, catalog write {1000 * sto:.0f} ms")
+        if "cpu_model" in stages[0]:
+            cpu = {k: statistics.mean(t.get(k, 0.0) for t in stages) for k in ("cpu_decode", "cpu_logmel", "cpu_model")}
+            print(f"per track in a worker (CPU of its threads, mean): decode (fingerprint, MP3 at 22050 Hz mono, "
+                  f"excerpts) {1000 * cpu['cpu_decode']:.0f} ms, log-mel {1000 * cpu['cpu_logmel']:.0f} ms, "
+                  f"network {1000 * cpu['cpu_model']:.0f} ms; sum {1000 * sum(cpu.values()):.0f} ms")
     print(f"CPU: workers {cpu_children:.0f} s, parent {cpu_parent:.1f} s -> {cpu_children / max(n, 1):.2f} CPU-s "
           f"per track in workers; at that cost 2 free cores would do {2 * 60 * n / max(cpu_children, 1e-9):.0f} tracks/min")
     print(f"load average before {load0[0]:.1f}, after {load1[0]:.1f} (on {os.cpu_count()} cores; other work "

@@ -115,7 +115,8 @@ def analyse_file(model, path: str, *, fingerprint: str | None = None, batch_wind
     Returns the result dict :meth:`core.catalog.Catalog.store_analysis` takes (``track_probs``
     ``(C,)`` float32, ``window_probs`` ``(W, C)`` float32, ``embeddings`` ``(W, D)`` float16,
     ``window_s``/``hop_s`` in seconds, ``duration`` analysed in seconds, ``note`` or None, plus
-    ``timings`` {stage: seconds}).  Raises the core.errors taxonomy (``kind``/``reason``) for a
+    ``timings`` {stage: seconds}: wall-clock ``decode+logmel`` and ``model``, and the CPU time
+    of this thread in ``cpu_decode`` (fingerprint, decoding, cutting), ``cpu_logmel``, ``cpu_model``).  Raises the core.errors taxonomy (``kind``/``reason``) for a
     file that cannot be analysed; see the module docstring for the rules."""
     prep = prepare_file(path, fingerprint=fingerprint)
     return infer_prepared(model, prep, batch_windows=batch_windows)
@@ -129,7 +130,7 @@ def prepare_file(path: str, *, fingerprint: str | None = None) -> dict:
     from core.errors import DecodeFailed, FileError, TooShort
     from core.fingerprint import fingerprint as fingerprint_of
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.thread_time()
     try:
         fp = fingerprint or fingerprint_of(path)
     except OSError as exc:
@@ -139,10 +140,13 @@ def prepare_file(path: str, *, fingerprint: str | None = None) -> dict:
         raise DecodeFailed(path, f"cannot read the file: {exc}") from exc
     info: dict = {}
     parts = []
+    cpu_logmel = 0.0
     for y in _excerpt_logmels(path, info):
         if len(y) >= F.N_FFT:
+            c = time.thread_time()
             parts.append(F.logmel_excerpt(y=y, sr=F.SR))
-    t1 = time.perf_counter()
+            cpu_logmel += time.thread_time() - c
+    t1, c1 = time.perf_counter(), time.thread_time()
     seconds = info["samples"] / F.SR
     note = None
     err = info.get("error")
@@ -158,7 +162,7 @@ def prepare_file(path: str, *, fingerprint: str | None = None) -> dict:
         raise e
     S = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
     return {"path": path, "fingerprint": fp, "S": S, "seconds": seconds, "note": note,
-            "decoder": info.get("decoder"), "timings": {"decode+logmel": t1 - t0}}
+            "decoder": info.get("decoder"), "timings": {"decode+logmel": t1 - t0, "cpu_decode": c1 - c0 - cpu_logmel, "cpu_logmel": cpu_logmel}}
 
 
 def infer_prepared(model, prep: dict, *, batch_windows: int = BATCH_WINDOWS) -> dict:
@@ -167,7 +171,7 @@ def infer_prepared(model, prep: dict, *, batch_windows: int = BATCH_WINDOWS) -> 
 
     from core import features as F
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.thread_time()
     S = prep["S"]
     width, hop = model.window, model.hop
     note = prep["note"]
@@ -204,7 +208,7 @@ def infer_prepared(model, prep: dict, *, batch_windows: int = BATCH_WINDOWS) -> 
         "hop_s": hop / F.COLUMNS_PER_SECOND,
         "duration": prep["seconds"],
         "note": note,
-        "timings": dict(prep["timings"], model=time.perf_counter() - t0),
+        "timings": dict(prep["timings"], model=time.perf_counter() - t0, cpu_model=time.thread_time() - c0),
     }
 
 
