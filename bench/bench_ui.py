@@ -374,6 +374,7 @@ def bench_stalls(data_dir: Path, n: int, n_files: int, reps: int = 3, trace_ms: 
             d2 = Path(tempfile.mkdtemp(prefix="melograph-bench-analysis-"))
             _app, w2, c2 = build(["--data-dir", str(d2), str(first_folder)], app=app)
             w2.show()
+            tracer.mark("analysis")
             probe.start()
             t0 = time.time()
             c2.start()
@@ -383,6 +384,7 @@ def bench_stalls(data_dir: Path, n: int, n_files: int, reps: int = 3, trace_ms: 
             out["analysis"] = {**probe.stop(), "files": n_files, "seconds": round(time.time() - t0, 1),
                                "state": c2.analysis.state,
                                "predicted": sum(1 for r in range(c2.model.rowCount()) if c2.model.row_data(r).predicted)}
+            sys.setprofile(None)
             c2.shutdown()
             w2.close()
     return out

@@ -1,11 +1,12 @@
 """The now-playing spectrogram, computed in a helper process (not on a thread of the UI process).
 
 Decoding a whole track and computing its full-resolution log-mel takes one to a few seconds of
-CPU, and it is needed exactly when a track starts: when the player's decoder thread fills its
-buffer and the playhead should already move.  On a thread of the UI process that work competes
-for the GIL (the player sets a 1 ms switch interval, so every Python step of the decoder, the
-resampler glue and the mel loop hands the GIL back and forth with the UI thread) and the
-playhead stutters.  In its own process it competes only for a CPU (at priority ``NICE``).
+CPU, right when a track starts, while the player's decoder thread fills its buffer.  On a thread
+of the UI process every Python step of it (the decoder loop, the resampler and mel glue) would
+take the GIL from the UI thread's handlers (the player sets a 1 ms switch interval); in its own
+process it shares only the CPUs, at priority ``NICE``.  (``bench/bench_ui.py`` measures the
+playhead at the timer's 33 frames/s in the 3 s after a start on a 2-core machine; the low rates
+measured before came from the benchmark's own player racing through the track unpaced.)
 
 ``DisplaySpectrograms`` keeps one such process for the session (started on first use or by
 ``warm_up()``, spawned so it shares no Qt or thread state), asks it for one track at a time
@@ -34,10 +35,10 @@ log = logging.getLogger(__name__)
 
 #: widest spectrogram image kept for display (columns); more adds nothing on screen
 MAX_DISPLAY_COLUMNS = 4000
-#: the helper's CPU priority (POSIX nice).  0, the UI's own: what protects the playhead is that
-#: the work is in another process (no GIL to share), and the scheduler already lets the mostly
-#: sleeping UI thread in first; a lower priority only made the spectrogram wait, seconds on a
-#: busy machine, behind everyone else's background work (measured: bench/bench_ui.py).
+#: the helper's CPU priority (POSIX nice), the UI's own.  With the kernel's per-session
+#: autogroups a nicer helper only yields to this app's own threads; measured (bench_ui.py, nice
+#: 5 vs 0, busy 2-core machine) it shaved a little off the event loop's p99 lateness but showed
+#: the spectrogram 4-5 s later.
 NICE = 0
 
 
