@@ -7,7 +7,8 @@ Input: one 30 s excerpt window ``(128, 387)`` (the front end's own normalisation
 - Floor branch: ``ClipStatistics`` (the numpy features of ``models.handcrafted.window_features``,
   re-computed in Keras) -> standardisation -> multinomial logistic regression fitted on the
   TRAIN clips with scikit-learn, weights copied into a Dense softmax.
-- Output: ``w * floor + (1 - w) * cnn``; the embedding is the members' trunk embeddings, averaged
+- Output: ``w * floor + (1 - w) * cnn`` (``pooling="arithmetic"``) or the normalised product of
+  experts ``softmax(w log floor + (1 - w) log cnn)`` (``pooling="geometric"``); the embedding is the members' trunk embeddings, averaged
   over the sub-windows and concatenated.
 """
 from __future__ import annotations
@@ -46,12 +47,19 @@ def floor_branch(inp, scaler, lr):
     return out
 
 
-def build_hybrid(members: list, scaler, lr, *, floor_weight: float, sub_hop: int, window: int = EXCERPT_COLUMNS):
+POOLINGS = ("arithmetic", "geometric")
+
+
+def build_hybrid(members: list, scaler, lr, *, floor_weight: float, sub_hop: int, window: int = EXCERPT_COLUMNS,
+                 pooling: str = "arithmetic"):
     """One Keras model with outputs ``[probs, embedding]`` (see the module docstring)."""
     import keras
     from keras import layers
 
-    from models.layers import Frames, GroupMean, WeightedAverage
+    from models.layers import Frames, GroupMean, LogLinearPool, WeightedAverage
+
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
 
     inp = keras.Input(shape=(N_MELS, window), name="logmel")
     sub_w = int(members[0].inputs[0].shape[-1])
@@ -68,7 +76,8 @@ def build_hybrid(members: list, scaler, lr, *, floor_weight: float, sub_hop: int
     emb = layers.Concatenate(name="embedding")(embs) if len(embs) > 1 else layers.Identity(name="embedding")(embs[0])
     if floor_weight > 0:
         fl = floor_branch(inp, scaler, lr)
-        out = WeightedAverage([floor_weight, 1.0 - floor_weight], name="probs")([fl, cnn])
+        pool = WeightedAverage if pooling == "arithmetic" else LogLinearPool
+        out = pool([floor_weight, 1.0 - floor_weight], name="probs")([fl, cnn])
     else:
         out = layers.Identity(name="probs")(cnn)
     return keras.Model(inp, [out, emb], name="hybrid")

@@ -195,3 +195,28 @@ class WeightedAverage(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "weights": self.mix}
+
+
+@keras.saving.register_keras_serializable(package="melograph")
+class LogLinearPool(keras.layers.Layer):
+    """Product of experts: ``softmax(sum_i w_i log p_i)`` over probability vectors ``p_i``
+    (weights normalised to sum to 1; ``eps`` keeps a zero probability from ruling alone).
+    A class only one part finds likely is damped more than with ``WeightedAverage``."""
+
+    def __init__(self, weights: list[float], eps: float = 1e-6, **kwargs):
+        super().__init__(**kwargs)
+        s = float(sum(weights))
+        self.mix = [float(w) / s for w in weights]
+        self.eps = float(eps)
+
+    def call(self, xs):
+        out = ops.log(xs[0] + self.eps) * self.mix[0]
+        for w, x in zip(self.mix[1:], xs[1:]):
+            out = out + ops.log(x + self.eps) * w
+        return ops.softmax(out, axis=-1)
+
+    def compute_output_shape(self, input_shapes):
+        return input_shapes[0]
+
+    def get_config(self):
+        return {**super().get_config(), "weights": self.mix, "eps": self.eps}

@@ -48,6 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --members: build the hybrid (30 s excerpt window) mixing the hand-made-feature "
                              "logistic regression with this weight")
     parser.add_argument("--floor-c", type=float, default=0.03, help="logistic-regression C of the hybrid's floor")
+    parser.add_argument("--pooling", choices=("arithmetic", "geometric"), default="arithmetic",
+                        help="with --floor-weight: mix floor and CNN probabilities as a weighted mean (arithmetic) "
+                             "or a normalised weighted product (geometric, a product of experts)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -74,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
             from models.training import combine
 
             card = combine([Path(d) for d in args.members], data, out_dir=out, hop=args.hop, log=log,
-                           floor_weight=args.floor_weight, floor_C=args.floor_c)
+                           floor_weight=args.floor_weight, floor_C=args.floor_c, pooling=args.pooling)
         elif args.arch in SKLEARN_ARCHS:
             from models.training import train_floor
 

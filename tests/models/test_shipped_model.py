@@ -43,10 +43,15 @@ def test_shipped_card_is_complete():
     assert (SHIPPED_DIR / "curves.png").is_file() and (SHIPPED_DIR / "confusion.png").is_file()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 4 requires 0.70 valid track accuracy; the shipped model measures "
-                   "0.685 (models/RESULTS.md). Remove this marker when a model that meets it ships.")
-def test_shipped_model_meets_the_required_valid_accuracy():
-    assert read_card(SHIPPED_DIR)["metrics"]["valid"]["accuracy"] >= 0.70
+def test_shipped_model_meets_the_required_valid_accuracy(shipped, trainval_npz):
+    """Issue 4 requires 0.70 track-level accuracy on valid: re-measured here from the npz with the
+    shipped weights (not read from the card), and the card must say the same."""
+    from models.data import load_npz
+
+    valid = load_npz(trainval_npz).part("valid")
+    acc = float((shipped.predict_clips(valid.X).argmax(1) == valid.y).mean())
+    assert acc >= 0.70, f"valid track accuracy {acc:.3f} < 0.70"
+    assert abs(acc - read_card(SHIPPED_DIR)["metrics"]["valid"]["accuracy"]) < 1e-6
 
 
 def test_card_numbers_are_reproduced(shipped, trainval_npz):

@@ -1,0 +1,48 @@
+"""How the shipped hybrid mixes its two parts: ``WeightedAverage`` or the product of experts
+``LogLinearPool`` (models/layers.py), and that the choice survives saving."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+def _probs(rng, n):
+    p = rng.uniform(0.01, 1, (n, 10)).astype(np.float32)
+    return p / p.sum(1, keepdims=True)
+
+
+def test_log_linear_pool_is_the_normalised_weighted_geometric_mean():
+    from models.layers import LogLinearPool
+
+    rng = np.random.default_rng(0)
+    a, b = _probs(rng, 5), _probs(rng, 5)
+    out = np.asarray(LogLinearPool([0.5, 0.5])([a, b]))
+    want = np.sqrt(a * b)
+    want /= want.sum(1, keepdims=True)
+    assert np.allclose(out, want, atol=1e-5)
+    # a class one part rules out stays unlikely, unlike the arithmetic mean
+    a[:, 3], b[:, 3] = 1e-9, 0.9
+    out = np.asarray(LogLinearPool([0.5, 0.5])([a / a.sum(1, keepdims=True), b / b.sum(1, keepdims=True)]))
+    assert (out[:, 3] < 0.05).all()
+
+
+def test_a_geometric_hybrid_saves_and_loads_with_its_pooling(tmp_path):
+    import keras
+
+    from models import architectures as A
+    from models.hybrid import build_hybrid, fit_floor
+
+    rng = np.random.default_rng(1)
+    X = rng.uniform(-80, 0, (20, 128, 387)).astype(np.float32)
+    y = np.arange(20) % 10
+    scaler, lr = fit_floor(X, y)
+    member = A.build("ours", window=39)
+    model = build_hybrid([member], scaler, lr, floor_weight=0.5, sub_hop=39, pooling="geometric")
+    path = tmp_path / "h.keras"
+    model.save(path)
+    again = keras.models.load_model(path, compile=False)
+    assert type(again.get_layer("probs")).__name__ == "LogLinearPool"
+    p1, p2 = model.predict(X[:3], verbose=0)[0], again.predict(X[:3], verbose=0)[0]
+    assert np.allclose(p1, p2, atol=1e-5) and np.allclose(p1.sum(1), 1, atol=1e-4)
+    with pytest.raises(ValueError):
+        build_hybrid([member], scaler, lr, floor_weight=0.5, sub_hop=39, pooling="median")
