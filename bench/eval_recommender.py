@@ -248,12 +248,14 @@ def print_table(title, results, results_max, counts, settings):
     for base in ("centroid (std.)", "nearest (std.)"):
         if rec is None or base not in results:
             continue
-        cells = []
-        for s in settings:
-            d = np.array(results[rec][s]) - np.array(results[base][s])
-            se = d.std(axis=0, ddof=1) / np.sqrt(len(d)) if len(d) > 1 else np.full(2, np.nan)
-            cells.append(f"|{d[:, 0].mean():+.3f}±{se[0]:.3f} {d[:, 1].mean():+.2f}±{se[1]:.2f}")
-        print(f"{'(minus ' + base + ', ±1 SE)':34s}" + "".join(cells) + "|")
+        for j, metric in enumerate(("AUC", "R@10")):
+            cells = []
+            for s in settings:
+                d = (np.array(results[rec][s]) - np.array(results[base][s]))[:, j]
+                se = d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else float("nan")
+                cells.append(f"| {d.mean():+.3f} ±{se:.3f}    ")
+            print(f"{'(lead over ' + base + ', ' + metric + ')':34s}" + "".join(cells) + "|")
+    print(f"{'':34s}(paired over the same listeners, ± one standard error)")
 
 
 def main(argv=None) -> int:
