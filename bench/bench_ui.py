@@ -1,7 +1,7 @@
 """UI responsiveness benchmark (issue 6): start-up time with a big catalog, event-loop stalls.
 
     .venv/bin/python bench/bench_ui.py [--tracks 10000] [--files 60] [--reps 5] [--runs 3]
-                                       [--no-startup] [--no-analysis] [--trace MS] [--json]
+                                       [--no-startup] [--no-play] [--no-analysis] [--trace MS] [--json]
 
 1. **Start-up** (``--runs`` fresh processes): a catalog of ``--tracks`` synthetic rows; the app
    (``desktop.app.build``) reports when the main window is first painted and when the library
@@ -228,7 +228,7 @@ class SlotTracer:
 
 
 def bench_stalls(data_dir: Path, n: int, n_files: int, reps: int = 3, trace_ms: float | None = None,
-                 analysis: bool = True) -> dict:
+                 analysis: bool = True, play: bool = True) -> dict:
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
@@ -314,7 +314,7 @@ def bench_stalls(data_dir: Path, n: int, n_files: int, reps: int = 3, trace_ms: 
 
         # (c) play tracks on the fake (paced) output device: the 3 s right after each starts,
         # while its spectrogram is computed and the player's decoder fills its buffer
-        if c.player is not None and c.player.available:
+        if play and c.player is not None and c.player.available:
             names = []
             for rep in range(reps):
                 name = f"Long {rep}"
@@ -405,6 +405,7 @@ def main(argv=None) -> int:
     p.add_argument("--runs", type=int, default=3, help="start-up runs (fresh processes)")
     p.add_argument("--reps", type=int, default=5, help="background scans and track starts measured")
     p.add_argument("--no-startup", action="store_true", help="skip the start-up runs")
+    p.add_argument("--no-play", action="store_true", help="skip the track starts")
     p.add_argument("--no-analysis", action="store_true", help="skip the whole-library analysis")
     p.add_argument("--trace", type=float, metavar="MS",
                    help="print every event-loop turn longer than MS with the GUI thread's CPU time and handlers")
@@ -430,7 +431,7 @@ def main(argv=None) -> int:
     if not args.no_startup:
         report["startup"] = bench_startup(data_dir, args.tracks, args.runs)
     report["stalls"] = bench_stalls(data_dir, args.tracks, args.files, reps=args.reps, trace_ms=args.trace,
-                                    analysis=not args.no_analysis)
+                                    analysis=not args.no_analysis, play=not args.no_play)
     report["load_average"] = os.getloadavg()
     if args.json:
         print(json.dumps(report, indent=2))

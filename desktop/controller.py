@@ -33,7 +33,7 @@ from desktop.mainwindow import MainWindow
 from desktop.resources import svg_icon
 from desktop.settings import Settings
 from desktop.specworker import DisplaySpectrograms
-from desktop.tasks import Relay, TaskRunner, warm_imports
+from desktop.tasks import Relay, TaskRunner, lower_thread_priority, warm_imports
 
 log = logging.getLogger(__name__)
 
@@ -1110,8 +1110,14 @@ class AppController(QObject):
         self.window.statusBar().showMessage(f"{what}: {exc}", 10000)
 
 
+#: the scan thread's CPU priority (POSIX nice, Linux): a scan yields a core to the GUI thread
+SCAN_NICE = 5
+
+
 def _scan_in_worker(catalog, folder, **kwargs):
-    """Runs on the scan thread: the scanner's imports (mutagen, ...) stay off the UI thread."""
+    """Runs on the scan thread: the scanner's imports (mutagen, ...) stay off the UI thread, and
+    the thread runs at a lower priority than the GUI thread (``lower_thread_priority``)."""
     from core import scanner
 
+    lower_thread_priority(SCAN_NICE)
     return scanner.scan(catalog, folder, **kwargs)

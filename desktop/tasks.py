@@ -14,13 +14,16 @@ events (a scan of 20,000 files) costs the UI at most ~20 updates per second:
 
 ``Relay.latest`` gives a signal with only the newest event (progress counters).
 
-``warm_imports(names)`` imports modules on a worker thread ahead of the GUI thread's own
+``lower_thread_priority(nice)`` makes the calling worker thread (Linux) yield the CPU to the GUI
+thread; ``warm_imports(names)`` imports modules on a worker thread ahead of the GUI thread's own
 ``import`` (which then costs a dictionary look-up instead of reading and compiling a module).
 """
 from __future__ import annotations
 
 import importlib
 import logging
+import os
+import sys
 import threading
 import traceback
 from typing import Any, Callable
@@ -204,3 +207,26 @@ def warm_imports(names: "list[str] | tuple[str, ...]") -> list[str]:
             log.debug("warm import of %s failed: %s", name, exc)
             missing.append(name)
     return missing
+
+
+def lower_thread_priority(nice: int) -> bool:
+    """Give the calling thread (not the process) at least this POSIX nice, on Linux, where a
+    thread has its own priority; elsewhere it does nothing (``setpriority`` would lower the whole
+    process, GUI included).  Only ever lowers: a thread may not take priority back.
+
+    For bulk background work of the UI process (a scan reading thousands of tags): while the GUI
+    thread paints (C++, no GIL) it then gets a core before such a thread, and when it waits for
+    the GIL the thread holding it still runs at once (nothing else of ours is runnable), so the
+    GIL is not held up.  Returns whether the priority was changed."""
+    if not sys.platform.startswith("linux") or not hasattr(os, "setpriority"):
+        return False
+    try:
+        tid = threading.get_native_id()
+        current = os.getpriority(os.PRIO_PROCESS, tid)
+        if current >= nice:
+            return False
+        os.setpriority(os.PRIO_PROCESS, tid, int(nice))
+        return True
+    except OSError as exc:
+        log.debug("cannot lower this thread's priority: %s", exc)
+        return False

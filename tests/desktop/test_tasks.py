@@ -1,3 +1,4 @@
+import sys
 import threading
 
 import pytest
@@ -103,3 +104,25 @@ def test_warm_imports_imports_what_exists_and_names_what_does_not():
     missing = warm_imports(["json.tool", "melograph_no_such_module_here"])
     assert missing == ["melograph_no_such_module_here"]
     assert "json.tool" in sys.modules
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priorities are a Linux feature")
+def test_lower_thread_priority_changes_that_thread_only():
+    import os
+    import threading
+
+    from desktop.tasks import lower_thread_priority
+
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    seen = {}
+
+    def work():
+        seen["changed"] = lower_thread_priority(before + 3)
+        seen["thread"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        seen["again"] = lower_thread_priority(before + 1)  # never raises it back
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()
+    assert seen == {"changed": True, "thread": before + 3, "again": False}
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before  # this thread: untouched
