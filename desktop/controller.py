@@ -33,11 +33,16 @@ from desktop.mainwindow import MainWindow
 from desktop.resources import svg_icon
 from desktop.settings import Settings
 from desktop.specworker import DisplaySpectrograms
-from desktop.tasks import Relay, TaskRunner, lower_thread_priority, warm_imports
+from desktop.tasks import Relay, TaskRunner, warm_imports
 
 log = logging.getLogger(__name__)
 
 GENRES_PENDING = "Not analysed yet — analysing… (the genres appear here in a few seconds)"
+#: the scan thread's CPU priority (POSIX nice; Linux: that thread only): while the GUI thread
+#: paints the table it gets a core first (desktop.tasks.lower_thread_priority; measured with
+#: bench/bench_ui.py: the longest tick per scan halved on a busy machine).  The bulk-read threads
+#: stay at 0: the same change there measured no difference, and they load the rows at start-up.
+SCAN_NICE = 5
 #: the playhead is redrawn this often while playing (ms): 33 frames per second
 FRAME_MS = 30
 #: while a scan runs, the table is refreshed from the catalog this often (ms)
@@ -94,9 +99,9 @@ class AppController(QObject):
         self._rows_shown_once = False
         self._queue_restored = False  # the last session's queue (QSettings) goes back to the player once
 
-        self.reader = TaskRunner(self, max_threads=2)  # bulk reads, decoding for display
+        self.reader = TaskRunner(self, max_threads=2)  # bulk reads
         self.writer = TaskRunner(self, max_threads=1)  # catalog writes, in order
-        self.scanner = TaskRunner(self, max_threads=1)  # one scan at a time
+        self.scanner = TaskRunner(self, max_threads=1, nice=SCAN_NICE)  # one scan at a time
         self.scan_progress = Relay(self, interval_ms=50)
         self.scan_progress.latest.connect(self._on_scan_progress)
         self.player_events = Relay(self, interval_ms=20)
@@ -1110,14 +1115,8 @@ class AppController(QObject):
         self.window.statusBar().showMessage(f"{what}: {exc}", 10000)
 
 
-#: the scan thread's CPU priority (POSIX nice, Linux): a scan yields a core to the GUI thread
-SCAN_NICE = 5
-
-
 def _scan_in_worker(catalog, folder, **kwargs):
-    """Runs on the scan thread: the scanner's imports (mutagen, ...) stay off the UI thread, and
-    the thread runs at a lower priority than the GUI thread (``lower_thread_priority``)."""
+    """Runs on the scan thread: the scanner's imports (mutagen, ...) stay off the UI thread."""
     from core import scanner
 
-    lower_thread_priority(SCAN_NICE)
     return scanner.scan(catalog, folder, **kwargs)

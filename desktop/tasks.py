@@ -43,8 +43,9 @@ class Task(QRunnable):
     """One call of ``fn(*args, **kwargs)`` on a pool thread.  ``cancel()`` drops its outcome
     (the function itself is not interrupted; long functions can poll ``task.cancelled``)."""
 
-    def __init__(self, fn: Callable, args: tuple, kwargs: dict):
+    def __init__(self, fn: Callable, args: tuple, kwargs: dict, nice: int = 0):
         super().__init__()
+        self.nice = nice
         self.setAutoDelete(False)  # the runner keeps it until finished (PySide ownership)
         self.fn, self.args, self.kwargs = fn, args, kwargs
         self.signals = _TaskSignals()  # created on the GUI thread: its slots run there
@@ -63,6 +64,8 @@ class Task(QRunnable):
         try:
             if self.cancelled:
                 return
+            if self.nice:
+                lower_thread_priority(self.nice)
             value = self.fn(*self.args, **self.kwargs)
         except BaseException as exc:  # noqa: BLE001 - handed to the GUI thread, never lost
             tb = traceback.format_exc()
@@ -79,10 +82,13 @@ class Task(QRunnable):
 
 class TaskRunner(QObject):
     """Submits ``Task`` s to a ``QThreadPool`` (its own by default, so UI jobs never queue
-    behind someone else's) and keeps them alive until their outcome reached the GUI thread."""
+    behind someone else's) and keeps them alive until their outcome reached the GUI thread.
+    ``nice``: the pool's threads run at least this nice (``lower_thread_priority``; Linux)."""
 
-    def __init__(self, parent: QObject | None = None, *, max_threads: int = 2, pool: QThreadPool | None = None):
+    def __init__(self, parent: QObject | None = None, *, max_threads: int = 2, pool: QThreadPool | None = None,
+                 nice: int = 0):
         super().__init__(parent)
+        self.nice = int(nice)
         if pool is None:
             pool = QThreadPool(self)
             pool.setMaxThreadCount(max_threads)
@@ -98,7 +104,7 @@ class TaskRunner(QObject):
         on_finished: Callable[[], None] | None = None,
         **kwargs: Any,
     ) -> Task:
-        task = Task(fn, args, kwargs)
+        task = Task(fn, args, kwargs, nice=self.nice)
         if on_result is not None:
             task.signals.result.connect(on_result)
         if on_error is not None:

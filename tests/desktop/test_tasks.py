@@ -126,3 +126,17 @@ def test_lower_thread_priority_changes_that_thread_only():
     t.join()
     assert seen == {"changed": True, "thread": before + 3, "again": False}
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before  # this thread: untouched
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priorities are a Linux feature")
+def test_a_runner_with_nice_runs_its_tasks_at_that_priority(qapp, qtbot):
+    import os
+
+    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    r = TaskRunner(max_threads=1, nice=base + 2)
+    got = []
+    r.submit(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id()), on_result=got.append)
+    qtbot.waitUntil(lambda: bool(got), timeout=5000)
+    r.wait(5000)
+    assert got == [base + 2]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base
