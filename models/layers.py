@@ -53,13 +53,17 @@ class ClipStatistics(keras.layers.Layer):
 
     Input ``(batch, 128, W)`` dB log-mel windows; output ``(batch, n_features)``, in the same
     order as the numpy version, so a scikit-learn model fitted on the numpy features can be
-    transplanted onto it (the floor inside a Keras model).
+    transplanted onto it (the floor inside a Keras model).  ``smooth``: see
+    ``models.handcrafted.smooth_time`` (1, the default, leaves the input as it is).
     """
 
-    def __init__(self, n_mfcc: int = 20, n_bands: int = 16, **kwargs):
+    def __init__(self, n_mfcc: int = 20, n_bands: int = 16, smooth: int = 1, **kwargs):
         super().__init__(**kwargs)
         self.n_mfcc = int(n_mfcc)
         self.n_bands = int(n_bands)
+        self.smooth = int(smooth)
+        if self.smooth < 1 or self.smooth % 2 == 0:
+            raise ValueError("the smoothing width must be odd and at least 1")
 
     def build(self, input_shape):
         from models.architectures import dct_matrix
@@ -84,8 +88,19 @@ class ClipStatistics(keras.layers.Layer):
         med = ops.take(s, n // 2, axis=2) if n % 2 else 0.5 * (ops.take(s, n // 2 - 1, axis=2) + ops.take(s, n // 2, axis=2))
         return [mean, ops.sqrt(m2), skew, kurt, med, ops.take(s, 0, axis=2), ops.take(s, n - 1, axis=2)]
 
+    def _smooth(self, x):
+        k = self.smooth
+        if k <= 1:
+            return x
+        h, W = k // 2, x.shape[2]
+        P = ops.concatenate([x[:, :, :1]] * h + [x] + [x[:, :, -1:]] * h, axis=2)
+        out = P[:, :, 0:W]
+        for i in range(1, k):
+            out = out + P[:, :, i : i + W]
+        return out / float(k)
+
     def call(self, x):
-        x = ops.cast(x, "float32")
+        x = self._smooth(ops.cast(x, "float32"))
         mf = ops.einsum("bfw,fk->bkw", x, self._dct)
         dmf = ops.abs(mf - ops.concatenate([mf[:, :, :1], mf[:, :, :-1]], axis=2))
         P = ops.exp(x * (np.log(10.0) / 10.0))
@@ -119,7 +134,7 @@ class ClipStatistics(keras.layers.Layer):
         return (input_shape[0], 7 * (2 * self.n_mfcc + 12) + 4 * self.n_bands)
 
     def get_config(self):
-        return {**super().get_config(), "n_mfcc": self.n_mfcc, "n_bands": self.n_bands}
+        return {**super().get_config(), "n_mfcc": self.n_mfcc, "n_bands": self.n_bands, "smooth": self.smooth}
 
 
 def frame_starts(n: int, width: int, hop: int) -> list[int]:

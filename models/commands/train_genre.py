@@ -51,6 +51,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pooling", choices=("arithmetic", "geometric"), default="arithmetic",
                         help="with --floor-weight: mix floor and CNN probabilities as a weighted mean (arithmetic) "
                              "or a normalised weighted product (geometric, a product of experts)")
+    parser.add_argument("--floor-smooth", type=int, default=1,
+                        help="with --floor-weight: average the log-mel over this many columns (odd) before the "
+                             "floor's features (3 makes the training arrays and the app's audio agree better)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
             from models.training import combine
 
             card = combine([Path(d) for d in args.members], data, out_dir=out, hop=args.hop, log=log,
-                           floor_weight=args.floor_weight, floor_C=args.floor_c, pooling=args.pooling)
+                           floor_weight=args.floor_weight, floor_C=args.floor_c, pooling=args.pooling,
+                           floor_smooth=args.floor_smooth)
         elif args.arch in SKLEARN_ARCHS:
             from models.training import train_floor
 

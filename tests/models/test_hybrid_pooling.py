@@ -46,3 +46,23 @@ def test_a_geometric_hybrid_saves_and_loads_with_its_pooling(tmp_path):
     assert np.allclose(p1, p2, atol=1e-5) and np.allclose(p1.sum(1), 1, atol=1e-4)
     with pytest.raises(ValueError):
         build_hybrid([member], scaler, lr, floor_weight=0.5, sub_hop=39, pooling="median")
+
+
+@pytest.mark.parametrize("smooth", [1, 3])
+def test_the_floor_layer_computes_the_numpy_features(smooth):
+    """The Keras floor features equal models.handcrafted's (the logistic regression is fitted on
+    the numpy ones and transplanted), with and without time smoothing."""
+    from models.handcrafted import smooth_time, window_features_of
+    from models.layers import ClipStatistics
+
+    rng = np.random.default_rng(2)
+    X = np.clip(rng.normal(-40, 15, (3, 128, 387)), -80, 0).astype(np.float32)
+    want = window_features_of(X, smooth=smooth)
+    got = np.asarray(ClipStatistics(smooth=smooth)(X))
+    assert got.shape == want.shape
+    assert np.allclose(got, want, rtol=2e-4, atol=2e-3)
+    if smooth > 1:
+        S = smooth_time(X[0], smooth)
+        assert np.allclose(S[:, 5], X[0][:, 4:7].mean(1), atol=1e-4)  # a centred 3-column mean
+        assert np.allclose(S[:, 0], (2 * X[0][:, 0] + X[0][:, 1]) / 3, atol=1e-4)  # edge repeated
+        assert not np.allclose(got, window_features_of(X, smooth=1), rtol=1e-3)
