@@ -70,7 +70,8 @@ LOOK_AGAIN_S = 30.0
 
 
 def default_workers() -> int:
-    """One per core (at most 8: each worker holds a model, a few hundred MB)."""
+    """One per core (at most 8: each worker holds a model and a track's buffers, about 120 MB with
+    the LiteRT runtime)."""
     return max(1, min(os.cpu_count() or 1, 8))
 
 
