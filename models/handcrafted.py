@@ -19,6 +19,10 @@ import numpy as np
 from core.features import mfcc_from_logmel
 
 STATS = ("mean", "std", "skew", "kurtosis", "median", "min", "max")
+#: a descriptor whose variance is at most (DEGENERATE_REL * mean)**2 + DEGENERATE_ABS over the window
+#: (a standard deviation below ~1e-5 of its size) is constant: skew and kurtosis are 0
+DEGENERATE_REL = 1e-5
+DEGENERATE_ABS = 1e-10
 
 
 def _frame_descriptors(S: np.ndarray, n_mfcc: int = 20) -> np.ndarray:
@@ -43,11 +47,15 @@ def _frame_descriptors(S: np.ndarray, n_mfcc: int = 20) -> np.ndarray:
 
 def clip_features(S: np.ndarray, n_mfcc: int = 20) -> np.ndarray:
     """One feature vector per clip: the 7 statistics of every frame descriptor."""
-    from scipy import stats
-
     D = _frame_descriptors(S, n_mfcc).astype(np.float64)
-    feats = [D.mean(1), D.std(1), np.nan_to_num(stats.skew(D, axis=1)), np.nan_to_num(stats.kurtosis(D, axis=1)),
-             np.median(D, 1), D.min(1), D.max(1)]
+    mean = D.mean(1)
+    c = D - mean[:, None]
+    m2, m3, m4 = (c**2).mean(1), (c**3).mean(1), (c**4).mean(1)
+    ok = m2 > (DEGENERATE_REL * mean) ** 2 + DEGENERATE_ABS
+    safe = np.where(ok, m2, 1.0)
+    skew = np.where(ok, m3 / safe**1.5, 0.0)
+    kurt = np.where(ok, m4 / safe**2 - 3.0, 0.0)
+    feats = [mean, np.sqrt(m2), skew, kurt, np.median(D, 1), D.min(1), D.max(1)]
     return np.concatenate(feats).astype(np.float32)
 
 

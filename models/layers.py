@@ -5,6 +5,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from models.handcrafted import DEGENERATE_ABS, DEGENERATE_REL
+
 
 @keras.saving.register_keras_serializable(package="melograph")
 class StatsPooling1D(keras.layers.Layer):
@@ -79,7 +81,9 @@ class ClipStatistics(keras.layers.Layer):
         m2 = ops.mean(c * c, axis=2)
         m3 = ops.mean(c * c * c, axis=2)
         m4 = ops.mean(c * c * c * c, axis=2)
-        ok = m2 > 1e-12
+        # a (near-)constant descriptor has no shape: skew and kurtosis 0, not statistics of float
+        # rounding noise (which differ between runtimes); same rule as models.handcrafted
+        ok = m2 > ops.square(DEGENERATE_REL * mean) + DEGENERATE_ABS
         safe = ops.where(ok, m2, ops.ones_like(m2))
         skew = ops.where(ok, m3 / (safe * ops.sqrt(safe)), ops.zeros_like(m2))
         kurt = ops.where(ok, m4 / (safe * safe) - 3.0, ops.zeros_like(m2))

@@ -66,3 +66,15 @@ def test_the_floor_layer_computes_the_numpy_features(smooth):
         assert np.allclose(S[:, 5], X[0][:, 4:7].mean(1), atol=1e-4)  # a centred 3-column mean
         assert np.allclose(S[:, 0], (2 * X[0][:, 0] + X[0][:, 1]) / 3, atol=1e-4)  # edge repeated
         assert not np.allclose(got, window_features_of(X, smooth=1), rtol=1e-3)
+
+
+def test_a_constant_window_has_no_skew_or_kurtosis_in_either_implementation():
+    """Silence (or any constant stretch, e.g. the -80 dB padding of a short track) gives the
+    floor the same features in numpy and Keras, whatever float noise the runtime adds."""
+    from models.handcrafted import window_features_of
+    from models.layers import ClipStatistics
+
+    X = np.stack([np.full((128, 387), -80.0, np.float32), np.full((128, 387), -40.0, np.float32)])
+    want = window_features_of(X, smooth=3)
+    got = np.asarray(ClipStatistics(smooth=3)(X))
+    assert np.isfinite(want).all() and np.allclose(got, want, rtol=1e-4, atol=1e-3)
