@@ -29,4 +29,6 @@ def test_tiny_training_run_learns(trainval_npz, tmp_path):
     train = data.part("train")
     idx = np.sort(np.random.default_rng(1).permutation(len(train))[:60])
     probs = m.predict_clips(train.X[idx])
-    assert abs(float((probs.argmax(1) == train.y[idx]).mean()) - train_acc) < 1e-6
+    # TensorFlow's CPU reductions are not bit-identical between runs with different thread
+    # scheduling: a clip on a near-tie may flip, nothing more
+    assert abs(float((probs.argmax(1) == train.y[idx]).mean()) - train_acc) <= 1 / 60 + 1e-9
