@@ -4,6 +4,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -20,6 +21,43 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+
+class _TwoLineLabel(QLabel):
+    """A bold title over a grey reason, each on one line and elided with "…" to the width it
+    gets (re-elided when the panel is resized), never cut off mid-letter by the list's edge."""
+
+    def __init__(self, title: str, reason: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._title, self._reason = title, reason
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setWordWrap(False)
+        self.setContentsMargins(6, 2, 6, 2)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self._render(10_000)
+
+    def _render(self, width: int) -> None:
+        m = self.contentsMargins()
+        avail = max(40, width - m.left() - m.right() - 4)
+        bold = self.font()
+        bold.setBold(True)
+        title = QFontMetrics(bold).elidedText(self._title, Qt.TextElideMode.ElideRight, avail)
+        reason = QFontMetrics(self.font()).elidedText(self._reason, Qt.TextElideMode.ElideRight, avail)
+        self.setText(f"<div style='margin:2px 0'><b>{html.escape(title)}</b><br>"
+                     f"<span style='color:#9a9ab0'>{html.escape(reason)}</span></div>")
+
+    def plain_lines(self) -> tuple[str, str]:
+        """What is on screen now (title line, reason line), as plain text."""
+        from PySide6.QtGui import QTextDocument
+
+        doc = QTextDocument()
+        doc.setHtml(self.text())
+        lines = doc.toPlainText().split("\n")
+        return lines[0], lines[1] if len(lines) > 1 else ""
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        self._render(event.size().width())
+        super().resizeEvent(event)
 
 
 def _placeholder(text: str) -> QLabel:
@@ -207,14 +245,7 @@ class RecommendationsPanel(QWidget):
             it.setData(Qt.ItemDataRole.UserRole, key)
             it.setData(Qt.ItemDataRole.UserRole + 1, f"{title} — {reason}" if reason else title)
             it.setToolTip(reason or "")
-            label = QLabel(
-                f"<div style='margin:2px 0'><b>{html.escape(title)}</b><br>"
-                f"<span style='color:#9a9ab0'>{html.escape(reason or '')}</span></div>"
-            )
-            label.setTextFormat(Qt.TextFormat.RichText)
-            label.setWordWrap(False)  # two lines exactly; the tooltip has the whole reason
-            label.setContentsMargins(6, 2, 6, 2)
-            label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+            label = _TwoLineLabel(title, reason or "")  # two lines exactly; the tooltip has the whole reason
             hint = label.sizeHint()
             hint.setWidth(min(hint.width(), 200))  # no horizontal scroll bar for long reasons
             it.setSizeHint(hint)
