@@ -13,16 +13,17 @@ def test_tiny_training_run_learns(trainval_npz, tmp_path):
     from models.training import train_network
 
     data = load_npz(trainval_npz)
-    card = train_network(data, arch="ours", out_dir=tmp_path, subset=60, epochs=8, window=39, hop=39, selection="last",
+    card = train_network(data, arch="ours", out_dir=tmp_path, subset=60, epochs=12, window=39, hop=39, selection="last",
                          crops_per_clip=4, lr=3e-3, patience=99, mixup=0.0, seed=1, log=print,
                          config={"stem": 32, "channels": [32, 48], "dropout": 0.1})
     train_acc = card["metrics"]["train"]["accuracy"]
+    print("tiny run: train track accuracy", train_acc)
     assert card["metrics"]["train"]["n_clips"] == 60
     assert train_acc >= 0.4, f"60-clip training reached only {train_acc:.2f} track accuracy on its own clips"
     for name in ("model.keras", "card.json", "curves.png", "confusion.png", "history.json"):
         assert (tmp_path / name).is_file(), name
     hist = json.loads((tmp_path / "history.json").read_text())
-    assert len(hist["loss"]) == 8 and hist["loss"][-1] < hist["loss"][0]
+    assert len(hist["loss"]) == 12 and hist["loss"][-1] < hist["loss"][0]
     # the card is the loader's contract and the selected weights reproduce its number
     m = GenreModel.load(tmp_path)
     assert card["data"]["fit_on"] == "train" and m.window == 39
