@@ -174,6 +174,8 @@ class AppController(QObject):
         rp.playAllRequested.connect(self._play_recommendations)
         rp.profileSelected.connect(self.switch_profile)
         rp.profileCreateRequested.connect(self.create_profile)
+        rp.profileRenameRequested.connect(self.rename_profile)
+        rp.profileRemoveRequested.connect(self.remove_profile)
         q = w.queue_panel
         q.activated.connect(self._play_from_queue)
         q.removeRequested.connect(self._remove_from_queue)
@@ -763,6 +765,42 @@ class AppController(QObject):
             return
         self.writer.submit(self.catalog.add_profile, name, exist_ok=True, on_result=self.switch_profile,
                            on_error=lambda exc, tb: self._error("The profile could not be created", exc))
+
+    def rename_profile(self, old: str, new: str) -> None:
+        """Rename a profile (its likes and its recommender model follow) and show it."""
+        if self.catalog is None:
+            return
+        catalog, data_dir = self.catalog, self.data_dir
+
+        def work():
+            from core.recommender import ProfileStore
+
+            name = catalog.rename_profile(old, new)
+            ProfileStore(data_dir).rename(old, name)  # the saved model follows (a cache)
+            return name
+
+        self.writer.submit(work, on_result=self.switch_profile,
+                           on_error=lambda exc, tb: self._error("The profile could not be renamed", exc))
+
+    def remove_profile(self, name: str) -> None:
+        """Remove a profile with its likes (the panel asked first); the default profile is shown."""
+        if self.catalog is None:
+            return
+        catalog, data_dir = self.catalog, self.data_dir
+
+        def work():
+            from core.recommender import ProfileStore
+
+            n = catalog.remove_profile(name)
+            ProfileStore(data_dir).remove(name)
+            return n
+
+        def done(n):
+            self.switch_profile("default")
+            self.window.statusBar().showMessage(f"Removed the profile “{name}” and its {n} like(s)/dislike(s).", 6000)
+
+        self.writer.submit(work, on_result=done,
+                           on_error=lambda exc, tb: self._error("The profile could not be removed", exc))
 
     def _play_recommendation(self, track_id) -> None:
         self.play_ids([track_id])

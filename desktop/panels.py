@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPushButton,
     QStackedWidget,
     QTableWidget,
@@ -132,16 +133,24 @@ class RecommendationsPanel(QWidget):
     The profile picker (people sharing a computer each have their likes):
     ``set_profiles(names, current)`` fills it; the user picking one emits
     ``profileSelected(name)``; its last entry, "New profile…", asks for a name
-    (:meth:`ask_profile_name`) and emits ``profileCreateRequested(name)``.  The panel never
-    changes profile by itself: the app switches and calls ``set_profiles`` again.
+    (:meth:`ask_profile_name`) and emits ``profileCreateRequested(name)``; for a profile other
+    than ``default``, "Rename “X”…" (:meth:`ask_new_name`) emits ``profileRenameRequested(old,
+    new)`` and "Remove “X”…" (:meth:`confirm_remove`: its likes go with it) emits
+    ``profileRemoveRequested(name)``.  The panel never changes profiles by itself: the app does,
+    then calls ``set_profiles`` again.
     """
 
     activated = Signal(object)
     playAllRequested = Signal(list)
     profileSelected = Signal(str)
     profileCreateRequested = Signal(str)
+    profileRenameRequested = Signal(str, str)
+    profileRemoveRequested = Signal(str)
 
     NEW_PROFILE = "New profile…"
+    DEFAULT_PROFILE = "default"
+    #: item data of the picker's action entries (no profile name starts with a NUL)
+    _NEW, _RENAME, _REMOVE = "\0new", "\0rename", "\0remove"
 
     PLACEHOLDER = (
         "Like a few tracks and Melograph will recommend others from your library, with the reasons: "
@@ -196,7 +205,10 @@ class RecommendationsPanel(QWidget):
             for name in names:
                 combo.addItem(name, name)
             combo.insertSeparator(combo.count())
-            combo.addItem(self.NEW_PROFILE, None)
+            combo.addItem(self.NEW_PROFILE, self._NEW)
+            if current and current != self.DEFAULT_PROFILE:
+                combo.addItem(f"Rename “{current}”…", self._RENAME)
+                combo.addItem(f"Remove “{current}”…", self._REMOVE)
             i = combo.findData(current)
             combo.setCurrentIndex(max(i, 0))
             self._current_profile = combo.currentData() or ""
@@ -205,7 +217,7 @@ class RecommendationsPanel(QWidget):
 
     def profiles(self) -> list[str]:
         c = self.profile_combo
-        return [c.itemData(i) for i in range(c.count()) if c.itemData(i)]
+        return [c.itemData(i) for i in range(c.count()) if c.itemData(i) and not c.itemData(i).startswith("\0")]
 
     def current_profile(self) -> str:
         return self._current_profile
@@ -217,14 +229,37 @@ class RecommendationsPanel(QWidget):
             "recommendations):")
         return text.strip() if ok and text.strip() else None
 
+    def ask_new_name(self, old: str) -> str | None:
+        """Ask for a profile's new name (None when cancelled or unchanged)."""
+        text, ok = QInputDialog.getText(self, "Rename profile", f"New name for the profile “{old}”:", text=old)
+        return text.strip() if ok and text.strip() and text.strip() != old else None
+
+    def confirm_remove(self, name: str) -> bool:
+        """Ask before removing a profile: its likes and dislikes go with it."""
+        answer = QMessageBox.question(
+            self, "Remove profile",
+            f"Remove the profile “{name}”? Its likes, dislikes and recommendations are deleted; "
+            "the music and the other profiles are not touched.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Yes
+
     def _on_profile_activated(self, index: int) -> None:
         name = self.profile_combo.itemData(index)
-        if not name:  # "New profile…"
-            # back to the current one while asking (and if the name turns out unusable)
+        if not name or name.startswith("\0"):  # an action entry
+            # back to the current one while asking (and if the answer turns out unusable)
             self.profile_combo.setCurrentIndex(max(self.profile_combo.findData(self._current_profile), 0))
-            new = self.ask_profile_name()
-            if new:
-                self.profileCreateRequested.emit(new)
+            current = self._current_profile
+            if name == self._RENAME:
+                new = self.ask_new_name(current)
+                if new:
+                    self.profileRenameRequested.emit(current, new)
+            elif name == self._REMOVE:
+                if self.confirm_remove(current):
+                    self.profileRemoveRequested.emit(current)
+            else:
+                new = self.ask_profile_name()
+                if new:
+                    self.profileCreateRequested.emit(new)
             return
         if name != self._current_profile:
             self.profileSelected.emit(name)

@@ -86,3 +86,40 @@ def test_the_panel_only_asks_and_tells(qtbot):
     with qtbot.waitSignal(panel.profileCreateRequested) as sig:
         _pick(panel, panel.NEW_PROFILE)
     assert sig.args == ["Cleo"] and panel.profile_combo.currentText() == "Bob"
+
+
+def test_rename_and_remove_a_profile_from_the_picker(qapp, qtbot, tmp_path, music_folder, monkeypatch):
+    from desktop.app import build
+
+    _a, window, c = build(["--data-dir", str(tmp_path / "data"), str(music_folder)], app=qapp)
+    qtbot.addWidget(window)
+    panel = window.recommendations
+    c.start()
+    qtbot.waitUntil(lambda: c.model.rowCount() == 4 and not c.scanning, timeout=30_000)
+    # the default profile can be neither renamed nor removed: no such entries for it
+    assert [panel.profile_combo.itemText(i) for i in range(panel.profile_combo.count())
+            if panel.profile_combo.itemText(i).startswith(("Rename", "Remove"))] == []
+    c.create_profile("Anna")
+    qtbot.waitUntil(lambda: panel.current_profile() == "Anna", timeout=5000)
+    hum = c.model.track_id(_row_of(c.model, "Low Hum"))
+    c.rate([hum], 1)
+    qtbot.waitUntil(lambda: c.catalog.rating(hum, profile="Anna") == 1, timeout=5000)
+
+    # rename: the likes follow, the picker shows the new name
+    monkeypatch.setattr(panel, "ask_new_name", lambda old: "Bea")
+    _pick(panel, "Rename “Anna”…")
+    qtbot.waitUntil(lambda: panel.current_profile() == "Bea", timeout=5000)
+    assert c.catalog.profile_names() == ["default", "Bea"] and c.catalog.rating(hum, profile="Bea") == 1
+    assert c.model.by_id(hum).rating == 1
+
+    # remove, cancelled: nothing happens; confirmed: gone with its likes, default shown
+    monkeypatch.setattr(panel, "confirm_remove", lambda name: False)
+    _pick(panel, "Remove “Bea”…")
+    assert c.catalog.profile_names() == ["default", "Bea"] and panel.current_profile() == "Bea"
+    monkeypatch.setattr(panel, "confirm_remove", lambda name: True)
+    _pick(panel, "Remove “Bea”…")
+    qtbot.waitUntil(lambda: panel.current_profile() == "default", timeout=5000)
+    assert c.catalog.profile_names() == ["default"] and panel.profiles() == ["default"]
+    qtbot.waitUntil(lambda: c.model.by_id(hum).rating == 0, timeout=5000)
+    window.close()
+    c.shutdown()
