@@ -107,22 +107,7 @@ def ensure_model(model: str | None, cache: Path) -> tuple[str | None, str]:
     if not (stand_in / "card.json").exists():
         print("models/shipped/ has no model yet: building an untrained stand-in of the same architecture ...",
               flush=True)
-        script = (
-            "import sys; from pathlib import Path\n"
-            "from models import architectures as A\n"
-            "from models.genre import configure_tensorflow\n"
-            "from models.training import WEIGHTS_NAME, make_card, write_card\n"
-            "configure_tensorflow(1)\n"
-            "out = Path(sys.argv[1]); out.mkdir(parents=True, exist_ok=True)\n"
-            "classes = ['blues','classical','country','disco','hiphop','jazz','metal','pop','reggae','rock']\n"
-            "m = A.build('ours', {}, n_classes=10, window=39)\n"
-            "m.save(out / WEIGHTS_NAME)\n"
-            "card = make_card(arch='ours', config={}, classes=classes, window=39, hop=19, weights_path=out / WEIGHTS_NAME,"
-            " parameters=m.count_params(), data={'file': 'none'}, training={}, metrics={})\n"
-            "write_card(out, card)\n"
-            "from models.export import export\n"
-            "export(out)\n"
-        )
+        script = "import sys; from models.training import write_untrained; write_untrained(sys.argv[1], export=True)"
         subprocess.run([sys.executable, "-c", script, str(stand_in)], cwd=ROOT, check=True)
     return str(stand_in), f"STAND-IN (untrained 'ours', default size, window 39 hop 19) at {stand_in}"
 

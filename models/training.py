@@ -113,6 +113,32 @@ def write_card(out_dir: Path, card: dict) -> Path:
     return p
 
 
+GTZAN_CLASSES = ["blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock"]
+
+
+def write_untrained(out_dir: str | Path, *, config: dict | None = None, window: int = 39, hop: int = 19,
+                    export: bool = False) -> Path:
+    """An untrained "ours" network saved with a valid card (and its LiteRT export when ``export``)
+    in ``out_dir``: a stand-in with the shipped model's interface for tests and benchmarks that
+    need a model but not its accuracy.  Run it in a subprocess to keep TensorFlow out of a process."""
+    from models import architectures as A
+
+    configure_tensorflow()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    cfg = dict(config or {})
+    model = A.build("ours", cfg, n_classes=len(GTZAN_CLASSES), window=window)
+    model.save(out / WEIGHTS_NAME)
+    write_card(out, make_card(arch="ours", config=cfg, classes=GTZAN_CLASSES, window=window, hop=hop,
+                              weights_path=out / WEIGHTS_NAME, parameters=model.count_params(),
+                              data={"file": "none"}, training={}, metrics={}))
+    if export:
+        from models.export import export as export_litert
+
+        export_litert(out, log=lambda *a: None)
+    return out
+
+
 def _one_hot(y, k):
     out = np.zeros((len(y), k), np.float32)
     out[np.arange(len(y)), y] = 1.0

@@ -42,23 +42,8 @@ def tiny_model(tmp_path_factory) -> Path:
     its LiteRT export (what the workers run).  Built in a subprocess so this test process never
     loads TensorFlow."""
     out = tmp_path_factory.mktemp("tiny_model")
-    script = (
-        "import sys; from pathlib import Path\n"
-        "from models import architectures as A\n"
-        "from models.genre import configure_tensorflow\n"
-        "from models.training import WEIGHTS_NAME, make_card, write_card\n"
-        "configure_tensorflow(1)\n"
-        "out = Path(sys.argv[1])\n"
-        "classes = ['blues','classical','country','disco','hiphop','jazz','metal','pop','reggae','rock']\n"
-        "cfg = {'stem': 16, 'channels': [16, 16]}\n"
-        "m = A.build('ours', cfg, n_classes=10, window=39)\n"
-        "m.save(out / WEIGHTS_NAME)\n"
-        "card = make_card(arch='ours', config=cfg, classes=classes, window=39, hop=19, weights_path=out / WEIGHTS_NAME,"
-        " parameters=m.count_params(), data={'file': 'none'}, training={}, metrics={})\n"
-        "write_card(out, card)\n"
-        "from models.export import export\n"
-        "export(out, log=lambda *a: None)\n"
-    )
+    script = ("import sys; from models.training import write_untrained\n"
+              "write_untrained(sys.argv[1], config={'stem': 16, 'channels': [16, 16]}, hop=19, export=True)")
     subprocess.run([sys.executable, "-c", script, str(out)], cwd=ROOT, check=True, capture_output=True, timeout=300)
     return out
 

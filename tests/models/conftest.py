@@ -37,19 +37,9 @@ def gtzan_audio() -> Path:
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory) -> Path:
     """An untrained small network saved with a valid card (for the card/loader contract)."""
-    from models import architectures as A
-    from models.genre import configure_tensorflow
-    from models.training import WEIGHTS_NAME, make_card, write_card
+    from models.training import write_untrained
 
-    configure_tensorflow()
-    out = tmp_path_factory.mktemp("tiny_model")
-    classes = ["blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock"]
-    model = A.build("ours", {"stem": 16, "channels": [16, 16]}, n_classes=10, window=39)
-    model.save(out / WEIGHTS_NAME)
-    card = make_card(arch="ours", config={}, classes=classes, window=39, hop=39, weights_path=out / WEIGHTS_NAME,
-                     parameters=model.count_params(), data={"file": "none"}, training={}, metrics={})
-    write_card(out, card)
-    return out
+    return write_untrained(tmp_path_factory.mktemp("tiny_model"), config={"stem": 16, "channels": [16, 16]}, hop=39)
 
 
 def write_npz(path: Path, **arrays) -> Path:
