@@ -13,8 +13,15 @@ then per file::
     one forward pass -> window probabilities + trunk embeddings -> the catalog.
 
 Nothing is computed that the result does not use: no display spectrogram, no stereo, no upper
-half of an MP3's spectrum, no full-length float buffer.  The next file is decoded on a second thread while the current one is
-in the network (decoding and the interpreter both release the GIL).
+half of an MP3's spectrum, no full-length float buffer.
+
+A worker has a decode thread and a network thread, but runs one CPU stage at a time (decode +
+log-mel of a file, or the network on another): the service runs one worker per core it may use,
+and two CPU stages of one worker would only fight for that core (measured with 2 workers on 2
+cores: 261 tracks/min overlapped, 293 one stage at a time).  What does overlap is the disk: when
+the decode thread takes the next file it asks the kernel to read it ahead
+(``posix_fadvise(WILLNEED)``) while the current file is still in the network; and the first file
+decodes while the model loads.
 
 This module imports only the standard library at the top: the thread limits for numpy/BLAS must
 be in the environment before numpy loads in the worker.
@@ -82,6 +89,20 @@ def _limit_threads(n: int) -> None:
 
 #: decode block (samples at 22050 Hz): what is lost when a file breaks part-way
 STREAM_BLOCK = 1 << 16
+
+
+def _read_ahead(path: str) -> None:
+    """Ask the kernel to start reading ``path`` into the page cache (returns at once)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return  # prepare_file names the problem
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
+    except (OSError, AttributeError):  # not on this platform / file system
+        pass
+    finally:
+        os.close(fd)
 
 
 def _excerpt_logmels(path: str, info_out: dict):
@@ -260,6 +281,7 @@ def worker_main(conn, model_dir: str | None, threads: int, nice: int = WORKER_NI
     tasks: queue.Queue = queue.Queue()
     prepared: queue.Queue = queue.Queue(maxsize=1)
     send_lock = threading.Lock()
+    cpu = threading.Lock()  # one CPU stage at a time (module docstring)
     STOP = object()
 
     def send(msg) -> bool:
@@ -292,8 +314,11 @@ def worker_main(conn, model_dir: str | None, threads: int, nice: int = WORKER_NI
             send(("started", tid))
             if fault:
                 _inject_fault(fault, path)
+            _read_ahead(path)
             try:
-                prepared.put((tid, prepare_file(path, fingerprint=fp), None))
+                with cpu:
+                    prep = prepare_file(path, fingerprint=fp)
+                prepared.put((tid, prep, None))
             except BaseException as exc:  # noqa: BLE001
                 prepared.put((tid, None, exc))
 
@@ -336,7 +361,8 @@ def worker_main(conn, model_dir: str | None, threads: int, nice: int = WORKER_NI
         tid, prep, exc = item
         if exc is None:
             try:
-                result = infer_prepared(model, prep)
+                with cpu:
+                    result = infer_prepared(model, prep)
             except BaseException as e:  # noqa: BLE001
                 exc = e
         if exc is not None:

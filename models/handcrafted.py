@@ -4,7 +4,9 @@ Frame-level descriptors (per column of the dB log-mel): 20 MFCCs (``core.feature
 their first differences' magnitude, and spectral descriptors over the mel axis computed on the
 power recovered from dB (centroid, bandwidth, roll-off 85%, flatness, 6 band contrasts, loudness
 and its frame-to-frame change).  Each descriptor is summarised over the clip by mean, standard
-deviation, skew, kurtosis, median, min and max.
+deviation, skew, kurtosis, median, min and max (``medians=False`` leaves the medians out: they are
+the floor's only statistics that need a sort over time, which makes them most of its cost inside a
+LiteRT model, and the 3-column smoothing makes them close copies of the means).
 
 ``smooth`` (odd, 1 = off) first averages the log-mel over that many neighbouring columns (edges
 repeated).  The training arrays were recovered from 8-bit images and are rougher in time than the
@@ -45,8 +47,9 @@ def _frame_descriptors(S: np.ndarray, n_mfcc: int = 20) -> np.ndarray:
     return np.concatenate([mf, dmf, centroid, bandwidth, rolloff, flatness, contrast, loud, dloud]).astype(np.float32)
 
 
-def clip_features(S: np.ndarray, n_mfcc: int = 20) -> np.ndarray:
-    """One feature vector per clip: the 7 statistics of every frame descriptor."""
+def clip_features(S: np.ndarray, n_mfcc: int = 20, medians: bool = True) -> np.ndarray:
+    """One feature vector per clip: the 7 statistics of every frame descriptor (6 without the
+    medians)."""
     D = _frame_descriptors(S, n_mfcc).astype(np.float64)
     mean = D.mean(1)
     c = D - mean[:, None]
@@ -55,7 +58,7 @@ def clip_features(S: np.ndarray, n_mfcc: int = 20) -> np.ndarray:
     safe = np.where(ok, m2, 1.0)
     skew = np.where(ok, m3 / safe**1.5, 0.0)
     kurt = np.where(ok, m4 / safe**2 - 3.0, 0.0)
-    feats = [mean, np.sqrt(m2), skew, kurt, np.median(D, 1), D.min(1), D.max(1)]
+    feats = [mean, np.sqrt(m2), skew, kurt] + ([np.median(D, 1)] if medians else []) + [D.min(1), D.max(1)]
     return np.concatenate(feats).astype(np.float32)
 
 
@@ -63,12 +66,14 @@ def features_of(X: np.ndarray, n_mfcc: int = 20) -> np.ndarray:
     return np.stack([clip_features(S, n_mfcc) for S in X])
 
 
-def band_features(S: np.ndarray, n_bands: int = 16) -> np.ndarray:
-    """Mean, std, median and mean absolute change of the log-mel averaged into ``n_bands`` groups."""
+def band_features(S: np.ndarray, n_bands: int = 16, medians: bool = True) -> np.ndarray:
+    """Mean, std, median (unless ``medians`` is false) and mean absolute change of the log-mel
+    averaged into ``n_bands`` groups."""
     S = np.asarray(S, np.float32)
     B = S.reshape(n_bands, S.shape[0] // n_bands, -1).mean(1).astype(np.float64)
     dB = np.abs(np.diff(B, axis=1))
-    return np.concatenate([B.mean(1), B.std(1), np.median(B, 1), dB.mean(1)]).astype(np.float32)
+    parts = [B.mean(1), B.std(1)] + ([np.median(B, 1)] if medians else []) + [dB.mean(1)]
+    return np.concatenate(parts).astype(np.float32)
 
 
 def smooth_time(S: np.ndarray, k: int) -> np.ndarray:
@@ -83,12 +88,14 @@ def smooth_time(S: np.ndarray, k: int) -> np.ndarray:
     return (sum(P[:, i : i + W] for i in range(k)) / np.float32(k)).astype(np.float32)
 
 
-def window_features(S: np.ndarray, n_mfcc: int = 20, n_bands: int = 16, smooth: int = 1) -> np.ndarray:
+def window_features(S: np.ndarray, n_mfcc: int = 20, n_bands: int = 16, smooth: int = 1,
+                    medians: bool = True) -> np.ndarray:
     """The floor's features of one window: ``clip_features`` then ``band_features`` of the
     (optionally time-smoothed) log-mel -- the same numbers as ``models.layers.ClipStatistics``."""
     S = smooth_time(S, smooth)
-    return np.concatenate([clip_features(S, n_mfcc), band_features(S, n_bands)])
+    return np.concatenate([clip_features(S, n_mfcc, medians), band_features(S, n_bands, medians)])
 
 
-def window_features_of(X: np.ndarray, n_mfcc: int = 20, n_bands: int = 16, smooth: int = 1) -> np.ndarray:
-    return np.stack([window_features(S, n_mfcc, n_bands, smooth) for S in X])
+def window_features_of(X: np.ndarray, n_mfcc: int = 20, n_bands: int = 16, smooth: int = 1,
+                       medians: bool = True) -> np.ndarray:
+    return np.stack([window_features(S, n_mfcc, n_bands, smooth, medians) for S in X])

@@ -18,15 +18,16 @@ import numpy as np
 from core.features import EXCERPT_COLUMNS, N_MELS
 
 
-def fit_floor(X_train: np.ndarray, y_train: np.ndarray, *, C: float = 0.03, n_classes: int = 10, smooth: int = 1):
+def fit_floor(X_train: np.ndarray, y_train: np.ndarray, *, C: float = 0.03, n_classes: int = 10, smooth: int = 1,
+              medians: bool = True):
     """Standardiser + logistic regression on ``window_features`` of whole train clips (pass the
-    same ``smooth`` to ``build_hybrid(floor_smooth=...)``)."""
+    same ``smooth`` and ``medians`` to ``build_hybrid(floor_smooth=..., floor_medians=...)``)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
     from models.handcrafted import window_features_of
 
-    F = window_features_of(np.asarray(X_train, np.float32), smooth=smooth)
+    F = window_features_of(np.asarray(X_train, np.float32), smooth=smooth, medians=medians)
     scaler = StandardScaler().fit(F)
     lr = LogisticRegression(C=C, max_iter=5000).fit(scaler.transform(F), y_train)
     if list(lr.classes_) != list(range(n_classes)):
@@ -34,12 +35,15 @@ def fit_floor(X_train: np.ndarray, y_train: np.ndarray, *, C: float = 0.03, n_cl
     return scaler, lr
 
 
-def floor_branch(inp, scaler, lr, smooth: int = 1):
+def floor_branch(inp, scaler, lr, smooth: int = 1, medians: bool = True):
     from keras import layers
 
     from models.layers import ClipStatistics
 
-    f = ClipStatistics(smooth=smooth, name="clip_statistics")(inp)
+    f = ClipStatistics(smooth=smooth, medians=medians, name="clip_statistics")(inp)
+    if int(f.shape[-1]) != len(scaler.mean_):
+        raise ValueError(f"the floor was fitted on {len(scaler.mean_)} features, the layer gives {f.shape[-1]} "
+                         "(pass the same smooth/medians to fit_floor and build_hybrid)")
     var = np.where(scaler.var_ > 0, scaler.var_, 1.0)
     f = layers.Normalization(axis=-1, mean=scaler.mean_, variance=var, name="floor_standardise")(f)
     dense = layers.Dense(lr.coef_.shape[0], activation="softmax", name="floor_logreg")
@@ -52,7 +56,7 @@ POOLINGS = ("arithmetic", "geometric")
 
 
 def build_hybrid(members: list, scaler, lr, *, floor_weight: float, sub_hop: int, window: int = EXCERPT_COLUMNS,
-                 pooling: str = "arithmetic", floor_smooth: int = 1):
+                 pooling: str = "arithmetic", floor_smooth: int = 1, floor_medians: bool = True):
     """One Keras model with outputs ``[probs, embedding]`` (see the module docstring)."""
     import keras
     from keras import layers
@@ -76,7 +80,7 @@ def build_hybrid(members: list, scaler, lr, *, floor_weight: float, sub_hop: int
     cnn = layers.Average(name="cnn_probs")(probs) if len(probs) > 1 else layers.Identity(name="cnn_probs")(probs[0])
     emb = layers.Concatenate(name="embedding")(embs) if len(embs) > 1 else layers.Identity(name="embedding")(embs[0])
     if floor_weight > 0:
-        fl = floor_branch(inp, scaler, lr, smooth=floor_smooth)
+        fl = floor_branch(inp, scaler, lr, smooth=floor_smooth, medians=floor_medians)
         pool = WeightedAverage if pooling == "arithmetic" else LogLinearPool
         out = pool([floor_weight, 1.0 - floor_weight], name="probs")([fl, cnn])
     else:

@@ -57,13 +57,16 @@ class ClipStatistics(keras.layers.Layer):
     order as the numpy version, so a scikit-learn model fitted on the numpy features can be
     transplanted onto it (the floor inside a Keras model).  ``smooth``: see
     ``models.handcrafted.smooth_time`` (1, the default, leaves the input as it is).
+    ``medians=False``: no medians (``models.handcrafted``), so no sort over time -- in LiteRT the
+    layer then costs about half (its sorts are TOPK_V2 over the whole window).
     """
 
-    def __init__(self, n_mfcc: int = 20, n_bands: int = 16, smooth: int = 1, **kwargs):
+    def __init__(self, n_mfcc: int = 20, n_bands: int = 16, smooth: int = 1, medians: bool = True, **kwargs):
         super().__init__(**kwargs)
         self.n_mfcc = int(n_mfcc)
         self.n_bands = int(n_bands)
         self.smooth = int(smooth)
+        self.medians = bool(medians)
         if self.smooth < 1 or self.smooth % 2 == 0:
             raise ValueError("the smoothing width must be odd and at least 1")
 
@@ -87,6 +90,8 @@ class ClipStatistics(keras.layers.Layer):
         safe = ops.where(ok, m2, ops.ones_like(m2))
         skew = ops.where(ok, m3 / (safe * ops.sqrt(safe)), ops.zeros_like(m2))
         kurt = ops.where(ok, m4 / (safe * safe) - 3.0, ops.zeros_like(m2))
+        if not self.medians:
+            return [mean, ops.sqrt(m2), skew, kurt, ops.min(D, axis=2), ops.max(D, axis=2)]
         s = ops.sort(D, axis=2)
         n = D.shape[2]
         med = ops.take(s, n // 2, axis=2) if n % 2 else 0.5 * (ops.take(s, n // 2 - 1, axis=2) + ops.take(s, n // 2, axis=2))
@@ -127,18 +132,23 @@ class ClipStatistics(keras.layers.Layer):
         b, F, W = x.shape[0], x.shape[1], x.shape[2]
         B = ops.mean(ops.reshape(x, (-1, self.n_bands, F // self.n_bands, W)), axis=2)
         dB = ops.abs(B[:, :, 1:] - B[:, :, :-1])
-        sB = ops.sort(B, axis=2)
-        medB = ops.take(sB, W // 2, axis=2) if W % 2 else 0.5 * (ops.take(sB, W // 2 - 1, axis=2) + ops.take(sB, W // 2, axis=2))
         Bm = ops.mean(B, axis=2)
         Bs = ops.sqrt(ops.mean(ops.square(B - ops.expand_dims(Bm, 2)), axis=2))
-        feats += [Bm, Bs, medB, ops.mean(dB, axis=2)]
+        if self.medians:
+            sB = ops.sort(B, axis=2)
+            medB = ops.take(sB, W // 2, axis=2) if W % 2 else 0.5 * (ops.take(sB, W // 2 - 1, axis=2) + ops.take(sB, W // 2, axis=2))
+            feats += [Bm, Bs, medB, ops.mean(dB, axis=2)]
+        else:
+            feats += [Bm, Bs, ops.mean(dB, axis=2)]
         return ops.concatenate(feats, axis=1)
 
     def compute_output_shape(self, input_shape):
-        return (input_shape[0], 7 * (2 * self.n_mfcc + 12) + 4 * self.n_bands)
+        n_stats = 7 if self.medians else 6
+        return (input_shape[0], n_stats * (2 * self.n_mfcc + 12) + (n_stats - 3) * self.n_bands)
 
     def get_config(self):
-        return {**super().get_config(), "n_mfcc": self.n_mfcc, "n_bands": self.n_bands, "smooth": self.smooth}
+        return {**super().get_config(), "n_mfcc": self.n_mfcc, "n_bands": self.n_bands, "smooth": self.smooth,
+                "medians": self.medians}
 
 
 def frame_starts(n: int, width: int, hop: int) -> list[int]:

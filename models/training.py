@@ -296,7 +296,8 @@ def train_network(data: GenreData, *, arch: str, out_dir: Path, config: dict | N
 
 def combine(member_dirs: list[Path], data: GenreData, *, out_dir: Path, hop: int | None = None, log=print,
             valid_split: str = "valid", train_split: str = "train", floor_weight: float | None = None,
-            floor_C: float = 0.03, pooling: str = "arithmetic", floor_smooth: int = 1) -> dict:
+            floor_C: float = 0.03, pooling: str = "arithmetic", floor_smooth: int = 1,
+            floor_medians: bool = True) -> dict:
     """Average trained members (same window and classes) into one Keras model; evaluate on valid.
 
     With ``floor_weight`` (0..1) the result is the hybrid of ``models.hybrid``: the members run
@@ -332,9 +333,10 @@ def combine(member_dirs: list[Path], data: GenreData, *, out_dir: Path, hop: int
         from models.hybrid import build_hybrid, fit_floor
 
         train = data.part(train_split)
-        scaler, lr = fit_floor(train.X, train.y, C=floor_C, n_classes=len(classes), smooth=floor_smooth)
+        scaler, lr = fit_floor(train.X, train.y, C=floor_C, n_classes=len(classes), smooth=floor_smooth,
+                               medians=floor_medians)
         model = build_hybrid(members, scaler, lr, floor_weight=float(floor_weight), sub_hop=member_hop,
-                             pooling=pooling, floor_smooth=floor_smooth)
+                             pooling=pooling, floor_smooth=floor_smooth, floor_medians=floor_medians)
         out_window = int(model.inputs[0].shape[-1])
         out_hop = out_window
         arch = "hybrid"
@@ -346,7 +348,7 @@ def combine(member_dirs: list[Path], data: GenreData, *, out_dir: Path, hop: int
         metrics["valid_floor_part"] = ev(floor_only)[0]
         extra["hybrid"] = {"floor_weight": float(floor_weight), "floor_C": floor_C, "sub_window": window,
                            "sub_hop": member_hop, "floor_fit_on": train_split, "pooling": pooling,
-                           "floor_smooth": int(floor_smooth)}
+                           "floor_smooth": int(floor_smooth), "floor_medians": bool(floor_medians)}
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     weights_path = out_dir / WEIGHTS_NAME

@@ -54,6 +54,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--floor-smooth", type=int, default=1,
                         help="with --floor-weight: average the log-mel over this many columns (odd) before the "
                              "floor's features (3 makes the training arrays and the app's audio agree better)")
+    parser.add_argument("--floor-no-median", action="store_false", dest="floor_medians",
+                        help="with --floor-weight: leave the medians out of the floor's statistics (they need a "
+                             "sort over time: about half of the floor's cost in the analysis workers)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -81,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
 
             card = combine([Path(d) for d in args.members], data, out_dir=out, hop=args.hop, log=log,
                            floor_weight=args.floor_weight, floor_C=args.floor_c, pooling=args.pooling,
-                           floor_smooth=args.floor_smooth)
+                           floor_smooth=args.floor_smooth, floor_medians=args.floor_medians)
         elif args.arch in SKLEARN_ARCHS:
             from models.training import train_floor
 

@@ -48,24 +48,29 @@ def test_a_geometric_hybrid_saves_and_loads_with_its_pooling(tmp_path):
         build_hybrid([member], scaler, lr, floor_weight=0.5, sub_hop=39, pooling="median")
 
 
-@pytest.mark.parametrize("smooth", [1, 3])
-def test_the_floor_layer_computes_the_numpy_features(smooth):
+@pytest.mark.parametrize("smooth,medians", [(1, True), (3, True), (3, False)])
+def test_the_floor_layer_computes_the_numpy_features(smooth, medians):
     """The Keras floor features equal models.handcrafted's (the logistic regression is fitted on
-    the numpy ones and transplanted), with and without time smoothing."""
+    the numpy ones and transplanted), with and without time smoothing, with and without medians."""
     from models.handcrafted import smooth_time, window_features_of
     from models.layers import ClipStatistics
 
     rng = np.random.default_rng(2)
     X = np.clip(rng.normal(-40, 15, (3, 128, 387)), -80, 0).astype(np.float32)
-    want = window_features_of(X, smooth=smooth)
-    got = np.asarray(ClipStatistics(smooth=smooth)(X))
-    assert got.shape == want.shape
+    want = window_features_of(X, smooth=smooth, medians=medians)
+    layer = ClipStatistics(smooth=smooth, medians=medians)
+    got = np.asarray(layer(X))
+    assert got.shape == want.shape == layer.compute_output_shape(X.shape)
     assert np.allclose(got, want, rtol=2e-4, atol=2e-3)
+    if not medians:  # the same features as with medians, less the 52 + 16 medians
+        full = window_features_of(X, smooth=smooth)
+        keep = [i for i in range(full.shape[1]) if not (4 * 52 <= i < 5 * 52 or 364 + 32 <= i < 364 + 48)]
+        assert want.shape[1] == 360 and np.allclose(want, full[:, keep])
     if smooth > 1:
         S = smooth_time(X[0], smooth)
         assert np.allclose(S[:, 5], X[0][:, 4:7].mean(1), atol=1e-4)  # a centred 3-column mean
         assert np.allclose(S[:, 0], (2 * X[0][:, 0] + X[0][:, 1]) / 3, atol=1e-4)  # edge repeated
-        assert not np.allclose(got, window_features_of(X, smooth=1), rtol=1e-3)
+        assert not np.allclose(got, window_features_of(X, smooth=1, medians=medians), rtol=1e-3)
 
 
 def test_a_constant_window_has_no_skew_or_kurtosis_in_either_implementation():
