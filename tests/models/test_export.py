@@ -25,6 +25,7 @@ from models.genre import configure_tensorflow
 from models.hybrid import build_hybrid, fit_floor
 from models.training import WEIGHTS_NAME, make_card, write_card
 out, members, sub_window, sub_hop, floor_weight, pool = Path(sys.argv[1]), *map(int, sys.argv[2:5]), float(sys.argv[5]), sys.argv[6]
+medians, pooling = sys.argv[7] == "1", sys.argv[8]
 configure_tensorflow(1)
 ms = []
 for i in range(members):
@@ -32,8 +33,9 @@ for i in range(members):
     m.name = f"m{i}_{m.name}"
     ms.append(m)
 X = np.random.default_rng(members).uniform(-80, 0, (20, 128, 387)).astype(np.float32)
-scaler, lr = fit_floor(X, np.arange(20) % 10, C=0.03)
-model = build_hybrid(ms, scaler, lr, floor_weight=floor_weight, sub_hop=sub_hop)
+scaler, lr = fit_floor(X, np.arange(20) % 10, C=0.03, smooth=3, medians=medians)
+model = build_hybrid(ms, scaler, lr, floor_weight=floor_weight, sub_hop=sub_hop, pooling=pooling, floor_smooth=3,
+                     floor_medians=medians)
 out.mkdir(parents=True, exist_ok=True)
 model.save(out / WEIGHTS_NAME)
 card = make_card(arch="hybrid", config={"members": members, "sub_window": sub_window, "sub_hop": sub_hop,
@@ -44,12 +46,14 @@ write_card(out, card)
 """.replace("CLASSES", repr(CLASSES))
 
 
-def _hybrid_dir(out, *, members: int, sub_window: int, sub_hop: int, floor_weight: float, pool: str) -> Path:
+def _hybrid_dir(out, *, members: int, sub_window: int, sub_hop: int, floor_weight: float, pool: str,
+                medians: bool = True, pooling: str = "arithmetic") -> Path:
     """A small untrained hybrid built by ``models.hybrid.build_hybrid`` and saved with a card, as
     ``models.training`` ships one.  Built in a subprocess: Keras' global layer-name counters in
     this process stay as the other tests expect them."""
     subprocess.run([sys.executable, "-c", _BUILD, str(out), str(members), str(sub_window), str(sub_hop),
-                    str(floor_weight), pool], cwd=ROOT, check=True, capture_output=True, timeout=300)
+                    str(floor_weight), pool, "1" if medians else "0", pooling], cwd=ROOT, check=True,
+                   capture_output=True, timeout=300)
     return out
 
 
@@ -68,16 +72,18 @@ def _windows(n: int, seed: int = 1) -> np.ndarray:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("members, sub_window, sub_hop, floor_weight, pool, emb_per_member", [
-    (3, 129, 64, 0.5, "meanmax", 24),  # more members, wider sub-windows, another hop (a new model may)
-    (1, 39, 13, 0.0, "stats", 36),     # one member, statistics pooling, no floor branch
+@pytest.mark.parametrize("members, sub_window, sub_hop, floor_weight, pool, emb_per_member, medians, pooling", [
+    # more members, wider sub-windows, another hop (a new model may); the floor with its medians
+    (3, 129, 64, 0.5, "meanmax", 24, True, "arithmetic"),
+    (1, 39, 13, 0.0, "stats", 36, True, "arithmetic"),  # one member, statistics pooling, no floor branch
+    (2, 39, 39, 0.5, "meanmax", 24, False, "geometric"),  # the shipped kind: no medians, product of experts
 ])
 def test_any_hybrid_exports_and_litert_computes_the_keras_function(tmp_path, members, sub_window, sub_hop, floor_weight,
-                                                                   pool, emb_per_member):
+                                                                   pool, emb_per_member, medians, pooling):
     from models.export import TFLITE_NAME
 
     d = _hybrid_dir(tmp_path / "m", members=members, sub_window=sub_window, sub_hop=sub_hop,
-                    floor_weight=floor_weight, pool=pool)
+                    floor_weight=floor_weight, pool=pool, medians=medians, pooling=pooling)
     before = read_card(d)
     done = _export_command(d)  # the command a model shipper runs
     assert done.returncode == 0, done.stderr
