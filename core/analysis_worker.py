@@ -37,8 +37,9 @@ Bad input (what a user sees in the failures list, or in the result's ``note``):
 - silent (peak below -80 dBFS everywhere): failed, kind ``silent`` -- there is no genre to tell,
   and a confident label on silence would mislead.
 - shorter than one STFT window (about 93 ms): failed, kind ``too_short``.
-- shorter than one model window (about 3 s): analysed as one window padded with silence (what
-  training's crops of short tails saw), with a note -- a 2-second jingle still gets a genre.
+- shorter than one model window (30 s for the shipped model): analysed as one window filled by
+  repeating the track's log-mel (``core.features.fill_window``; padding with silence left 10 s
+  tracks near chance), with a note -- a 2-second jingle still gets a genre.
 - very long (hours): decoded excerpt by excerpt; memory is the log-mel (about 6.6 MB per hour)
   plus one 30 s excerpt and one batch of windows.
 """
@@ -198,10 +199,9 @@ def infer_prepared(model, prep: dict, *, batch_windows: int = BATCH_WINDOWS) -> 
     note = prep["note"]
     n = S.shape[1]
     if n < width:
-        pad = np.full((S.shape[0], width - n), -F.TOP_DB, np.float32)
-        S = np.concatenate([S, pad], axis=1)
+        S = F.fill_window(S, width)
         short = f"shorter than one model window ({prep['seconds']:.1f} s of {width / F.COLUMNS_PER_SECOND:.1f} s): " \
-                "analysed padded with silence"
+                "analysed repeated to fill it"
         note = short if note is None else note + "; " + short
     starts = F.window_starts(S.shape[1], width=width, hop=hop)
     probs, embs = [], []

@@ -166,7 +166,7 @@ def window_starts(n_columns: int, *, width: int, hop: int) -> np.ndarray:
     """Start column of each model window of a log-mel of ``n_columns`` columns, ``(n_windows,)``.
 
     Windows start every ``hop`` columns; the last one is aligned to the end so the tail is
-    covered.  Fewer columns than ``width`` give one window at 0 (padded by :func:`windows`).
+    covered.  Fewer columns than ``width`` give one window at 0 (filled by :func:`windows`).
     """
     if n_columns <= width:
         return np.zeros(1, np.int64)
@@ -176,15 +176,30 @@ def window_starts(n_columns: int, *, width: int, hop: int) -> np.ndarray:
     return starts
 
 
+def fill_window(S: np.ndarray, width: int) -> np.ndarray:
+    """A log-mel shorter than ``width`` columns repeated end to end up to ``width`` (a longer one is
+    returned as it is).  A short track (a 10 s interlude, a jingle) then fills a 30 s model window
+    with its own sound: padded with silence instead, the window is mostly -80 dB, which no
+    training window resembled.  Measured with the shipped model on 10 s cuts of the 197 valid
+    clips: 0.62 accuracy repeated, 0.16 padded with silence (5 s: 0.60 vs 0.16; 20 s: 0.65 vs 0.29).
+    """
+    S = np.asarray(S, dtype=np.float32)
+    n = S.shape[1]
+    if n >= width:
+        return S
+    if n == 0:
+        return np.full((S.shape[0], width), -TOP_DB, np.float32)
+    return np.tile(S, (1, -(-width // n)))[:, :width]
+
+
 def windows(S: np.ndarray, *, width: int, hop: int) -> np.ndarray:
     """Cut ``S`` ``(n_mels, n_columns)`` into model windows ``(n_windows, n_mels, width)``
-    starting at :func:`window_starts`.  A log-mel shorter than ``width`` gives one window
-    padded with -80 dB (silence).
+    starting at :func:`window_starts`.  A log-mel shorter than ``width`` gives one window: the
+    log-mel repeated to fill it (:func:`fill_window`).
     """
     n = S.shape[1]
     if n < width:
-        pad = np.full((S.shape[0], width - n), -TOP_DB, dtype=np.float32)
-        return np.concatenate([S, pad], axis=1)[None].astype(np.float32)
+        return fill_window(S, width)[None].astype(np.float32)
     return np.stack([S[:, s : s + width] for s in window_starts(n, width=width, hop=hop)]).astype(np.float32)
 
 

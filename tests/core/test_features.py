@@ -127,3 +127,18 @@ def test_streamed_excerpts_cut_exactly_like_excerpt_bounds(seconds, block):
     assert [len(x) for x in streamed] == [len(x) for x in whole]
     for s, w in zip(streamed, whole):
         np.testing.assert_array_equal(s, w)
+
+
+def test_a_log_mel_shorter_than_a_window_is_repeated_to_fill_it_not_padded_with_silence():
+    """A 10 s track in a 30 s model window: the window holds the track's own sound three times
+    over (and a bit), not 20 s of -80 dB; longer log-mels are cut as before."""
+    rng = np.random.default_rng(0)
+    S = rng.uniform(-60, 0, (F.N_MELS, 129)).astype(np.float32)
+    (w,) = F.windows(S, width=387, hop=387)
+    assert w.shape == (F.N_MELS, 387) and w.dtype == np.float32
+    assert np.array_equal(w[:, :129], S) and np.array_equal(w[:, 129:258], S) and np.array_equal(w[:, 258:], S)
+    assert w.min() > -F.TOP_DB  # no silence in it
+    # a one-column log-mel, and one exactly a window long
+    assert np.array_equal(F.windows(S[:, :1], width=39, hop=39)[0], np.repeat(S[:, :1], 39, axis=1))
+    assert np.array_equal(F.windows(S[:, :39], width=39, hop=39)[0], S[:, :39])
+    assert F.windows(S, width=39, hop=39).shape == (4, F.N_MELS, 39)  # 0, 39, 78, 90 (end-aligned)
