@@ -135,8 +135,11 @@ def analyse_file(model, path: str, *, fingerprint: str | None = None, batch_wind
     """Analyse one audio file with a loaded :class:`models.genre.GenreModel`.
 
     Returns the result dict :meth:`core.catalog.Catalog.store_analysis` takes (``track_probs``
-    ``(C,)`` float32, ``window_probs`` ``(W, C)`` float32, ``embeddings`` ``(W, D)`` float16,
-    ``window_s``/``hop_s`` in seconds, ``duration`` analysed in seconds, ``note`` or None, plus
+    ``(C,)`` float32: the mean of the model windows' probabilities; ``window_probs`` ``(T, C)``
+    float32: the genre timeline -- the model windows' probabilities, or for a model with a finer
+    timeline output (the shipped hybrid: 3 s sub-windows) that output on a regular grid
+    (:meth:`models.genre.GenreModel.timeline_grid`), ``window_s``/``hop_s`` its cell and step in
+    seconds; ``embeddings`` ``(W, D)`` float16, one per model window, ``duration`` analysed in seconds, ``note`` or None, plus
     ``timings`` {stage: seconds}: wall-clock ``decode+logmel`` and ``model``, and the CPU time
     of this thread in ``cpu_decode`` (fingerprint, decoding, cutting), ``cpu_logmel``, ``cpu_model``).  Raises the core.errors taxonomy (``kind``/``reason``) for a
     file that cannot be analysed; see the module docstring for the rules."""
@@ -204,17 +207,26 @@ def infer_prepared(model, prep: dict, *, batch_windows: int = BATCH_WINDOWS) -> 
                 "analysed repeated to fill it"
         note = short if note is None else note + "; " + short
     starts = F.window_starts(S.shape[1], width=width, hop=hop)
-    probs, embs = [], []
-    forward = model.analyse_windows
+    probs, embs, subs = [], [], []
+    fine = getattr(model, "timeline", None)  # the hybrid's 3 s sub-window probabilities
     batch_windows = max(1, min(batch_windows, BATCH_COLUMNS // width))
     for a in range(0, len(starts), batch_windows):
         wins = np.stack([S[:, s : s + width] for s in starts[a : a + batch_windows]])
-        p, e = forward(wins)
+        if fine:
+            p, e, t = model.analyse_windows_timeline(wins)
+            subs.append(t)
+        else:
+            p, e = model.analyse_windows(wins)
         probs.append(np.asarray(p, np.float32))
         embs.append(np.asarray(e, np.float32).astype(np.float16))
     window_probs = np.concatenate(probs)
-    track_probs = window_probs.mean(axis=0).astype(np.float32)
+    track_probs = window_probs.mean(axis=0).astype(np.float32)  # the genre of the track: its windows' mean
     top = int(track_probs.argmax())
+    # the stored timeline: the model's windows, or its finer sub-windows on a regular grid
+    timeline, cell, step = window_probs, width, hop
+    if fine:
+        timeline, cell = model.timeline_grid(starts, np.concatenate(subs), min(n, S.shape[1]))
+        step = cell
     classes = model.classes
     return {
         "fingerprint": prep["fingerprint"],
@@ -223,10 +235,10 @@ def infer_prepared(model, prep: dict, *, batch_windows: int = BATCH_WINDOWS) -> 
         "top_genre": classes[top],
         "confidence": float(track_probs[top]),
         "track_probs": track_probs,
-        "window_probs": window_probs,
+        "window_probs": np.ascontiguousarray(timeline, dtype=np.float32),
         "embeddings": np.concatenate(embs),
-        "window_s": width / F.COLUMNS_PER_SECOND,
-        "hop_s": hop / F.COLUMNS_PER_SECOND,
+        "window_s": cell / F.COLUMNS_PER_SECOND,
+        "hop_s": step / F.COLUMNS_PER_SECOND,
         "duration": prep["seconds"],
         "note": note,
         "timings": dict(prep["timings"], model=time.perf_counter() - t0, cpu_model=time.thread_time() - c0),

@@ -42,6 +42,8 @@ TFLITE_NAME = "model.tflite"
 TOLERANCE = 1e-4
 INPUT_NAME = "logmel"
 OUTPUT_NAMES = ("probs", "embedding")
+#: the hybrid's third output (per-sub-window probabilities), exported when the model has it
+TIMELINE_NAME = "timeline"
 GTZAN_AUDIO = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "gtzan_audio"
 
 
@@ -59,8 +61,11 @@ def convert(keras_model, window: int) -> bytes:
     from core.features import N_MELS
 
     def serve(x):
-        probs, emb = keras_model(x, training=False)
-        return {OUTPUT_NAMES[0]: probs, OUTPUT_NAMES[1]: emb}
+        outs = keras_model(x, training=False)
+        named = {OUTPUT_NAMES[0]: outs[0], OUTPUT_NAMES[1]: outs[1]}
+        if len(outs) > 2:
+            named[TIMELINE_NAME] = outs[2]
+        return named
 
     with tempfile.TemporaryDirectory(prefix="melograph-export-") as tmp:
         archive = keras.export.ExportArchive()
@@ -119,13 +124,19 @@ def compare(keras_model, tflite_path: Path, X: np.ndarray, *, batch: int = 16) -
     diff = {"probs": 0.0, "embedding": 0.0}
     for a in range(0, len(X), batch):
         x = X[a : a + batch]
-        kp, ke = (np.asarray(t, np.float32) for t in keras_model(x, training=False))
-        lp, le = lite.forward(x)
+        kout = [np.asarray(t, np.float32) for t in keras_model(x, training=False)]
+        kp, ke = kout[0], kout[1]
+        lp, le, lt = lite.forward(x, timeline=True)
         if lp.shape != kp.shape or le.shape != ke.shape:
             raise ExportError(f"the LiteRT model's outputs have other shapes ({lp.shape}, {le.shape}) than "
                               f"the Keras model's ({kp.shape}, {ke.shape})")
         diff["probs"] = max(diff["probs"], float(np.abs(lp - kp).max()))
         diff["embedding"] = max(diff["embedding"], float(np.abs(le - ke).max()))
+        if len(kout) > 2:
+            if lt is None or lt.shape != kout[2].shape:
+                raise ExportError(f"the LiteRT model's timeline output is {None if lt is None else lt.shape}, "
+                                  f"the Keras model's {kout[2].shape}")
+            diff["probs"] = max(diff["probs"], float(np.abs(lt - kout[2]).max()))
     return diff
 
 
@@ -183,7 +194,7 @@ def export(model_dir: str | Path | None = None, *, audio_dir: Path = GTZAN_AUDIO
         "tflite_export": {
             "from_weights_sha256": card["weights_sha256"],
             "inputs": [INPUT_NAME],
-            "outputs": list(OUTPUT_NAMES),
+            "outputs": list(OUTPUT_NAMES) + ([TIMELINE_NAME] if len(keras_model.outputs) > 2 else []),
             "ops": "TensorFlow Lite builtins",
             "check": {"windows": int(len(X)), "source": source, "tolerance": TOLERANCE,
                       "max_abs_diff_probs": float(f"{diff['probs']:.3g}"),

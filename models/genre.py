@@ -120,18 +120,27 @@ class KerasBackend:
     def embedding_dim(self) -> int:
         return int(self.keras_model.outputs[1].shape[-1])
 
-    def forward(self, wins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    @property
+    def has_timeline(self) -> bool:
+        return len(self.keras_model.outputs) > 2
+
+    def forward(self, wins: np.ndarray, *, timeline: bool = False):
+        """``(probs, embeddings)``, or ``(probs, embeddings, timeline)`` with ``timeline=True``
+        (``None`` for a model without that output)."""
         import tensorflow as tf
 
         if self._fn is None:
             model = self.keras_model
             self._fn = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
-        probs, embs = [], []
+        outs: list[list[np.ndarray]] = [[], [], []]
         for a in range(0, len(wins), self.batch_size):
-            p, e = self._fn(tf.convert_to_tensor(wins[a : a + self.batch_size]))
-            probs.append(p.numpy())
-            embs.append(e.numpy())
-        return np.concatenate(probs).astype(np.float32), np.concatenate(embs).astype(np.float32)
+            got = self._fn(tf.convert_to_tensor(wins[a : a + self.batch_size]))
+            for k, t in enumerate(got[:3]):
+                outs[k].append(t.numpy())
+        p, e = np.concatenate(outs[0]).astype(np.float32), np.concatenate(outs[1]).astype(np.float32)
+        if not timeline:
+            return p, e
+        return p, e, (np.concatenate(outs[2]).astype(np.float32) if outs[2] else None)
 
 
 class _quiet_stderr:
@@ -158,8 +167,9 @@ class _quiet_stderr:
 
 class LiteRTBackend:
     """A ``.tflite`` export (``models/export.py``) in the ``ai-edge-litert`` interpreter: input
-    ``logmel`` ``(batch, 128, window)``, outputs ``probs`` and ``embedding``; the batch size is
-    dynamic (the interpreter re-plans only when it changes).  Not thread-safe: one caller at a time."""
+    ``logmel`` ``(batch, 128, window)``, outputs ``probs`` and ``embedding`` (and ``timeline`` when
+    the model has one); the batch size is dynamic (the interpreter re-plans only when it changes).
+    Not thread-safe: one caller at a time."""
 
     runtime = "litert"
 
@@ -184,6 +194,7 @@ class LiteRTBackend:
         self._probs = outs["probs"]["index"]
         self._emb = outs["embedding"]["index"]
         self._emb_dim = int(outs["embedding"]["shape_signature"][-1])
+        self._timeline = outs["timeline"]["index"] if "timeline" in outs else None
         self._batch = None
         self.batch_size = batch_size
 
@@ -196,7 +207,11 @@ class LiteRTBackend:
     def embedding_dim(self) -> int:
         return self._emb_dim
 
-    def _run(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    @property
+    def has_timeline(self) -> bool:
+        return self._timeline is not None
+
+    def _run(self, x: np.ndarray, timeline: bool) -> list[np.ndarray]:
         it = self._it
         if self._batch != len(x):
             it.resize_tensor_input(self._in, [len(x), *self._in_shape[1:]])
@@ -204,19 +219,18 @@ class LiteRTBackend:
             self._batch = len(x)
         it.set_tensor(self._in, x)
         it.invoke()
-        return it.get_tensor(self._probs), it.get_tensor(self._emb)
+        idx = [self._probs, self._emb] + ([self._timeline] if timeline and self._timeline is not None else [])
+        return [it.get_tensor(i).astype(np.float32, copy=True) for i in idx]
 
-    def forward(self, wins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def forward(self, wins: np.ndarray, *, timeline: bool = False):
+        """``(probs, embeddings)``, or ``(probs, embeddings, timeline)`` with ``timeline=True``
+        (``None`` for a model without that output)."""
         wins = np.ascontiguousarray(wins, dtype=np.float32)
-        if len(wins) <= self.batch_size:
-            p, e = self._run(wins)
-            return p.astype(np.float32, copy=True), e.astype(np.float32, copy=True)
-        probs, embs = [], []
-        for a in range(0, len(wins), self.batch_size):
-            p, e = self._run(wins[a : a + self.batch_size])
-            probs.append(p.copy())
-            embs.append(e.copy())
-        return np.concatenate(probs).astype(np.float32), np.concatenate(embs).astype(np.float32)
+        parts = [self._run(wins[a : a + self.batch_size], timeline) for a in range(0, len(wins), self.batch_size)]
+        out = [np.concatenate([p[k] for p in parts]) if len(parts) > 1 else parts[0][k] for k in range(len(parts[0]))]
+        if not timeline:
+            return out[0], out[1]
+        return out[0], out[1], (out[2] if len(out) > 2 else None)
 
 
 class GenreModel:
@@ -324,9 +338,46 @@ class GenreModel:
             raise AttributeError("this model runs on LiteRT; load it with runtime='keras' for the Keras model")
         return self._backend.keras_model
 
+    @property
+    def timeline(self) -> dict | None:
+        """The model's finer timeline, when it has one (the hybrid's 3 s sub-windows):
+        ``{"width": columns, "starts": start column of each sub-window inside a window}``."""
+        hyb = self.card.get("hybrid")
+        if not hyb or not self._backend.has_timeline:
+            return None
+        from models.layers import frame_starts
+
+        width = int(hyb["sub_window"])
+        return {"width": width, "starts": frame_starts(self.window, width, int(hyb["sub_hop"]))}
+
     # ------------------------------------------------------------------ prediction
     def _forward(self, wins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return self._backend.forward(wins)
+
+    def analyse_windows_timeline(self, wins: np.ndarray):
+        """``(probs (n, C), embeddings (n, D), timeline (n, n_sub, C) or None)`` of ready-cut
+        windows, one batched forward pass."""
+        return self._backend.forward(np.asarray(wins, np.float32), timeline=True)
+
+    def timeline_grid(self, window_starts, sub_probs: np.ndarray, n_columns: int) -> tuple[np.ndarray, int]:
+        """The genre timeline of a whole track on a regular grid of the sub-window width:
+        ``(probs (ceil(n_columns / width), C), width)``.  Cell ``k`` covers columns
+        ``[k * width, (k + 1) * width)`` and takes the sub-window (of any window, from
+        :meth:`analyse_windows_timeline`) whose centre is nearest its own -- windows overlap at the
+        end of a track and the last sub-window of a window is end-aligned, so they do not tile
+        the track exactly.  For a track shorter than a window (filled by repetition) only the
+        cells of the real columns are kept."""
+        tl = self.timeline
+        if tl is None:
+            raise ValueError("this model has no timeline output")
+        width, starts = tl["width"], np.asarray(tl["starts"])
+        centres = (np.asarray(window_starts)[:, None] + starts[None, :]).reshape(-1) + width / 2.0
+        flat = np.asarray(sub_probs, np.float32).reshape(len(centres), -1)
+        n_cells = max(1, -(-int(n_columns) // width))
+        lo = np.arange(n_cells) * width
+        cells = (lo + np.minimum(lo + width, max(int(n_columns), 1))) / 2.0  # centre of each cell's real columns
+        pick = np.abs(centres[None, :] - cells[:, None]).argmin(axis=1)
+        return flat[pick], width
 
     def windows_of(self, S: np.ndarray) -> np.ndarray:
         S = np.asarray(S, dtype=np.float32)
@@ -376,7 +427,7 @@ def _with_embedding(model):
     """A model with outputs ``[probs, embedding]`` (ensembles already have them)."""
     import keras
 
-    if len(model.outputs) == 2:
+    if len(model.outputs) >= 2:  # [probs, embedding(, timeline)]
         return model
     try:
         emb = model.get_layer("embedding").output

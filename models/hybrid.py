@@ -10,6 +10,10 @@ Input: one 30 s excerpt window ``(128, 387)`` (the front end's own normalisation
 - Output: ``w * floor + (1 - w) * cnn`` (``pooling="arithmetic"``) or the normalised product of
   experts ``softmax(w log floor + (1 - w) log cnn)`` (``pooling="geometric"``); the embedding is the members' trunk embeddings, averaged
   over the sub-windows and concatenated.
+- Third output ``timeline`` ``(batch, n_sub, C)``: the same mix per 3 s sub-window -- the window's
+  floor with the members' average on that sub-window -- so the app can show the genre of the
+  current moment at 3 s resolution (its mean over the sub-windows is close to, not equal to,
+  ``probs``, which stays the model's answer for the window).
 """
 from __future__ import annotations
 
@@ -61,7 +65,7 @@ def build_hybrid(members: list, scaler, lr, *, floor_weight: float, sub_hop: int
     import keras
     from keras import layers
 
-    from models.layers import Frames, GroupMean, LogLinearPool, WeightedAverage
+    from models.layers import Frames, GroupMean, LogLinearPool, Regroup, WeightedAverage
 
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
@@ -71,18 +75,24 @@ def build_hybrid(members: list, scaler, lr, *, floor_weight: float, sub_hop: int
     frames_layer = Frames(sub_w, sub_hop, name="sub_windows")
     n = frames_layer.n_frames(window)
     fr = frames_layer(inp)
-    probs, embs = [], []
+    probs, embs, subs = [], [], []
     for i, m in enumerate(members):
         sub = keras.Model(m.inputs, [m.output, m.get_layer("embedding").output], name=f"member{i}")
         p, e = sub(fr)
+        subs.append(p)
         probs.append(GroupMean(n, name=f"member{i}_track")(p))
         embs.append(GroupMean(n, name=f"member{i}_embedding")(e))
     cnn = layers.Average(name="cnn_probs")(probs) if len(probs) > 1 else layers.Identity(name="cnn_probs")(probs[0])
+    cnn_sub = layers.Average(name="cnn_sub_probs")(subs) if len(subs) > 1 else subs[0]
+    cnn_sub = Regroup(n, name="cnn_timeline")(cnn_sub)
     emb = layers.Concatenate(name="embedding")(embs) if len(embs) > 1 else layers.Identity(name="embedding")(embs[0])
     if floor_weight > 0:
         fl = floor_branch(inp, scaler, lr, smooth=floor_smooth, medians=floor_medians)
         pool = WeightedAverage if pooling == "arithmetic" else LogLinearPool
         out = pool([floor_weight, 1.0 - floor_weight], name="probs")([fl, cnn])
+        fl_sub = layers.RepeatVector(n, name="floor_per_sub_window")(fl)
+        timeline = pool([floor_weight, 1.0 - floor_weight], name="timeline")([fl_sub, cnn_sub])
     else:
         out = layers.Identity(name="probs")(cnn)
-    return keras.Model(inp, [out, emb], name="hybrid")
+        timeline = layers.Identity(name="timeline")(cnn_sub)
+    return keras.Model(inp, [out, emb, timeline], name="hybrid")

@@ -205,6 +205,24 @@ class GroupMean(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="melograph")
+class Regroup(keras.layers.Layer):
+    """Undo ``Frames`` keeping the groups: ``(batch * n, D)`` -> ``(batch, n, D)``."""
+
+    def __init__(self, n: int, **kwargs):
+        super().__init__(**kwargs)
+        self.n = int(n)
+
+    def call(self, x):
+        return ops.reshape(x, (-1, self.n, x.shape[-1]))
+
+    def compute_output_shape(self, input_shape):
+        return (None, self.n, input_shape[-1])
+
+    def get_config(self):
+        return {**super().get_config(), "n": self.n}
+
+
+@keras.saving.register_keras_serializable(package="melograph")
 class WeightedAverage(keras.layers.Layer):
     """``sum_i w_i x_i`` with fixed weights (normalised to sum to 1)."""
 

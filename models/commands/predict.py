@@ -1,7 +1,8 @@
 """``python main.py predict FILE... [--model DIR] [--json]``: genre of whole tracks and their timeline.
 
 Each file is decoded to mono 22050 Hz, turned into the GTZAN log-mel (``core.features.logmel_track``),
-cut into the model's windows and classified in one batch.  A file that cannot be read prints a
+cut into the model's windows and classified in one batch.  The timeline is the model's windows
+(30 s), or for the shipped hybrid its 3 s sub-windows (one entry every 3 s).  A file that cannot be read prints a
 one-line reason and the others still run; the exit status is 1 if any file failed.
 """
 from __future__ import annotations
@@ -51,8 +52,14 @@ def predict_file(model, path: str) -> dict:
     if len(y) == 0:
         raise ValueError("no audio samples decoded")
     S = logmel_track(y=y)
-    wp, tp = model.predict_logmel(S)
     starts = model.window_starts(S)
+    if model.timeline:  # the hybrid: its 3 s sub-window timeline on a regular grid
+        p, _, sub = model.analyse_windows_timeline(model.windows_of(S))
+        tp = p.mean(axis=0)
+        wp, cell = model.timeline_grid(starts, sub, S.shape[1])
+        starts = np.arange(len(wp)) * cell
+    else:
+        wp, tp = model.predict_logmel(S)
     classes = model.classes
     order = np.argsort(-tp)
     return {

@@ -83,3 +83,32 @@ def test_a_constant_window_has_no_skew_or_kurtosis_in_either_implementation():
     want = window_features_of(X, smooth=3)
     got = np.asarray(ClipStatistics(smooth=3)(X))
     assert np.isfinite(want).all() and np.allclose(got, want, rtol=1e-4, atol=1e-3)
+
+
+def test_the_hybrid_has_a_3_second_timeline_consistent_with_its_window_answer():
+    """The third output: one distribution per 3 s sub-window.  Without the floor it is the
+    members' average per sub-window, whose mean over the window is exactly the window's answer;
+    with the floor each sub-window is mixed with the window's floor the same way as the window."""
+    from models import architectures as A
+    from models.hybrid import build_hybrid, fit_floor
+    from models.layers import frame_starts
+
+    rng = np.random.default_rng(4)
+    X = rng.uniform(-80, 0, (20, 128, 387)).astype(np.float32)
+    scaler, lr = fit_floor(X, np.arange(20) % 10, smooth=3, medians=False)
+    members = [A.build("ours", {"stem": 8, "channels": [8, 12]}, window=39) for _ in range(2)]
+    n_sub = len(frame_starts(387, 39, 39))
+    assert n_sub == 10
+    plain = build_hybrid(members, scaler, lr, floor_weight=0.0, sub_hop=39)
+    p, e, t = (np.asarray(o) for o in plain(X[:3]))
+    assert t.shape == (3, n_sub, 10) and np.allclose(t.sum(-1), 1, atol=1e-4)
+    assert np.allclose(t.mean(axis=1), p, atol=1e-5)
+    mixed = build_hybrid(members, scaler, lr, floor_weight=0.5, sub_hop=39, pooling="geometric", floor_smooth=3,
+                         floor_medians=False)
+    p2, _, t2 = (np.asarray(o) for o in mixed(X[:3]))
+    assert t2.shape == (3, n_sub, 10) and np.allclose(t2.sum(-1), 1, atol=1e-4)
+    # sub-window k of a window is softmax(0.5 log floor + 0.5 log cnn_k): comparing two sub-windows
+    # of one window cancels the floor, leaving half the plain timeline's log-ratio (up to a constant)
+    r_mixed = np.log(t2[:, 0] + 1e-6) - np.log(t2[:, 1] + 1e-6)
+    r_plain = 0.5 * (np.log(t[:, 0] + 1e-6) - np.log(t[:, 1] + 1e-6))
+    assert np.allclose(r_mixed - r_mixed.mean(-1, keepdims=True), r_plain - r_plain.mean(-1, keepdims=True), atol=1e-3)

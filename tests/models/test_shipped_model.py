@@ -85,6 +85,62 @@ def test_a_track_shorter_than_one_window_still_gets_its_genre(shipped, trainval_
     assert acc >= 0.5, f"10 s tracks: accuracy {acc:.2f}"
 
 
+def test_the_analysis_stores_a_3_second_genre_timeline_of_a_real_track(shipped, gtzan_audio, tmp_path):
+    """What the app's "now" chart reads: a 3 s grid over the whole track (two real clips joined
+    into one 60 s file), each cell a distribution; the track's genre stays the mean of its 30 s
+    windows (the validated answer), and the embeddings stay one per 30 s window."""
+    import soundfile as sf
+
+    from core import analysis_worker as W
+    from core.features import COLUMNS_PER_SECOND, logmel_track
+    from models.commands.predict import _load_audio
+
+    (a, ga), (b, gb) = _twelve_clips(gtzan_audio)[:2]
+    y = np.concatenate([_load_audio(str(a)), _load_audio(str(b))])
+    path = tmp_path / "two.flac"
+    sf.write(path, y, 22050)
+    r = W.analyse_file(shipped, str(path))
+    S = logmel_track(y=y)
+    n_cols = S.shape[1]
+    assert shipped.timeline["width"] == 39
+    assert r["window_s"] == r["hop_s"] == pytest.approx(39 / COLUMNS_PER_SECOND)  # about 3 s
+    assert r["window_probs"].shape == (-(-n_cols // 39), 10)  # 20 cells for 60 s
+    assert np.allclose(r["window_probs"].sum(1), 1, atol=1e-4)
+    assert r["embeddings"].shape[0] == len(shipped.window_starts(S)) >= 2  # one per 30 s window
+    _, want = shipped.predict_logmel(S)
+    assert np.allclose(r["track_probs"], want, atol=1e-5)
+    # the timeline follows the music: the first half leans to the first clip's genre, the second
+    # half to the second's (two train clips of different genres)
+    k = {g: shipped.classes.index(g) for g in (ga, gb)}
+    half = len(r["window_probs"]) // 2
+    first, second = r["window_probs"][:half].mean(0), r["window_probs"][half:].mean(0)
+    assert ga != gb and first[k[ga]] > second[k[ga]] and second[k[gb]] > first[k[gb]]
+
+
+def test_the_timeline_grid_takes_the_nearest_sub_window():
+    """Windows overlap at a track's end and each window's last sub-window is end-aligned: every
+    3 s cell takes the sub-window whose centre is nearest its own."""
+    from models.genre import GenreModel
+
+    class Backend:
+        has_timeline = True
+
+    m = GenreModel(Backend(), {"window": 387, "hop": 387, "classes": list("abcdefghij"),
+                               "hybrid": {"sub_window": 39, "sub_hop": 39}}, None)
+    starts = [0, 387, 400]  # a 787-column track: the last window end-aligned
+    ids = np.arange(30, dtype=np.float32).reshape(3, 10, 1) * np.ones((1, 1, 10), np.float32)  # sub-window ids
+    grid, cell = m.timeline_grid(starts, ids, 787)
+    assert cell == 39 and grid.shape == (21, 10)  # ceil(787 / 39) cells
+    centres = (np.array(starts)[:, None] + np.array(m.timeline["starts"])[None, :]).reshape(-1) + 19.5
+    for c, picked in enumerate(grid[:, 0].astype(int)):
+        mid = (39 * c + min(39 * c + 39, 787)) / 2  # the centre of the cell's real columns
+        assert abs(centres[picked] - mid) == np.abs(centres - mid).min()
+    assert grid[0, 0] == 0 and grid[9, 0] == 9 and grid[10, 0] == 10 and grid[-1, 0] == 29
+    # a track shorter than a window (repeated to fill it): only its own cells
+    short, _ = m.timeline_grid([0], ids[:1], 100)
+    assert short[:, 0].tolist() == [0, 1, 2]
+
+
 def test_shipped_model_classifies_real_audio_end_to_end(shipped, gtzan_audio):
     from core.features import logmel_track
     from models.commands.predict import _load_audio
