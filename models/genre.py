@@ -345,10 +345,11 @@ class GenreModel:
         hyb = self.card.get("hybrid")
         if not hyb or not self._backend.has_timeline:
             return None
-        from models.layers import frame_starts
-
         width = int(hyb["sub_window"])
-        return {"width": width, "starts": frame_starts(self.window, width, int(hyb["sub_hop"]))}
+        # (models.layers.frame_starts is the same cut, but importing it would load Keras and
+        # TensorFlow into the analysis workers)
+        starts = window_starts(self.window, width=width, hop=int(hyb["sub_hop"]))
+        return {"width": width, "starts": [int(s) for s in starts]}
 
     # ------------------------------------------------------------------ prediction
     def _forward(self, wins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

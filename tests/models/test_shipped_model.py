@@ -217,10 +217,12 @@ def test_the_litert_runtime_loads_without_tensorflow():
 
     code = ("import sys, numpy as np; from models.genre import GenreModel; m = GenreModel.load(); "
             "p, t, e = m.analyse_logmel(np.full((128, 800), -40.0, np.float32)); "
-            "print(m.runtime, p.shape[0], sorted({n.split('.')[0] for n in sys.modules} & {'tensorflow', 'keras'}))")
+            "W = m.windows_of(np.full((128, 800), -40.0, np.float32)); _, _, sub = m.analyse_windows_timeline(W); "
+            "g, cell = m.timeline_grid(m.window_starts(np.zeros((128, 800))), sub, 800); "
+            "print(m.runtime, p.shape[0], len(g), sorted({n.split('.')[0] for n in sys.modules} & {'tensorflow', 'keras'}))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["litert", "3", "[]"]
+    assert out.stdout.split() == ["litert", "3", "21", "[]"]  # nor for the 3 s timeline
     assert "XNNPACK" not in out.stderr  # the interpreter's start-up chatter is kept off the terminal
 
 
