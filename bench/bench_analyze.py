@@ -116,24 +116,31 @@ def ensure_model(model: str | None, cache: Path) -> tuple[str | None, str]:
 # process-tree sampling (runs in its own process, so it never holds the bench's GIL)
 
 
-def _tree(root: int, exclude: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
+def _children(pid: int) -> list[int]:
+    """Child processes of ``pid`` from /proc/PID/task/*/children (cheap: no scan of all of /proc)."""
+    out: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for t in tasks:
         try:
-            with open(f"/proc/{d}/stat", "rb") as f:
-                ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
+            with open(f"/proc/{pid}/task/{t}/children") as f:
+                out.extend(int(c) for c in f.read().split())
+        except (OSError, ValueError):
             continue
-        children.setdefault(ppid, []).append(int(d))
+    return out
+
+
+def _tree(root: int, exclude: int) -> list[int]:
+    """``root`` and all its descendants except ``exclude`` (the sampler itself)."""
     out, stack = [], [root]
     while stack:
         p = stack.pop()
         if p == exclude:
             continue
         out.append(p)
-        stack.extend(children.get(p, []))
+        stack.extend(_children(p))
     return out
 
 

@@ -112,3 +112,19 @@ def test_the_hybrid_has_a_3_second_timeline_consistent_with_its_window_answer():
     r_mixed = np.log(t2[:, 0] + 1e-6) - np.log(t2[:, 1] + 1e-6)
     r_plain = 0.5 * (np.log(t[:, 0] + 1e-6) - np.log(t[:, 1] + 1e-6))
     assert np.allclose(r_mixed - r_mixed.mean(-1, keepdims=True), r_plain - r_plain.mean(-1, keepdims=True), atol=1e-3)
+
+
+@pytest.mark.parametrize("n", [21, 22])
+def test_band_percentiles_without_a_sort_equal_numpys_with_ties(n):
+    """The floor's band contrast takes the 10th and 90th percentile of a band's 21-22 bins from its
+    few smallest / largest values (no sort: cheaper in LiteRT); equal to numpy's, ties included
+    (silent columns are all -80 dB)."""
+    from models.layers import _band_percentile
+
+    rng = np.random.default_rng(n)
+    x = np.round(rng.uniform(-80, 0, (4, 50, n)), 0).astype(np.float32)  # whole dB: many ties
+    x[:, :10] = -80.0
+    x[:, 10:13, :5] = -80.0
+    for q in (10, 90):
+        got = np.asarray(_band_percentile(x, q))
+        assert np.allclose(got, np.percentile(x, q, axis=-1), atol=1e-4), q
