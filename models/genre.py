@@ -226,7 +226,7 @@ class LiteRTBackend:
         """``(probs, embeddings)``, or ``(probs, embeddings, timeline)`` with ``timeline=True``
         (``None`` for a model without that output)."""
         wins = np.ascontiguousarray(wins, dtype=np.float32)
-        parts = [self._run(wins[a : a + self.batch_size], timeline) for a in range(0, len(wins), self.batch_size)]
+        parts = [self._run(wins[a : a + self.batch_size], timeline) for a in range(0, max(1, len(wins)), self.batch_size)]
         out = [np.concatenate([p[k] for p in parts]) if len(parts) > 1 else parts[0][k] for k in range(len(parts[0]))]
         if not timeline:
             return out[0], out[1]
@@ -377,8 +377,14 @@ class GenreModel:
         n_cells = max(1, -(-int(n_columns) // width))
         lo = np.arange(n_cells) * width
         cells = (lo + np.minimum(lo + width, max(int(n_columns), 1))) / 2.0  # centre of each cell's real columns
-        pick = np.abs(centres[None, :] - cells[:, None]).argmin(axis=1)
-        return flat[pick], width
+        # nearest centre by binary search (a 3-hour file has 3600 cells and 3600 sub-windows: no
+        # distance matrix); on a tie the earlier centre
+        order = np.argsort(centres, kind="stable")
+        c = centres[order]
+        right = np.clip(np.searchsorted(c, cells), 0, len(c) - 1)
+        left = np.clip(right - 1, 0, len(c) - 1)
+        pick = np.where(np.abs(c[right] - cells) < np.abs(c[left] - cells), right, left)
+        return flat[order[pick]], width
 
     def windows_of(self, S: np.ndarray) -> np.ndarray:
         S = np.asarray(S, dtype=np.float32)
