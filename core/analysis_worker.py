@@ -54,8 +54,6 @@ import time
 MIN_PARTIAL_SECONDS = 10.0
 #: peak amplitude below which a whole file counts as silent (-80 dBFS)
 SILENCE_PEAK = 1e-4
-#: windows per forward pass (at most; see BATCH_COLUMNS)
-BATCH_WINDOWS = 256
 #: log-mel columns per forward pass: bounds a batch's memory whatever the model's window (a 30 s
 #: window model gets 25 windows per batch, about 5 MB of input)
 BATCH_COLUMNS = 10_000
@@ -158,7 +156,7 @@ def _excerpt_logmels(path: str, info_out: dict):
     yield from F.excerpts(blocks())
 
 
-def analyse_file(model, path: str, *, fingerprint: str | None = None, batch_windows: int = BATCH_WINDOWS) -> dict:
+def analyse_file(model, path: str, *, fingerprint: str | None = None) -> dict:
     """Analyse one audio file with a loaded :class:`models.genre.GenreModel`.
 
     Returns the result dict :meth:`core.catalog.Catalog.store_analysis` takes (``track_probs``
@@ -171,7 +169,7 @@ def analyse_file(model, path: str, *, fingerprint: str | None = None, batch_wind
     of this thread in ``cpu_decode`` (fingerprint, decoding, cutting), ``cpu_logmel``, ``cpu_model``).  Raises the core.errors taxonomy (``kind``/``reason``) for a
     file that cannot be analysed; see the module docstring for the rules."""
     prep = prepare_file(path, fingerprint=fingerprint)
-    return infer_prepared(model, prep, batch_windows=batch_windows)
+    return infer_prepared(model, prep)
 
 
 def prepare_file(path: str, *, fingerprint: str | None = None) -> dict:
@@ -217,43 +215,23 @@ def prepare_file(path: str, *, fingerprint: str | None = None) -> dict:
             "decoder": info.get("decoder"), "timings": {"decode+logmel": t1 - t0, "cpu_decode": c1 - c0 - cpu_logmel, "cpu_logmel": cpu_logmel}}
 
 
-def infer_prepared(model, prep: dict, *, batch_windows: int = BATCH_WINDOWS) -> dict:
-    """The network part of :func:`analyse_file` on :func:`prepare_file`'s output."""
+def infer_prepared(model, prep: dict) -> dict:
+    """The network part of :func:`analyse_file` on :func:`prepare_file`'s output
+    (:meth:`models.genre.GenreModel.analyse_track`, a batch of at most ``BATCH_COLUMNS`` at a time)."""
     import numpy as np
 
     from core import features as F
 
     t0, c0 = time.perf_counter(), time.thread_time()
     S = prep["S"]
-    width, hop = model.window, model.hop
     note = prep["note"]
-    n = S.shape[1]
-    if n < width:
-        S = F.fill_window(S, width)
-        short = f"shorter than one model window ({prep['seconds']:.1f} s of {width / F.COLUMNS_PER_SECOND:.1f} s): " \
+    if S.shape[1] < model.window:
+        short = f"shorter than one model window ({prep['seconds']:.1f} s of {model.window / F.COLUMNS_PER_SECOND:.1f} s): " \
                 "analysed repeated to fill it"
         note = short if note is None else note + "; " + short
-    starts = F.window_starts(S.shape[1], width=width, hop=hop)
-    probs, embs, subs = [], [], []
-    fine = getattr(model, "timeline", None)  # the hybrid's 3 s sub-window probabilities
-    batch_windows = max(1, min(batch_windows, BATCH_COLUMNS // width))
-    for a in range(0, len(starts), batch_windows):
-        wins = np.stack([S[:, s : s + width] for s in starts[a : a + batch_windows]])
-        if fine:
-            p, e, t = model.analyse_windows_timeline(wins)
-            subs.append(t)
-        else:
-            p, e = model.analyse_windows(wins)
-        probs.append(np.asarray(p, np.float32))
-        embs.append(np.asarray(e, np.float32).astype(np.float16))
-    window_probs = np.concatenate(probs)
-    track_probs = window_probs.mean(axis=0).astype(np.float32)  # the genre of the track: its windows' mean
+    r = model.analyse_track(S, batch_columns=BATCH_COLUMNS)
+    track_probs = r["track_probs"]
     top = int(track_probs.argmax())
-    # the stored timeline: the model's windows, or its finer sub-windows on a regular grid
-    timeline, cell, step = window_probs, width, hop
-    if fine:
-        timeline, cell = model.timeline_grid(starts, np.concatenate(subs), min(n, S.shape[1]))
-        step = cell
     classes = model.classes
     return {
         "fingerprint": prep["fingerprint"],
@@ -262,10 +240,10 @@ def infer_prepared(model, prep: dict, *, batch_windows: int = BATCH_WINDOWS) -> 
         "top_genre": classes[top],
         "confidence": float(track_probs[top]),
         "track_probs": track_probs,
-        "window_probs": np.ascontiguousarray(timeline, dtype=np.float32),
-        "embeddings": np.concatenate(embs),
-        "window_s": cell / F.COLUMNS_PER_SECOND,
-        "hop_s": step / F.COLUMNS_PER_SECOND,
+        "window_probs": np.ascontiguousarray(r["timeline"], dtype=np.float32),
+        "embeddings": r["embeddings"].astype(np.float16),
+        "window_s": r["timeline_width"] / F.COLUMNS_PER_SECOND,
+        "hop_s": r["timeline_hop"] / F.COLUMNS_PER_SECOND,
         "duration": prep["seconds"],
         "note": note,
         "timings": dict(prep["timings"], model=time.perf_counter() - t0, cpu_model=time.thread_time() - c0),

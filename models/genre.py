@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.features import FRONTEND_PARAMS, N_MELS, window_starts, windows
+from core.features import FRONTEND_PARAMS, N_MELS, fill_window, window_starts, windows
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"
 CARD_NAME = "card.json"
@@ -385,6 +385,44 @@ class GenreModel:
         left = np.clip(right - 1, 0, len(c) - 1)
         pick = np.where(np.abs(c[right] - cells) < np.abs(c[left] - cells), right, left)
         return flat[order[pick]], width
+
+    def analyse_track(self, S: np.ndarray, *, batch_columns: int = 10_000) -> dict:
+        """Everything the app keeps of a whole track's log-mel ``S`` ``(128, n_columns)``, its
+        windows run a batch at a time (at most ``batch_columns`` columns each, so an hours-long
+        track never sits in memory as windows).  A log-mel shorter than a window is repeated to
+        fill it (``core.features.fill_window``).  Returns
+
+        - ``track_probs`` ``(C,)``: the mean of the windows' probabilities (the track's genre);
+        - ``window_probs`` ``(W, C)`` and ``embeddings`` ``(W, D)``: one row per model window;
+        - ``timeline`` ``(T, C)``, ``timeline_starts`` ``(T,)``, ``timeline_width`` and
+          ``timeline_hop`` (columns): the genre timeline -- the windows themselves, or for a model
+          with a finer timeline output (the hybrid's 3 s sub-windows) that output on a regular
+          grid (:meth:`timeline_grid`).
+        """
+        S = np.asarray(S, dtype=np.float32)
+        if S.ndim != 2 or S.shape[0] != N_MELS or S.shape[1] == 0:
+            raise ValueError(f"expected a log-mel of shape ({N_MELS}, n_columns > 0), got {S.shape}")
+        n = S.shape[1]
+        S = fill_window(S, self.window)
+        starts = window_starts(S.shape[1], width=self.window, hop=self.hop)
+        per = max(1, int(batch_columns) // self.window)
+        probs, embs, subs = [], [], []
+        for a in range(0, len(starts), per):
+            p, e, t = self.analyse_windows_timeline(np.stack([S[:, s : s + self.window] for s in starts[a : a + per]]))
+            probs.append(p)
+            embs.append(e)
+            subs.append(t)
+        window_probs = np.concatenate(probs)
+        out = {"track_probs": window_probs.mean(axis=0).astype(np.float32), "window_probs": window_probs,
+               "embeddings": np.concatenate(embs)}
+        if self.timeline:
+            grid, cell = self.timeline_grid(starts, np.concatenate(subs), min(n, S.shape[1]))
+            out.update(timeline=grid, timeline_starts=np.arange(len(grid)) * cell, timeline_width=cell,
+                       timeline_hop=cell)
+        else:
+            out.update(timeline=window_probs, timeline_starts=np.asarray(starts), timeline_width=self.window,
+                       timeline_hop=self.hop)
+        return out
 
     def windows_of(self, S: np.ndarray) -> np.ndarray:
         S = np.asarray(S, dtype=np.float32)

@@ -154,12 +154,11 @@ class ClipStatistics(keras.layers.Layer):
         dB = ops.abs(B[:, :, 1:] - B[:, :, :-1])
         Bm = ops.mean(B, axis=2)
         Bs = ops.sqrt(ops.mean(ops.square(B - ops.expand_dims(Bm, 2)), axis=2))
+        medB = []
         if self.medians:
             sB = ops.sort(B, axis=2)
-            medB = ops.take(sB, W // 2, axis=2) if W % 2 else 0.5 * (ops.take(sB, W // 2 - 1, axis=2) + ops.take(sB, W // 2, axis=2))
-            feats += [Bm, Bs, medB, ops.mean(dB, axis=2)]
-        else:
-            feats += [Bm, Bs, ops.mean(dB, axis=2)]
+            medB = [ops.take(sB, W // 2, axis=2) if W % 2 else 0.5 * (ops.take(sB, W // 2 - 1, axis=2) + ops.take(sB, W // 2, axis=2))]
+        feats += [Bm, Bs] + medB + [ops.mean(dB, axis=2)]
         return ops.concatenate(feats, axis=1)
 
     def compute_output_shape(self, input_shape):

@@ -51,15 +51,8 @@ def predict_file(model, path: str) -> dict:
     y = _load_audio(path)
     if len(y) == 0:
         raise ValueError("no audio samples decoded")
-    S = logmel_track(y=y)
-    starts = model.window_starts(S)
-    if model.timeline:  # the hybrid: its 3 s sub-window timeline on a regular grid
-        p, _, sub = model.analyse_windows_timeline(model.windows_of(S))
-        tp = p.mean(axis=0)
-        wp, cell = model.timeline_grid(starts, sub, S.shape[1])
-        starts = np.arange(len(wp)) * cell
-    else:
-        wp, tp = model.predict_logmel(S)
+    r = model.analyse_track(logmel_track(y=y))
+    tp, wp, starts = r["track_probs"], r["timeline"], r["timeline_starts"]
     classes = model.classes
     order = np.argsort(-tp)
     return {
