@@ -88,6 +88,53 @@ def load_npz(path: str | Path) -> GenreData:
                      None if split is None else split.astype(str), str(path))
 
 
+def _id_number(clip_id: str) -> int | None:
+    tail = clip_id.rsplit(".", 1)[-1]
+    return int(tail) if tail.isdigit() else None
+
+
+def artist_folds(ids, y, k: int) -> np.ndarray:
+    """Fold index (0..k-1) of every clip for cross-validation inside one split, keeping artists
+    apart as far as the ids allow.
+
+    GTZAN numbers the clips of one artist consecutively, and the artist-filtered split moved
+    whole artists to valid and test, so within one genre of one split a run of consecutive ids
+    (``blues.00029`` .. ``blues.00049``) is one or more whole artists.  The runs are dealt out
+    whole, largest first, each to the fold that has the fewest clips of that genre so far.  Only
+    a genre with fewer runs than ``k`` has its longest runs halved, and there an artist can
+    straddle two folds.  (Random folds, or equal blocks of ids, let a network recognise the
+    artist: a CNN member scored 0.84-0.87 on equal 5-fold id blocks of train against 0.56-0.58 on
+    valid.)"""
+    ids, y = np.asarray(ids).astype(str), np.asarray(y)
+    if k < 2:
+        raise ValueError(f"need at least 2 folds, got {k}")
+    folds = np.empty(len(y), np.int64)
+    for c in np.unique(y):
+        idx = np.flatnonzero(y == c)
+        if len(idx) < k:
+            raise ValueError(f"class {c} has {len(idx)} clips, fewer than {k} folds")
+        nums = [_id_number(i) for i in ids[idx]]
+        order = sorted(range(len(idx)), key=lambda t: (nums[t] is None, nums[t] or 0, ids[idx][t]))
+        runs, prev = [], None
+        for t in order:
+            n = nums[t]
+            if runs and n is not None and prev is not None and n == prev + 1:
+                runs[-1].append(idx[t])
+            else:
+                runs.append([idx[t]])
+            prev = n
+        while len(runs) < k:  # too few runs: halve the longest
+            runs.sort(key=len)
+            longest = runs.pop()
+            runs += [longest[: len(longest) // 2], longest[len(longest) // 2:]]
+        sizes = np.zeros(k, np.int64)
+        for run in sorted(runs, key=len, reverse=True):
+            f = int(np.argmin(sizes))
+            folds[run] = f
+            sizes[f] += len(run)
+    return folds
+
+
 # --------------------------------------------------------------------------- normalisation
 
 

@@ -26,17 +26,87 @@ def fit_floor(X_train: np.ndarray, y_train: np.ndarray, *, C: float = 0.03, n_cl
               medians: bool = True):
     """Standardiser + logistic regression on ``window_features`` of whole train clips (pass the
     same ``smooth`` and ``medians`` to ``build_hybrid(floor_smooth=..., floor_medians=...)``)."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import StandardScaler
-
     from models.handcrafted import window_features_of
 
     F = window_features_of(np.asarray(X_train, np.float32), smooth=smooth, medians=medians)
+    return _fit_floor_features(F, y_train, C=C, n_classes=n_classes)
+
+
+def _fit_floor_features(F: np.ndarray, y: np.ndarray, *, C: float, n_classes: int):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
     scaler = StandardScaler().fit(F)
-    lr = LogisticRegression(C=C, max_iter=5000).fit(scaler.transform(F), y_train)
+    lr = LogisticRegression(C=C, max_iter=5000).fit(scaler.transform(F), y)
     if list(lr.classes_) != list(range(n_classes)):
         raise ValueError("every class must occur in the training clips")
     return scaler, lr
+
+
+def oof_floor_probs(X_train: np.ndarray, y_train: np.ndarray, folds: np.ndarray, *, C: float = 0.03,
+                    n_classes: int = 10, smooth: int = 1, medians: bool = True) -> np.ndarray:
+    """Out-of-fold floor probabilities of the train clips: for each fold, the floor fitted on the
+    other folds (``fit_floor``) predicts it.  ``(n_train, n_classes)``."""
+    from models.handcrafted import window_features_of
+
+    y_train = np.asarray(y_train)
+    F = window_features_of(np.asarray(X_train, np.float32), smooth=smooth, medians=medians)
+    out = np.zeros((len(y_train), n_classes), np.float64)
+    for f in np.unique(folds):
+        fit, held = folds != f, folds == f
+        scaler, lr = _fit_floor_features(F[fit], y_train[fit], C=C, n_classes=n_classes)
+        out[held] = lr.predict_proba(scaler.transform(F[held]))
+    return out
+
+
+def fit_mix_weight(p_floor: np.ndarray, p_cnn: np.ndarray, y: np.ndarray, *, pooling: str = "geometric",
+                   eps: float = 1e-6) -> dict:
+    """The floor weight ``w`` that minimises the log-loss of the mix on out-of-fold predictions.
+
+    Geometric: ``softmax(a log floor + b log cnn)`` is fitted over ``a, b >= 0`` (the product of
+    experts with a free temperature) and ``w = a / (a + b)``: the argmax depends only on ``w``,
+    the temperature only rescales how sure the mix says it is.  Arithmetic: ``w`` on a grid.
+    Returns ``w``, the fitted scale ``a + b``, and the out-of-fold log-loss and accuracy at ``w``
+    and at 0.5, for the record."""
+    from scipy.optimize import minimize
+
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
+    y = np.asarray(y)
+    lf, lc = np.log(np.asarray(p_floor, np.float64) + eps), np.log(np.asarray(p_cnn, np.float64) + eps)
+    rows = np.arange(len(y))
+
+    def mixed(w, scale=1.0):
+        if pooling == "arithmetic":
+            p = w * np.exp(lf) + (1 - w) * np.exp(lc)
+            return p / p.sum(1, keepdims=True)
+        z = scale * (w * lf + (1 - w) * lc)
+        z -= z.max(1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(1, keepdims=True)
+
+    def nll(p):
+        return float(-np.log(p[rows, y] + 1e-12).mean())
+
+    if pooling == "geometric":
+        def obj(ab):
+            a, b = np.abs(ab)
+            s = a + b
+            return nll(mixed(a / s if s > 0 else 0.5, s))
+        res = min((minimize(obj, x0, method="Nelder-Mead", options={"xatol": 1e-4, "fatol": 1e-7, "maxiter": 4000})
+                   for x0 in ([0.5, 0.5], [0.8, 0.2], [0.2, 0.8])), key=lambda r: r.fun)
+        a, b = np.abs(res.x)
+        w, scale = float(a / (a + b)), float(a + b)
+    else:
+        grid = np.linspace(0, 1, 101)
+        w = float(grid[int(np.argmin([nll(mixed(g)) for g in grid]))])
+        scale = 1.0
+    curve = {f"{g:.1f}": float((mixed(g, scale).argmax(1) == y).mean()) for g in np.linspace(0, 1, 11)}
+    return {"floor_weight": w, "scale": scale, "pooling": pooling, "clips": int(len(y)),
+            "log_loss": nll(mixed(w, scale)), "accuracy": float((mixed(w, scale).argmax(1) == y).mean()),
+            "log_loss_at_0.5": nll(mixed(0.5, scale)), "accuracy_at_0.5": float((mixed(0.5, scale).argmax(1) == y).mean()),
+            "floor_accuracy": float((lf.argmax(1) == y).mean()), "cnn_accuracy": float((lc.argmax(1) == y).mean()),
+            "accuracy_by_weight": curve}
 
 
 def floor_branch(inp, scaler, lr, smooth: int = 1, medians: bool = True):

@@ -166,8 +166,13 @@ class _Evaluator:
 
 def train_network(data: GenreData, *, arch: str, out_dir: Path, config: dict | None = None, log=print,
                   train_split: str = "train", valid_split: str = "valid", subset: int | None = None,
-                  **overrides) -> dict:
-    """Train ``arch`` on ``data``'s train clips, select on its valid clips; returns the card."""
+                  holdout: tuple[int, int] | None = None, **overrides) -> dict:
+    """Train ``arch`` on ``data``'s train clips, select on its valid clips; returns the card.
+
+    ``holdout=(i, k)`` leaves fold ``i`` of ``k`` (``models.data.artist_folds`` over the train clips)
+    out of the fitting and writes the fitted model's track probabilities on those clips, at the
+    hybrid's sub-window hop (``window``), to ``heldout.npz`` (ids, y, probs): the out-of-fold
+    predictions from which ``combine`` can weigh the CNN against the floor without the valid clips."""
     opts = dict(TRAIN_DEFAULTS)
     opts.update({k: v for k, v in overrides.items() if v is not None})
     window = int(opts["window"])
@@ -186,6 +191,15 @@ def train_network(data: GenreData, *, arch: str, out_dir: Path, config: dict | N
 
     train = data.part(train_split)
     valid = data.part(valid_split) if data.split is not None and (data.split == valid_split).any() else None
+    heldout = None
+    if holdout is not None:
+        from models.data import artist_folds
+
+        fold, k_folds = (int(v) for v in holdout)
+        if not 0 <= fold < k_folds:
+            raise ValueError(f"holdout fold must be in 0..{k_folds - 1}, got {fold}")
+        folds = artist_folds(train.ids, train.y, k_folds)
+        heldout, train = train.subset(folds == fold), train.subset(folds != fold)
     if subset:
         idx = np.sort(rng.permutation(len(train))[: int(subset)])
         train = train.subset(idx)
@@ -285,6 +299,14 @@ def train_network(data: GenreData, *, arch: str, out_dir: Path, config: dict | N
                      training=training, metrics=metrics)
     if subset:
         card["data"]["subset"] = {"train_clips": len(train), "valid_clips": 0 if valid is None else len(valid)}
+    if heldout is not None:
+        m_held, p_held = _Evaluator(np.asarray(heldout.X, np.float32), heldout.y, classes, window, window)(best_model)
+        metrics["heldout"] = m_held
+        card["data"]["holdout"] = {"fold": holdout[0], "folds": holdout[1], "split": train_split,
+                                   "held_out_clips": len(heldout), "fit_clips": len(train),
+                                   "folds_by": "models.data.artist_folds (runs of consecutive ids per genre)"}
+        np.savez(out_dir / "heldout.npz", ids=heldout.ids, y=heldout.y, probs=p_held)
+        log(f"held-out fold {holdout[0]}/{holdout[1]} ({len(heldout)} train clips): track acc {m_held['accuracy']:.3f}")
     write_card(out_dir, card)
     (out_dir / "history.json").write_text(json.dumps(hist, indent=1) + "\n")
     plot_curves(hist, out_dir / "curves.png", f"{card['version']}")
@@ -297,12 +319,17 @@ def train_network(data: GenreData, *, arch: str, out_dir: Path, config: dict | N
 def combine(member_dirs: list[Path], data: GenreData, *, out_dir: Path, hop: int | None = None, log=print,
             valid_split: str = "valid", train_split: str = "train", floor_weight: float | None = None,
             floor_C: float = 0.03, pooling: str = "arithmetic", floor_smooth: int = 1,
-            floor_medians: bool = True) -> dict:
+            floor_medians: bool = True, stack_folds: list[Path] | None = None) -> dict:
     """Average trained members (same window and classes) into one Keras model; evaluate on valid.
 
     With ``floor_weight`` (0..1) the result is the hybrid of ``models.hybrid``: the members run
     on the 3 s sub-windows of a 30 s excerpt window and are mixed with the hand-made-feature
     logistic regression (fitted here on the train clips only) with that weight.
+
+    ``stack_folds`` (run directories trained with ``holdout``, one per fold, together covering the
+    train clips) chooses the floor weight from the train clips alone: the floor is fitted on the
+    same folds, and ``models.hybrid.fit_mix_weight`` weighs the two on their out-of-fold
+    predictions.  The valid clips then only measure the result.
     """
     configure_tensorflow()
     import keras
@@ -326,6 +353,14 @@ def combine(member_dirs: list[Path], data: GenreData, *, out_dir: Path, hop: int
     valid = data.part(valid_split)
     metrics: dict = {}
     extra: dict = {}
+    stacking = None
+    if stack_folds:
+        stacking = stack_weight(stack_folds, data.part(train_split), floor_C=floor_C, pooling=pooling,
+                                floor_smooth=floor_smooth, floor_medians=floor_medians)
+        floor_weight = stacking["floor_weight"]
+        log(f"floor weight from {stacking['clips']} out-of-fold train clips: {floor_weight:.3f} "
+            f"(out-of-fold acc {stacking['accuracy']:.3f}; at 0.5: {stacking['accuracy_at_0.5']:.3f}; "
+            f"floor {stacking['floor_accuracy']:.3f}, cnn {stacking['cnn_accuracy']:.3f})")
     if floor_weight is None:
         model = A.ensemble(members, name="ensemble")
         out_window, out_hop, arch = window, member_hop, "ensemble-" + "+".join(sorted({c["arch"] for c in cards}))
@@ -349,6 +384,8 @@ def combine(member_dirs: list[Path], data: GenreData, *, out_dir: Path, hop: int
         extra["hybrid"] = {"floor_weight": float(floor_weight), "floor_C": floor_C, "sub_window": window,
                            "sub_hop": member_hop, "floor_fit_on": train_split, "pooling": pooling,
                            "floor_smooth": int(floor_smooth), "floor_medians": bool(floor_medians)}
+        if stacking is not None:
+            extra["hybrid"]["floor_weight_from"] = {**stacking, "runs": [str(d) for d in stack_folds]}
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     weights_path = out_dir / WEIGHTS_NAME
@@ -379,6 +416,41 @@ def combine(member_dirs: list[Path], data: GenreData, *, out_dir: Path, hop: int
                    f"{arch} ({len(cards)} CNN members), valid, track level: acc {metrics['valid']['accuracy']:.3f}")
     _plot_member_curves(member_dirs, out_dir / "curves.png")
     return card
+
+
+def stack_weight(fold_dirs: list[Path], train: GenreData, *, floor_C: float = 0.03, pooling: str = "geometric",
+                 floor_smooth: int = 1, floor_medians: bool = True) -> dict:
+    """The floor weight fitted on out-of-fold predictions of the train clips (see ``combine``):
+    the CNN's from ``heldout.npz`` of runs trained with ``holdout=(i, k)``, the floor's refitted on
+    the same folds here."""
+    from models.data import artist_folds
+    from models.hybrid import fit_mix_weight, oof_floor_probs
+
+    ks = set()
+    cnn = {}
+    for d in fold_dirs:
+        p = Path(d) / "heldout.npz"
+        if not p.exists():
+            raise ValueError(f"{d}: no heldout.npz (train it with --holdout-fold I/K)")
+        h = np.load(p, allow_pickle=False)
+        card = json.loads((Path(d) / "card.json").read_text())
+        ks.add(int(card["data"]["holdout"]["folds"]))
+        for i, pr in zip(h["ids"].astype(str), h["probs"]):
+            cnn.setdefault(i, []).append(pr)
+    if len(ks) != 1:
+        raise ValueError(f"the fold runs disagree on the number of folds: {sorted(ks)}")
+    k = ks.pop()
+    missing = [i for i in train.ids if i not in cnn]
+    if missing:
+        raise ValueError(f"{len(missing)} train clips have no out-of-fold CNN prediction (e.g. {missing[0]}): "
+                         f"train every fold 0..{k - 1}")
+    p_cnn = np.stack([np.mean(cnn[i], axis=0) for i in train.ids])
+    folds = artist_folds(train.ids, train.y, k)
+    p_floor = oof_floor_probs(train.X, train.y, folds, C=floor_C, n_classes=len(train.genres),
+                              smooth=floor_smooth, medians=floor_medians)
+    out = fit_mix_weight(p_floor, p_cnn, train.y, pooling=pooling)
+    out["folds"] = k
+    return out
 
 
 def _plot_member_curves(member_dirs, path) -> None:

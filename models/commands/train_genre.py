@@ -41,12 +41,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--patience", type=int, default=None, help="early-stopping patience in epochs")
     parser.add_argument("--warmup", type=int, default=None, dest="warmup_epochs")
     parser.add_argument("--time-budget", type=float, default=None, dest="time_budget_s", help="stop after this many seconds")
+    parser.add_argument("--selection", choices=("valid", "last"), default=None,
+                        help="keep the epoch with the best valid track accuracy (default) or the last epoch")
+    parser.add_argument("--holdout-fold", default=None, metavar="I/K",
+                        help="leave fold I of K of the train clips out (runs of consecutive ids per genre) and write the "
+                             "model's predictions on them to heldout.npz (for --stack-folds)")
     parser.add_argument("--config", default=None, help="architecture config overrides as JSON, e.g. '{\"dropout\": 0.5}'")
     parser.add_argument("--members", nargs="+", metavar="DIR", default=None,
                         help="combine these trained run directories into one averaging ensemble (no training)")
     parser.add_argument("--floor-weight", type=float, default=None,
                         help="with --members: build the hybrid (30 s excerpt window) mixing the hand-made-feature "
                              "logistic regression with this weight")
+    parser.add_argument("--stack-folds", nargs="+", metavar="DIR", default=None,
+                        help="with --members: choose the floor weight on the train clips alone, from the "
+                             "out-of-fold predictions of these runs (trained with --holdout-fold I/K, one per fold)")
     parser.add_argument("--floor-c", type=float, default=0.03, help="logistic-regression C of the hybrid's floor")
     parser.add_argument("--pooling", choices=("arithmetic", "geometric"), default="arithmetic",
                         help="with --floor-weight: mix floor and CNN probabilities as a weighted mean (arithmetic) "
@@ -70,6 +78,14 @@ def run(args: argparse.Namespace) -> int:
         if data.split is None:
             return fail(args, f"{data_path}: training needs a 'split' array with train/valid clips")
         config = json.loads(args.config) if args.config else None
+        holdout = None
+        if args.holdout_fold:
+            try:
+                holdout = tuple(int(v) for v in args.holdout_fold.split("/"))
+                if len(holdout) != 2 or holdout[1] < 2 or not 0 <= holdout[0] < holdout[1]:
+                    raise ValueError
+            except ValueError:
+                return fail(args, f"--holdout-fold must be I/K with 0 <= I < K and K >= 2, got {args.holdout_fold!r}")
     except DataError as exc:
         return fail(args, str(exc))
     except json.JSONDecodeError as exc:
@@ -84,7 +100,8 @@ def run(args: argparse.Namespace) -> int:
 
             card = combine([Path(d) for d in args.members], data, out_dir=out, hop=args.hop, log=log,
                            floor_weight=args.floor_weight, floor_C=args.floor_c, pooling=args.pooling,
-                           floor_smooth=args.floor_smooth, floor_medians=args.floor_medians)
+                           floor_smooth=args.floor_smooth, floor_medians=args.floor_medians,
+                           stack_folds=[Path(d) for d in args.stack_folds] if args.stack_folds else None)
         elif args.arch in SKLEARN_ARCHS:
             from models.training import train_floor
 
@@ -94,10 +111,12 @@ def run(args: argparse.Namespace) -> int:
 
             opts = {k: getattr(args, k) for k in ("epochs", "window", "hop", "seed", "batch", "lr", "weight_decay",
                                                   "label_smoothing", "crops_per_clip", "mixup", "patience",
-                                                  "warmup_epochs", "time_budget_s", "eq_db", "band_shift", "contrast", "noise_db")}
+                                                  "warmup_epochs", "time_budget_s", "eq_db", "band_shift", "contrast", "noise_db",
+                                                  "selection")}
             if args.no_specaug:
                 opts["specaug"] = False
-            card = train_network(data, arch=args.arch, out_dir=out, config=config, log=log, subset=args.subset, **opts)
+            card = train_network(data, arch=args.arch, out_dir=out, config=config, log=log, subset=args.subset,
+                                 holdout=holdout, **opts)
     except (DataError, ModelError, ValueError) as exc:
         return fail(args, str(exc))
     v = card["metrics"].get("valid", {})
