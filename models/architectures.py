@@ -268,11 +268,16 @@ def ours(cfg, *, n_classes, window, stats):
     (two Conv1D-BN, ReLU, 1x1 projection when the width changes) followed by max-pool 2 except
     after the last.  Embedding = concat(global average, global max) of the last block, or with
     ``pool="stats"`` concat(mean, std, max) over time (a learned version of the clip statistics
-    of the floor).
+    of the floor).  ``centre=True`` first removes the window's mean spectrum
+    (``models.layers.CentreOverTime``), leaving the member the changes over time.
     """
     from keras import layers
 
     inp, x = _features(cfg, window, stats)
+    if cfg.get("centre"):
+        from models.layers import CentreOverTime
+
+        x = CentreOverTime(name="centre")(x)
     k = cfg["kernel"]
     reg = _l2(cfg)
     x = layers.Conv1D(cfg["stem"], k, padding="same", use_bias=False, kernel_regularizer=reg)(x)

@@ -219,6 +219,34 @@ def mixup(x: np.ndarray, y_soft: np.ndarray, *, alpha: float, rng: np.random.Gen
     return x.astype(np.float32), y_soft.astype(np.float32)
 
 
+def same_genre_mix(x: np.ndarray, y: np.ndarray, *, p: float, rng: np.random.Generator,
+                   max_db: float = 6.0) -> np.ndarray:
+    """Mix a fraction ``p`` of the windows of a batch ``(b, 128, width)`` with another window of
+    the same genre (labels unchanged), in place: the two are added as powers, the second
+    ``0..max_db`` dB quieter, and the sum is brought back to 0 dB at its loudest cell and clipped to
+    [-80, 0] like the front end's output.  A window then sounds like two recordings of the genre
+    at once -- new combinations of instruments and production that no one artist of the train
+    clips has, which is what a model must cope with on other artists."""
+    if p <= 0:
+        return x
+    y = np.asarray(y)
+    partner = np.arange(len(y))
+    for c in np.unique(y):
+        idx = np.flatnonzero(y == c)
+        partner[idx] = rng.permutation(idx)
+    pick = np.flatnonzero((rng.random(len(y)) < p) & (partner != np.arange(len(y))))
+    if not len(pick):
+        return x
+    gain = rng.uniform(-max_db, 0.0, size=(len(pick), 1, 1)).astype(np.float32)
+    a = x[pick].astype(np.float32)
+    b = x[partner[pick]].astype(np.float32) + gain
+    top = np.maximum(a, b)
+    mixed = top + 10.0 * np.log10(1.0 + 10.0 ** ((np.minimum(a, b) - top) / 10.0))
+    mixed -= mixed.max(axis=(1, 2), keepdims=True)
+    x[pick] = np.clip(mixed, -TOP_DB, 0.0)
+    return x
+
+
 def spectral_augment(x: np.ndarray, *, rng: np.random.Generator, eq_db: float = 6.0, shift: int = 2,
                      scale: float = 0.15) -> np.ndarray:
     """Recording-condition augmentation in place on ``(b, 128, width)`` dB windows.

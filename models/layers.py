@@ -32,6 +32,19 @@ class StatsPooling1D(keras.layers.Layer):
         return {**super().get_config(), "with_max": self.with_max, "eps": self.eps}
 
 
+@keras.saving.register_keras_serializable(package="melograph")
+class CentreOverTime(keras.layers.Layer):
+    """Subtract each channel's mean over time from ``(batch, time, channels)``: on the log-mel, a
+    window's own average spectrum (its mix, its mastering EQ, much of an artist's sound) is
+    removed and what changes over time is left."""
+
+    def call(self, x):
+        return x - ops.mean(x, axis=1, keepdims=True)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
 def _split_sizes(n: int, k: int) -> list[int]:
     """Sizes of ``numpy.array_split(range(n), k)``."""
     q, r = divmod(n, k)

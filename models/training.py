@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from core.features import COLUMNS_PER_SECOND, FRONTEND_PARAMS, N_MELS
-from models.data import (GenreData, clip_windows, feature_stats, mixup, random_crops, spec_augment,
+from models.data import (GenreData, clip_windows, feature_stats, mixup, random_crops, same_genre_mix, spec_augment,
                          spectral_augment, track_probs)
 from models.genre import CARD_NAME, configure_tensorflow, sha256_of
 from models.metrics import classification_metrics, plot_confusion, plot_curves
@@ -42,6 +42,7 @@ TRAIN_DEFAULTS = {
     "eq_db": 0.0,  # random EQ curve amplitude (dB); 0 = off
     "band_shift": 0,  # random mel-band shift (bins)
     "contrast": 0.0,  # random dB scaling +-
+    "same_mix": 0.0,  # fraction of crops mixed with a crop of another clip of the same genre
     "noise_db": 0.0,  # Gaussian noise (dB) per cell: front-end differences (audio vs the npz rendering)
     "mixup": 0.3,  # Beta(alpha, alpha); 0 = off
     "patience": 20,
@@ -236,6 +237,8 @@ def train_network(data: GenreData, *, arch: str, out_dir: Path, config: dict | N
     t0 = time.time()
     for epoch in range(int(opts["epochs"])):
         xs, ys = random_crops(Xtr, train.y, width=window, per_clip=int(opts["crops_per_clip"]), rng=rng)
+        if opts["same_mix"]:
+            same_genre_mix(xs, ys, p=float(opts["same_mix"]), rng=rng)
         if opts["eq_db"] or opts["band_shift"] or opts["contrast"]:
             spectral_augment(xs, rng=rng, eq_db=float(opts["eq_db"]), shift=int(opts["band_shift"]),
                              scale=float(opts["contrast"]))

@@ -37,6 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--eq-db", type=float, default=None, help="random EQ augmentation amplitude in dB (0 = off)")
     parser.add_argument("--band-shift", type=int, default=None, help="random mel-band shift augmentation (bins)")
     parser.add_argument("--contrast", type=float, default=None, help="random dB scaling augmentation (+-)")
+    parser.add_argument("--same-mix", type=float, default=None, dest="same_mix",
+                        help="fraction of training crops mixed with a crop of another clip of the same genre (0 = off)")
     parser.add_argument("--noise-db", type=float, default=None, help="Gaussian noise augmentation in dB (0 = off)")
     parser.add_argument("--patience", type=int, default=None, help="early-stopping patience in epochs")
     parser.add_argument("--warmup", type=int, default=None, dest="warmup_epochs")
@@ -111,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
 
             opts = {k: getattr(args, k) for k in ("epochs", "window", "hop", "seed", "batch", "lr", "weight_decay",
                                                   "label_smoothing", "crops_per_clip", "mixup", "patience",
-                                                  "warmup_epochs", "time_budget_s", "eq_db", "band_shift", "contrast", "noise_db",
+                                                  "warmup_epochs", "time_budget_s", "eq_db", "band_shift", "contrast", "noise_db", "same_mix",
                                                   "selection")}
             if args.no_specaug:
                 opts["specaug"] = False

@@ -33,3 +33,27 @@ def test_tiny_training_run_learns(trainval_npz, tmp_path):
     # TensorFlow's CPU reductions are not bit-identical between runs with different thread
     # scheduling: a clip on a near-tie may flip, nothing more
     assert abs(float((probs.argmax(1) == train.y[idx]).mean()) - train_acc) <= 1 / 60 + 1e-9
+
+
+def test_same_genre_mixing_adds_a_second_clip_of_the_same_genre_only():
+    from models.data import same_genre_mix
+
+    rng = np.random.default_rng(3)
+    n = 12
+    x = np.full((n, 128, 20), -80.0, np.float32)
+    y = np.array([0] * 6 + [1] * 6)
+    for i in range(n):  # genre 0 sounds in the low bands, genre 1 in the high ones; one band per clip
+        x[i, (10 if y[i] == 0 else 100) + i, :] = 0.0
+    before = x.copy()
+    same_genre_mix(x, y, p=1.0, rng=rng)
+    changed = [i for i in range(n) if not np.array_equal(x[i], before[i])]
+    assert len(changed) >= 8
+    for i in changed:
+        loud = set(np.flatnonzero(x[i].max(axis=1) > -20).tolist())
+        assert len(loud) == 2, f"window {i}: a mix of two clips has two loud bands, got {sorted(loud)}"
+        lo, hi = (10, 10 + n) if y[i] == 0 else (100, 100 + n)
+        assert all(lo <= b < hi for b in loud), f"window {i} got a band of the other genre: {sorted(loud)}"
+        assert x[i].max() == 0.0 and x[i].min() >= -80.0
+    unchanged = np.array([i not in changed for i in range(n)])
+    same_genre_mix(before, y, p=0.0, rng=rng)
+    assert np.array_equal(before[unchanged], x[unchanged])
