@@ -23,12 +23,13 @@ from core.features import EXCERPT_COLUMNS, N_MELS
 
 
 def fit_floor(X_train: np.ndarray, y_train: np.ndarray, *, C: float = 0.03, n_classes: int = 10, smooth: int = 1,
-              medians: bool = True):
+              medians: bool = True, n_mfcc: int = 20, n_bands: int = 16):
     """Standardiser + logistic regression on ``window_features`` of whole train clips (pass the
-    same ``smooth`` and ``medians`` to ``build_hybrid(floor_smooth=..., floor_medians=...)``)."""
+    same ``smooth``, ``medians``, ``n_mfcc`` and ``n_bands`` to ``build_hybrid(floor_...=...)``)."""
     from models.handcrafted import window_features_of
 
-    F = window_features_of(np.asarray(X_train, np.float32), smooth=smooth, medians=medians)
+    F = window_features_of(np.asarray(X_train, np.float32), n_mfcc=n_mfcc, n_bands=n_bands, smooth=smooth,
+                           medians=medians)
     return _fit_floor_features(F, y_train, C=C, n_classes=n_classes)
 
 
@@ -44,13 +45,15 @@ def _fit_floor_features(F: np.ndarray, y: np.ndarray, *, C: float, n_classes: in
 
 
 def oof_floor_probs(X_train: np.ndarray, y_train: np.ndarray, folds: np.ndarray, *, C: float = 0.03,
-                    n_classes: int = 10, smooth: int = 1, medians: bool = True) -> np.ndarray:
+                    n_classes: int = 10, smooth: int = 1, medians: bool = True, n_mfcc: int = 20,
+                    n_bands: int = 16) -> np.ndarray:
     """Out-of-fold floor probabilities of the train clips: for each fold, the floor fitted on the
     other folds (``fit_floor``) predicts it.  ``(n_train, n_classes)``."""
     from models.handcrafted import window_features_of
 
     y_train = np.asarray(y_train)
-    F = window_features_of(np.asarray(X_train, np.float32), smooth=smooth, medians=medians)
+    F = window_features_of(np.asarray(X_train, np.float32), n_mfcc=n_mfcc, n_bands=n_bands, smooth=smooth,
+                           medians=medians)
     out = np.zeros((len(y_train), n_classes), np.float64)
     for f in np.unique(folds):
         fit, held = folds != f, folds == f
@@ -109,15 +112,15 @@ def fit_mix_weight(p_floor: np.ndarray, p_cnn: np.ndarray, y: np.ndarray, *, poo
             "accuracy_by_weight": curve}
 
 
-def floor_branch(inp, scaler, lr, smooth: int = 1, medians: bool = True):
+def floor_branch(inp, scaler, lr, smooth: int = 1, medians: bool = True, n_mfcc: int = 20, n_bands: int = 16):
     from keras import layers
 
     from models.layers import ClipStatistics
 
-    f = ClipStatistics(smooth=smooth, medians=medians, name="clip_statistics")(inp)
+    f = ClipStatistics(n_mfcc=n_mfcc, n_bands=n_bands, smooth=smooth, medians=medians, name="clip_statistics")(inp)
     if int(f.shape[-1]) != len(scaler.mean_):
         raise ValueError(f"the floor was fitted on {len(scaler.mean_)} features, the layer gives {f.shape[-1]} "
-                         "(pass the same smooth/medians to fit_floor and build_hybrid)")
+                         "(pass the same smooth/medians/n_mfcc/n_bands to fit_floor and build_hybrid)")
     var = np.where(scaler.var_ > 0, scaler.var_, 1.0)
     f = layers.Normalization(axis=-1, mean=scaler.mean_, variance=var, name="floor_standardise")(f)
     dense = layers.Dense(lr.coef_.shape[0], activation="softmax", name="floor_logreg")
@@ -130,7 +133,8 @@ POOLINGS = ("arithmetic", "geometric")
 
 
 def build_hybrid(members: list, scaler, lr, *, floor_weight: float, sub_hop: int, window: int = EXCERPT_COLUMNS,
-                 pooling: str = "arithmetic", floor_smooth: int = 1, floor_medians: bool = True):
+                 pooling: str = "arithmetic", floor_smooth: int = 1, floor_medians: bool = True,
+                 floor_mfcc: int = 20, floor_bands: int = 16):
     """One Keras model with outputs ``[probs, embedding]`` (see the module docstring)."""
     import keras
     from keras import layers
@@ -157,7 +161,8 @@ def build_hybrid(members: list, scaler, lr, *, floor_weight: float, sub_hop: int
     cnn_sub = Regroup(n, name="cnn_timeline")(cnn_sub)
     emb = layers.Concatenate(name="embedding")(embs) if len(embs) > 1 else layers.Identity(name="embedding")(embs[0])
     if floor_weight > 0:
-        fl = floor_branch(inp, scaler, lr, smooth=floor_smooth, medians=floor_medians)
+        fl = floor_branch(inp, scaler, lr, smooth=floor_smooth, medians=floor_medians, n_mfcc=floor_mfcc,
+                          n_bands=floor_bands)
         pool = WeightedAverage if pooling == "arithmetic" else LogLinearPool
         out = pool([floor_weight, 1.0 - floor_weight], name="probs")([fl, cnn])
         fl_sub = layers.RepeatVector(n, name="floor_per_sub_window")(fl)

@@ -322,7 +322,8 @@ def train_network(data: GenreData, *, arch: str, out_dir: Path, config: dict | N
 def combine(member_dirs: list[Path], data: GenreData, *, out_dir: Path, hop: int | None = None, log=print,
             valid_split: str = "valid", train_split: str = "train", floor_weight: float | None = None,
             floor_C: float = 0.03, pooling: str = "arithmetic", floor_smooth: int = 1,
-            floor_medians: bool = True, stack_folds: list[Path] | None = None) -> dict:
+            floor_medians: bool = True, stack_folds: list[Path] | None = None, floor_mfcc: int = 20,
+            floor_bands: int = 16) -> dict:
     """Average trained members (same window and classes) into one Keras model; evaluate on valid.
 
     With ``floor_weight`` (0..1) the result is the hybrid of ``models.hybrid``: the members run
@@ -359,7 +360,8 @@ def combine(member_dirs: list[Path], data: GenreData, *, out_dir: Path, hop: int
     stacking = None
     if stack_folds:
         stacking = stack_weight(stack_folds, data.part(train_split), floor_C=floor_C, pooling=pooling,
-                                floor_smooth=floor_smooth, floor_medians=floor_medians)
+                                floor_smooth=floor_smooth, floor_medians=floor_medians, floor_mfcc=floor_mfcc,
+                                floor_bands=floor_bands)
         floor_weight = stacking["floor_weight"]
         log(f"floor weight from {stacking['clips']} out-of-fold train clips: {floor_weight:.3f} "
             f"(out-of-fold acc {stacking['accuracy']:.3f}; at 0.5: {stacking['accuracy_at_0.5']:.3f}; "
@@ -372,9 +374,10 @@ def combine(member_dirs: list[Path], data: GenreData, *, out_dir: Path, hop: int
 
         train = data.part(train_split)
         scaler, lr = fit_floor(train.X, train.y, C=floor_C, n_classes=len(classes), smooth=floor_smooth,
-                               medians=floor_medians)
+                               medians=floor_medians, n_mfcc=floor_mfcc, n_bands=floor_bands)
         model = build_hybrid(members, scaler, lr, floor_weight=float(floor_weight), sub_hop=member_hop,
-                             pooling=pooling, floor_smooth=floor_smooth, floor_medians=floor_medians)
+                             pooling=pooling, floor_smooth=floor_smooth, floor_medians=floor_medians,
+                             floor_mfcc=floor_mfcc, floor_bands=floor_bands)
         out_window = int(model.inputs[0].shape[-1])
         out_hop = out_window
         arch = "hybrid"
@@ -386,7 +389,8 @@ def combine(member_dirs: list[Path], data: GenreData, *, out_dir: Path, hop: int
         metrics["valid_floor_part"] = ev(floor_only)[0]
         extra["hybrid"] = {"floor_weight": float(floor_weight), "floor_C": floor_C, "sub_window": window,
                            "sub_hop": member_hop, "floor_fit_on": train_split, "pooling": pooling,
-                           "floor_smooth": int(floor_smooth), "floor_medians": bool(floor_medians)}
+                           "floor_smooth": int(floor_smooth), "floor_medians": bool(floor_medians),
+                           "floor_mfcc": int(floor_mfcc), "floor_bands": int(floor_bands)}
         if stacking is not None:
             extra["hybrid"]["floor_weight_from"] = {**stacking, "runs": [str(d) for d in stack_folds]}
     out_dir = Path(out_dir)
@@ -422,7 +426,8 @@ def combine(member_dirs: list[Path], data: GenreData, *, out_dir: Path, hop: int
 
 
 def stack_weight(fold_dirs: list[Path], train: GenreData, *, floor_C: float = 0.03, pooling: str = "geometric",
-                 floor_smooth: int = 1, floor_medians: bool = True) -> dict:
+                 floor_smooth: int = 1, floor_medians: bool = True, floor_mfcc: int = 20,
+                 floor_bands: int = 16) -> dict:
     """The floor weight fitted on out-of-fold predictions of the train clips (see ``combine``):
     the CNN's from ``heldout.npz`` of runs trained with ``holdout=(i, k)``, the floor's refitted on
     the same folds here."""
@@ -450,7 +455,7 @@ def stack_weight(fold_dirs: list[Path], train: GenreData, *, floor_C: float = 0.
     p_cnn = np.stack([np.mean(cnn[i], axis=0) for i in train.ids])
     folds = artist_folds(train.ids, train.y, k)
     p_floor = oof_floor_probs(train.X, train.y, folds, C=floor_C, n_classes=len(train.genres),
-                              smooth=floor_smooth, medians=floor_medians)
+                              smooth=floor_smooth, medians=floor_medians, n_mfcc=floor_mfcc, n_bands=floor_bands)
     out = fit_mix_weight(p_floor, p_cnn, train.y, pooling=pooling)
     out["folds"] = k
     return out

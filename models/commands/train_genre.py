@@ -64,6 +64,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--floor-smooth", type=int, default=1,
                         help="with --floor-weight: average the log-mel over this many columns (odd) before the "
                              "floor's features (3 makes the training arrays and the app's audio agree better)")
+    parser.add_argument("--floor-mfcc", type=int, default=20,
+                        help="with --floor-weight/--stack-folds: MFCCs of the floor's features (up to 128: all of them)")
+    parser.add_argument("--floor-bands", type=int, default=16,
+                        help="with --floor-weight/--stack-folds: band groups of the floor's band features (divides 128)")
     parser.add_argument("--floor-no-median", action="store_false", dest="floor_medians",
                         help="with --floor-weight: leave the medians out of the floor's statistics (they need a "
                              "sort over time: about half of the floor's cost in the analysis workers)")
@@ -103,7 +107,8 @@ def run(args: argparse.Namespace) -> int:
             card = combine([Path(d) for d in args.members], data, out_dir=out, hop=args.hop, log=log,
                            floor_weight=args.floor_weight, floor_C=args.floor_c, pooling=args.pooling,
                            floor_smooth=args.floor_smooth, floor_medians=args.floor_medians,
-                           stack_folds=[Path(d) for d in args.stack_folds] if args.stack_folds else None)
+                           stack_folds=[Path(d) for d in args.stack_folds] if args.stack_folds else None,
+                           floor_mfcc=args.floor_mfcc, floor_bands=args.floor_bands)
         elif args.arch in SKLEARN_ARCHS:
             from models.training import train_floor
 

@@ -128,3 +128,23 @@ def test_band_percentiles_without_a_sort_equal_numpys_with_ties(n):
     for q in (10, 90):
         got = np.asarray(_band_percentile(x, q))
         assert np.allclose(got, np.percentile(x, q, axis=-1), atol=1e-4), q
+
+
+def test_the_floor_can_use_more_mfccs_and_bands_and_a_mismatch_is_refused():
+    from models import architectures as A
+    from models.handcrafted import window_features_of
+    from models.hybrid import build_hybrid, fit_floor
+
+    rng = np.random.default_rng(2)
+    X = rng.uniform(-80, 0, (20, 128, 387)).astype(np.float32)
+    y = np.arange(20) % 10
+    scaler, lr = fit_floor(X, y, n_mfcc=30, n_bands=32, smooth=3, medians=False)
+    assert len(scaler.mean_) == window_features_of(X[:1], n_mfcc=30, n_bands=32, smooth=3, medians=False).shape[1]
+    member = A.build("ours", window=39)
+    model = build_hybrid([member], scaler, lr, floor_weight=1.0, sub_hop=39, pooling="geometric", floor_smooth=3,
+                         floor_medians=False, floor_mfcc=30, floor_bands=32)
+    # with all the weight on the floor, the model's answer is the logistic regression's
+    want = lr.predict_proba(scaler.transform(window_features_of(X[:4], n_mfcc=30, n_bands=32, smooth=3, medians=False)))
+    np.testing.assert_allclose(model.predict(X[:4], verbose=0)[0], want, atol=2e-3)
+    with pytest.raises(ValueError, match="features"):
+        build_hybrid([member], scaler, lr, floor_weight=0.5, sub_hop=39, floor_smooth=3, floor_medians=False)
