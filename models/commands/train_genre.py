@@ -74,6 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from core.features import N_MELS
     from models.architectures import SKLEARN_ARCHS
     from models.data import DEFAULT_NPZ, DataError, load_npz
     from models.genre import ModelError
@@ -92,6 +93,12 @@ def run(args: argparse.Namespace) -> int:
                     raise ValueError
             except ValueError:
                 return fail(args, f"--holdout-fold must be I/K with 0 <= I < K and K >= 2, got {args.holdout_fold!r}")
+        if args.stack_folds and not args.members:
+            return fail(args, "--stack-folds needs --members (the runs whose hybrid it weighs)")
+        if not 1 <= args.floor_mfcc <= N_MELS:
+            return fail(args, f"--floor-mfcc must be in 1..{N_MELS}, got {args.floor_mfcc}")
+        if args.floor_bands < 1 or N_MELS % args.floor_bands:
+            return fail(args, f"--floor-bands must divide {N_MELS} (1, 2, 4, ..., 128), got {args.floor_bands}")
     except DataError as exc:
         return fail(args, str(exc))
     except json.JSONDecodeError as exc:

@@ -110,3 +110,18 @@ def test_stacking_on_runs_without_held_out_predictions_is_a_one_line_error(train
                "--pooling", "geometric", "--out", str(tmp_path / "h")])
     err = capsys.readouterr().err
     assert rc != 0 and "no heldout.npz" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--stack-folds", "runs/x"], "--stack-folds needs --members"),
+    (["--members", "runs/x", "--floor-weight", "0.5", "--floor-mfcc", "0"], "--floor-mfcc must be in 1..128"),
+    (["--members", "runs/x", "--floor-weight", "0.5", "--floor-mfcc", "200"], "--floor-mfcc must be in 1..128"),
+    (["--members", "runs/x", "--floor-weight", "0.5", "--floor-bands", "7"], "--floor-bands must divide 128"),
+])
+def test_bad_floor_and_stacking_options_are_one_line_errors(trainval_npz, tmp_path, capsys, argv, message):
+    from core.cli import main
+
+    rc = main(["train-genre", *argv, "--out", str(tmp_path / "x")])
+    err = capsys.readouterr().err
+    assert rc != 0 and message in err and "Traceback" not in err
+    assert not (tmp_path / "x").exists()
