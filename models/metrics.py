@@ -32,6 +32,19 @@ def classification_metrics(y_true, y_pred, classes: list[str], probs: np.ndarray
     return out
 
 
+def bootstrap_interval(correct, *, level: float = 0.95, draws: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of an accuracy from the per-clip outcomes (``correct``: 0/1
+    per clip): how far the same model could land on another draw of as many clips like these.
+    With 197 valid clips an accuracy near 0.69 moves by about +-6.5 points (95 %)."""
+    c = np.asarray(correct, np.float64)
+    if not len(c):
+        return (0.0, 0.0)
+    rng = np.random.default_rng(seed)
+    means = c[rng.integers(0, len(c), size=(draws, len(c)))].mean(axis=1)
+    a = (1.0 - level) / 2.0
+    return float(np.quantile(means, a)), float(np.quantile(means, 1.0 - a))
+
+
 def plot_curves(history: dict, path, title: str = "") -> None:
     import matplotlib
 

@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def evaluate(model, data) -> dict:
     """Metrics of ``model`` (a GenreModel) on ``data`` (a GenreData); classes matched by name."""
     from models.data import DataError
-    from models.metrics import classification_metrics
+    from models.metrics import bootstrap_interval, classification_metrics
 
     unknown = [g for g in data.genres if g not in model.classes]
     if unknown:
@@ -38,6 +38,7 @@ def evaluate(model, data) -> dict:
     pred = probs.argmax(1)
     m = classification_metrics(y, pred, model.classes, probs)
     m["per_genre_recall"] = {c: v["recall"] for c, v in m["per_class"].items() if v["support"]}
+    m["accuracy_interval_95"] = list(bootstrap_interval(np.asarray(y) == np.asarray(pred)))
     m["errors"] = [{"id": str(i), "true": model.classes[t], "predicted": model.classes[p],
                     "confidence": round(float(probs[j, p]), 3)}
                    for j, (i, t, p) in enumerate(zip(data.ids, y, pred)) if t != p]
@@ -59,7 +60,9 @@ def run(args: argparse.Namespace) -> int:
     except (DataError, ModelError) as exc:
         return fail(args, str(exc))
     lines = [f"model {model.version} on {data.path}{' [' + args.split + ']' if args.split else ''}: {m['n_clips']} clips",
-             f"track-level accuracy {m['accuracy']:.3f}   macro-F1 {m['macro_f1']:.3f}", "per-genre recall:"]
+             f"track-level accuracy {m['accuracy']:.3f} (95 % bootstrap interval over the clips "
+             f"{m['accuracy_interval_95'][0]:.3f}-{m['accuracy_interval_95'][1]:.3f})   macro-F1 {m['macro_f1']:.3f}",
+             "per-genre recall:"]
     for c, r in m["per_genre_recall"].items():
         lines.append(f"  {c:<10} {r:.3f}  (n={m['per_class'][c]['support']})")
     lines.append("confusion (rows true, columns predicted: " + " ".join(c[:4] for c in model.classes) + "):")

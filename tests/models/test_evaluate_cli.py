@@ -27,6 +27,8 @@ def test_evaluates_a_small_npz(tiny_model_dir, tmp_path, capsys):
     assert rc == 0, err
     res = json.loads(out)
     assert res["n_clips"] == 6 and 0 <= res["accuracy"] <= 1 and len(res["confusion"]) == 10
+    lo, hi = res["accuracy_interval_95"]
+    assert 0 <= lo <= res["accuracy"] <= hi <= 1
     assert sum(map(sum, res["confusion"])) == 6
     rc, out, err = _run(capsys, "evaluate-genre", "--model", str(tiny_model_dir), "--data", str(p), "--split", "valid", "--json")
     assert rc == 0 and json.loads(out)["n_clips"] == 3
@@ -60,3 +62,15 @@ def test_not_an_npz_and_missing_split(tiny_model_dir, tmp_path, capsys):
     p = write_npz(tmp_path / "nosplit.npz", X=np.zeros((2, 128, 50), np.float16), y=np.zeros(2, np.int8), genres=GENRES)
     rc, _, err = _run(capsys, "evaluate-genre", "--model", str(tiny_model_dir), "--data", str(p), "--split", "valid")
     assert rc != 0 and "no 'split' array" in err
+
+
+def test_the_accuracy_comes_with_a_bootstrap_interval_that_shrinks_with_more_clips():
+    from models.metrics import bootstrap_interval
+
+    assert bootstrap_interval([1] * 50) == (1.0, 1.0)
+    assert bootstrap_interval([]) == (0.0, 0.0)
+    few = bootstrap_interval([1, 0] * 50)
+    many = bootstrap_interval([1, 0] * 2000)
+    assert few[0] < 0.5 < few[1] and many[0] < 0.5 < many[1]
+    assert 0.15 < few[1] - few[0] < 0.25  # +-1.96 * sqrt(.25 / 100) = +-0.098
+    assert many[1] - many[0] < 0.05
