@@ -113,8 +113,9 @@ def artist_folds(ids, y, k: int) -> np.ndarray:
         idx = np.flatnonzero(y == c)
         if len(idx) < k:
             raise ValueError(f"class {c} has {len(idx)} clips, fewer than {k} folds")
-        nums = [_id_number(i) for i in ids[idx]]
-        order = sorted(range(len(idx)), key=lambda t: (nums[t] is None, nums[t] or 0, ids[idx][t]))
+        cid = ids[idx]
+        nums = [_id_number(i) for i in cid]
+        order = sorted(range(len(idx)), key=lambda t: (nums[t] is None, nums[t] or 0, cid[t]))
         runs, prev = [], None
         for t in order:
             n = nums[t]

@@ -105,9 +105,10 @@ def fit_mix_weight(p_floor: np.ndarray, p_cnn: np.ndarray, y: np.ndarray, *, poo
         w = float(grid[int(np.argmin([nll(mixed(g)) for g in grid]))])
         scale = 1.0
     curve = {f"{g:.1f}": float((mixed(g, scale).argmax(1) == y).mean()) for g in np.linspace(0, 1, 11)}
+    at_w, at_half = mixed(w, scale), mixed(0.5, scale)
     return {"floor_weight": w, "scale": scale, "pooling": pooling, "clips": int(len(y)),
-            "log_loss": nll(mixed(w, scale)), "accuracy": float((mixed(w, scale).argmax(1) == y).mean()),
-            "log_loss_at_0.5": nll(mixed(0.5, scale)), "accuracy_at_0.5": float((mixed(0.5, scale).argmax(1) == y).mean()),
+            "log_loss": nll(at_w), "accuracy": float((at_w.argmax(1) == y).mean()),
+            "log_loss_at_0.5": nll(at_half), "accuracy_at_0.5": float((at_half.argmax(1) == y).mean()),
             "floor_accuracy": float((lf.argmax(1) == y).mean()), "cnn_accuracy": float((lc.argmax(1) == y).mean()),
             "accuracy_by_weight": curve}
 

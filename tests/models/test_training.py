@@ -57,3 +57,24 @@ def test_same_genre_mixing_adds_a_second_clip_of_the_same_genre_only():
     unchanged = np.array([i not in changed for i in range(n)])
     same_genre_mix(before, y, p=0.0, rng=rng)
     assert np.array_equal(before[unchanged], x[unchanged])
+
+
+def test_a_centred_member_ignores_the_windows_mean_spectrum(tmp_path):
+    """``centre``: a constant per-band change (another mastering EQ) leaves the answer alone, and
+    the model saves and loads with its layer."""
+    import keras
+
+    import models.layers  # noqa: F401
+    from models import architectures as A
+
+    model = A.build("ours", {"stem": 16, "channels": [16], "centre": True}, window=39)
+    rng = np.random.default_rng(4)
+    x = rng.uniform(-60, -10, (3, 128, 39)).astype(np.float32)
+    eq = rng.uniform(-8, 8, (1, 128, 1)).astype(np.float32)
+    p, q = model.predict(x, verbose=0), model.predict(x + eq, verbose=0)
+    np.testing.assert_allclose(p, q, atol=1e-5)
+    model.save(tmp_path / "c.keras")
+    again = keras.models.load_model(tmp_path / "c.keras", compile=False)
+    np.testing.assert_allclose(again.predict(x, verbose=0), p, atol=1e-6)
+    plain = A.build("ours", {"stem": 16, "channels": [16]}, window=39)
+    assert not np.allclose(plain.predict(x, verbose=0), plain.predict(x + eq, verbose=0), atol=1e-5)
