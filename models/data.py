@@ -276,3 +276,23 @@ def spectral_augment(x: np.ndarray, *, rng: np.random.Generator, eq_db: float = 
         x *= rng.uniform(1 - scale, 1 + scale, size=(b, 1, 1)).astype(np.float32)
     np.clip(x, -TOP_DB, 0.0, out=x)
     return x
+
+
+def time_blur(x: np.ndarray, *, p: float, rng: np.random.Generator) -> np.ndarray:
+    """Front-end augmentation in place on ``(b, 128, width)`` dB windows: a fraction ``p`` of them
+    is averaged over time with the kernel ``[a, 1 - 2a, a]``, ``a`` uniform in [0, 1/3] per window
+    (edge columns repeated).  The training arrays change more from column to column than the app's
+    own front end (mean 5.6 vs 4.5 dB); blurring some crops by a random amount lets a member meet
+    both without smoothing every input."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"the time-blur fraction must be between 0 and 1, got {p}")
+    b = len(x)
+    pick = np.flatnonzero(rng.random(b) < p)
+    if len(pick) == 0:
+        return x
+    a = rng.uniform(0.0, 1.0 / 3.0, size=(len(pick), 1, 1)).astype(np.float32)
+    w = x[pick]
+    left = np.concatenate([w[:, :, :1], w[:, :, :-1]], axis=2)
+    right = np.concatenate([w[:, :, 1:], w[:, :, -1:]], axis=2)
+    x[pick] = a * left + (1.0 - 2.0 * a) * w + a * right
+    return x

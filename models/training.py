@@ -21,7 +21,7 @@ import numpy as np
 
 from core.features import COLUMNS_PER_SECOND, FRONTEND_PARAMS, N_MELS
 from models.data import (GenreData, clip_windows, feature_stats, mixup, random_crops, same_genre_mix, spec_augment,
-                         spectral_augment, track_probs)
+                         spectral_augment, time_blur, track_probs)
 from models.genre import CARD_NAME, configure_tensorflow, sha256_of
 from models.metrics import classification_metrics, plot_confusion, plot_curves
 
@@ -44,6 +44,7 @@ TRAIN_DEFAULTS = {
     "contrast": 0.0,  # random dB scaling +-
     "same_mix": 0.0,  # fraction of crops mixed with a crop of another clip of the same genre
     "noise_db": 0.0,  # Gaussian noise (dB) per cell: front-end differences (audio vs the npz rendering)
+    "time_blur": 0.0,  # fraction of crops blurred over time by a random [a, 1-2a, a] (the app's smoother front end)
     "mixup": 0.3,  # Beta(alpha, alpha); 0 = off
     "patience": 20,
     "seed": 0,
@@ -176,6 +177,9 @@ def train_network(data: GenreData, *, arch: str, out_dir: Path, config: dict | N
     predictions from which ``combine`` can weigh the CNN against the floor without the valid clips."""
     opts = dict(TRAIN_DEFAULTS)
     opts.update({k: v for k, v in overrides.items() if v is not None})
+    for key in ("same_mix", "time_blur"):
+        if not 0.0 <= float(opts[key]) <= 1.0:
+            raise ValueError(f"{key.replace('_', '-')} is a fraction of the crops: between 0 and 1, got {opts[key]}")
     window = int(opts["window"])
     hop = int(opts["hop"] or max(1, window // 2))
     seed = int(opts["seed"])
@@ -242,6 +246,8 @@ def train_network(data: GenreData, *, arch: str, out_dir: Path, config: dict | N
         if opts["eq_db"] or opts["band_shift"] or opts["contrast"]:
             spectral_augment(xs, rng=rng, eq_db=float(opts["eq_db"]), shift=int(opts["band_shift"]),
                              scale=float(opts["contrast"]))
+        if opts["time_blur"]:
+            time_blur(xs, p=float(opts["time_blur"]), rng=rng)
         if opts["noise_db"]:
             xs += rng.normal(0.0, float(opts["noise_db"]), size=xs.shape).astype(np.float32)
             np.clip(xs, -80.0, 0.0, out=xs)

@@ -39,6 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--contrast", type=float, default=None, help="random dB scaling augmentation (+-)")
     parser.add_argument("--same-mix", type=float, default=None, dest="same_mix",
                         help="fraction of training crops mixed with a crop of another clip of the same genre (0 = off)")
+    parser.add_argument("--time-blur", type=float, default=None, dest="time_blur",
+                        help="fraction of training crops blurred over time by a random 3-column kernel (0 = off)")
     parser.add_argument("--noise-db", type=float, default=None, help="Gaussian noise augmentation in dB (0 = off)")
     parser.add_argument("--patience", type=int, default=None, help="early-stopping patience in epochs")
     parser.add_argument("--warmup", type=int, default=None, dest="warmup_epochs")
@@ -126,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
             opts = {k: getattr(args, k) for k in ("epochs", "window", "hop", "seed", "batch", "lr", "weight_decay",
                                                   "label_smoothing", "crops_per_clip", "mixup", "patience",
                                                   "warmup_epochs", "time_budget_s", "eq_db", "band_shift", "contrast", "noise_db", "same_mix",
+                                                  "time_blur",
                                                   "selection")}
             if args.no_specaug:
                 opts["specaug"] = False

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from models.data import load_npz
 from models.genre import GenreModel
@@ -78,3 +79,63 @@ def test_a_centred_member_ignores_the_windows_mean_spectrum(tmp_path):
     np.testing.assert_allclose(again.predict(x, verbose=0), p, atol=1e-6)
     plain = A.build("ours", {"stem": 16, "channels": [16]}, window=39)
     assert not np.allclose(plain.predict(x, verbose=0), plain.predict(x + eq, verbose=0), atol=1e-5)
+
+
+def test_a_smoothed_member_sees_the_three_column_mean(tmp_path):
+    """``smooth``: the member's first layer averages 3 neighbouring columns (the app's audio is
+    smoother in time than the training arrays), so flicker that alternates from column to column
+    reaches the network as a third of itself; an even width is refused."""
+    import keras
+
+    from models import architectures as A
+
+    model = A.build("preproc", {"smooth": 3, "filters": [8, 8], "dense": [16, 8]}, window=39)
+    seen = keras.Model(model.inputs, model.get_layer("smooth_time").output)
+    rng = np.random.default_rng(5)
+    x = rng.uniform(-60, -10, (2, 128, 39)).astype(np.float32)
+    s = seen.predict(x, verbose=0)  # (2, 39, 128) time-major
+    np.testing.assert_allclose(s[:, 1:-1], ((x[:, :, :-2] + x[:, :, 1:-1] + x[:, :, 2:]) / 3).transpose(0, 2, 1), atol=1e-4)
+    np.testing.assert_allclose(s[:, 0], x[:, :, :2].mean(2), atol=1e-4)  # the edge: the columns there
+    flicker = np.where(np.arange(39) % 2 == 0, 6.0, -6.0).astype(np.float32)
+    d = seen.predict(x + flicker, verbose=0) - s
+    assert np.abs(d[:, 1:-1]).max() < 2.01  # 6 dB alternating -> 2 dB
+    model.save(tmp_path / "s.keras")
+    again = keras.models.load_model(tmp_path / "s.keras", compile=False)
+    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+    with pytest.raises(ValueError, match="odd"):
+        A.build("preproc", {"smooth": 2}, window=39)
+
+
+def test_time_blur_softens_column_flicker_in_the_chosen_crops_only():
+    """``time_blur``: the picked crops lose part of their column-to-column flicker (as the app's own
+    front end has less of it than the training arrays) and keep their level; the others are left
+    exactly alone; a fraction outside [0, 1] is refused."""
+    from models.data import time_blur
+
+    rng = np.random.default_rng(6)
+    flicker = np.where(np.arange(39) % 2 == 0, 5.0, -5.0).astype(np.float32)
+    x = (rng.uniform(-50, -20, (400, 128, 1)) + flicker).astype(np.float32)
+    before = x.copy()
+    time_blur(x, p=0.5, rng=rng)
+    changed = np.array([not np.array_equal(a, b) for a, b in zip(x, before)])
+    assert 0.4 < changed.mean() < 0.6
+    step = np.abs(np.diff(x[:, :, 1:-1], axis=2)).mean(axis=(1, 2))
+    assert np.all(step[~changed] == 10.0)
+    assert step[changed].max() < 10.0  # [a, 1-2a, a] turns a +-5 dB flicker into +-5|1-4a| dB
+    assert np.median(step[changed]) < 7.0
+    np.testing.assert_allclose(x[:, :, 1:-1].mean(axis=(1, 2)), before[:, :, 1:-1].mean(axis=(1, 2)), atol=0.2)
+    same = before.copy()
+    time_blur(same, p=0.0, rng=rng)
+    assert np.array_equal(same, before)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        time_blur(same, p=1.5, rng=rng)
+
+
+@pytest.mark.parametrize("flag", ["--time-blur", "--same-mix"])
+def test_a_crop_fraction_outside_0_1_is_a_one_line_error(trainval_npz, tmp_path, capsys, flag):
+    from core.cli import main
+
+    rc = main(["train-genre", "--arch", "preproc", flag, "1.5", "--epochs", "1", "--out", str(tmp_path / "x")])
+    err = capsys.readouterr().err
+    assert rc != 0 and "between 0 and 1, got 1.5" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
