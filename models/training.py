@@ -74,12 +74,22 @@ def data_summary(data: GenreData, fit_on: str, selected_on: str | None) -> dict:
             "fit_on": fit_on, "selected_on": selected_on, "clip_columns": int(data.X.shape[2])}
 
 
+def version_hash(weights_sha256: str) -> str:
+    """8 hex digits naming a model: its weights and the front end that feeds it, so that stored
+    analysis results go stale when either changes (the same weights behind a new front end give
+    other numbers)."""
+    import hashlib
+
+    front = json.dumps(FRONTEND_PARAMS, sort_keys=True)
+    return hashlib.sha256(f"{weights_sha256}\n{front}".encode()).hexdigest()[:8]
+
+
 def make_card(*, arch: str, config: dict, classes: list[str], window: int, hop: int, weights_path: Path,
               parameters: int, data: dict, training: dict, metrics: dict, extra: dict | None = None) -> dict:
     sha = sha256_of(weights_path)
     date = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d")
     card = {
-        "version": f"genre-{arch}-{date}-{sha[:8]}",
+        "version": f"genre-{arch}-{date}-{version_hash(sha)}",
         "arch": arch,
         "config": config,
         "classes": list(classes),

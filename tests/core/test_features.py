@@ -111,9 +111,11 @@ def test_front_end_reproduces_the_training_arrays():
     mae = np.array([m for m, _ in res.values()])
     r = np.array([c for _, c in res.values()])
     worst = max(res, key=lambda k: res[k][0])
-    assert np.median(mae) <= 2.0, f"median MAE {np.median(mae):.2f} dB"
-    assert mae.max() <= 3.5, f"worst clip {worst}: MAE {mae.max():.2f} dB"
-    assert np.median(r) >= 0.98, f"median Pearson r {np.median(r):.3f}"
+    # measured: median 0.11 dB, worst 0.15 dB, r 0.9996 (the arrays' 8-bit step is 0.31 dB);
+    # the README's mean over each group of frames lands 1.9 dB away (worst 5.6, r 0.983)
+    assert np.median(mae) <= 0.3, f"median MAE {np.median(mae):.2f} dB"
+    assert mae.max() <= 0.6, f"worst clip {worst}: MAE {mae.max():.2f} dB"
+    assert np.median(r) >= 0.998, f"median Pearson r {np.median(r):.4f}"
 
 
 @pytest.mark.parametrize("seconds", [0.05, 12.0, 30.0, 33.0, 36.0, 64.0, 90.0])
