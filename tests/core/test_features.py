@@ -51,6 +51,23 @@ def test_logmel_excerpt_shape_and_range():
     assert np.all(silent == -80)
 
 
+def test_columns_are_frames_not_means():
+    """Each column is one frame (as in the training arrays), spread evenly over the excerpt: a
+    click in one frame shows at full height in the column that samples it and nowhere else."""
+    for n in (1, 2, 3, 40, 1292, 1293, 1310):
+        cols = F.n_columns_for(n)
+        src = F.sample_columns(n, cols)
+        assert len(src) == cols and src.min() >= 0 and src.max() <= n - 1
+        assert np.all(np.diff(src) >= 3 if n >= 40 else np.diff(src) >= 0)
+    src = F.sample_columns(1292, 387)
+    assert src[0] == 1 and src[-1] == 1288  # the array rows' span: centres of (n - 1.7) / 387 frames
+    S = np.zeros((2, 1292), np.float32)
+    S[:, src[100]] = 1.0
+    S[:, src[100] + 1] = 5.0  # a frame between two samples is not seen
+    out = F.sample_time(S, n_columns=387)
+    assert out[0, 100] == 1.0 and np.count_nonzero(out[0]) == 1
+
+
 def test_display_logmel():
     y = _signal(5.0)
     S = F.display_logmel(y=y, sr=F.SR)
