@@ -359,7 +359,9 @@ def _open_source(path: str | os.PathLike) -> _Source:
     path = os.fspath(path)
     _check_readable(path)
     first_error: BaseException | None = None
-    if _ext(path) in SOUNDFILE_EXTENSIONS:
+    # libsndfile's MP3 reader prints "Note: Illegal Audio-MPEG-Header ..." lines on stderr for a
+    # file that only says .mp3; such a file goes to FFmpeg, which fails quietly
+    if _ext(path) in SOUNDFILE_EXTENSIONS and not (_ext(path) == "mp3" and _sniff(path) is None):
         try:
             return _SfSource(path)
         except Exception as exc:  # libsndfile cannot: give FFmpeg a chance

@@ -176,7 +176,7 @@ def test_missing_file_and_folder_are_unreadable(tmp_path):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_not_audio_is_unsupported(fmt, tmp_path):
+def test_not_audio_is_unsupported(fmt, tmp_path, capfd):
     for maker in (media.make_zero_bytes, media.make_text_as, media.make_png_as):
         path = maker(tmp_path / f"{maker.__name__}.{fmt}")
         with pytest.raises(UnsupportedFile) as ei:
@@ -184,6 +184,9 @@ def test_not_audio_is_unsupported(fmt, tmp_path):
         _one_line(ei.value, path)
         with pytest.raises(UnsupportedFile):
             decode.open_stream(path)
+    # the one-line error is all: no decoder library chatter on the terminal
+    # (libsndfile's MP3 reader used to print three "Note: ..." lines for a text file named .mp3)
+    assert capfd.readouterr().err == ""
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
