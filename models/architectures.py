@@ -79,16 +79,16 @@ def _features(cfg: dict, window: int, stats: dict):
     """Input layer and the time-major feature sequence ``(window, F)`` (normalised).
 
     ``cfg["smooth"]`` (odd, default 1 = off): a moving average over that many columns first
-    (``AveragePooling1D``, stride 1; at the edges the mean of the columns there), the same for the
-    training arrays and for the app's audio, whose frame-to-frame changes are smaller
-    (``models.handcrafted`` does the same for the floor)."""
+    (``AveragePooling1D``, stride 1; at the edges the mean of the columns there).  A session 5
+    workaround for the old front end, which averaged frames where the arrays sample them
+    (models/RESULTS.md); no shipped member uses it."""
     import keras
     from keras import layers
 
     inp = keras.Input(shape=(N_MELS, window), name="logmel")
     x = layers.Permute((2, 1), name="time_major")(inp)  # (window, 128)
     k = int(cfg.get("smooth", 1))
-    if k > 1:  # the training arrays are rougher in time than the app's front end: average both alike
+    if k > 1:
         if k % 2 == 0:
             raise ValueError(f"smooth must be odd, got {k}")
         x = layers.AveragePooling1D(k, strides=1, padding="same", name="smooth_time")(x)

@@ -6,13 +6,13 @@ power recovered from dB (centroid, bandwidth, roll-off 85%, flatness, 6 band con
 and its frame-to-frame change).  Each descriptor is summarised over the clip by mean, standard
 deviation, skew, kurtosis, median, min and max (``medians=False`` leaves the medians out: they are
 the floor's only statistics that need a sort over time, which makes them most of its cost inside a
-LiteRT model, and the 3-column smoothing makes them close copies of the means).
+LiteRT model; the shipped floor leaves them out).
 
 ``smooth`` (odd, 1 = off) first averages the log-mel over that many neighbouring columns (edges
-repeated).  The training arrays were recovered from 8-bit images and are rougher in time than the
-app's own front end (mean frame-to-frame change 5.6 vs 4.5 dB), which skews every feature of
-change; a 3-column average makes the two agree far better (floor predictions on the 89 real
-clips from audio vs from the arrays: 80 % -> 88 % agreement, models/RESULTS.md).
+repeated).  Sessions 2-5 shipped ``smooth=3``: the app's front end then averaged frames where the
+training arrays sample them, so the arrays looked rougher in time (5.6 vs 4.5 dB mean change) and
+the features of change read audio differently.  Since session 6 the front end samples the frames
+as the arrays do (``core.features.sample_time``) and the shipped floor uses ``smooth=1``.
 """
 from __future__ import annotations
 

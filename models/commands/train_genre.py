@@ -65,7 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "or a normalised weighted product (geometric, a product of experts)")
     parser.add_argument("--floor-smooth", type=int, default=1,
                         help="with --floor-weight: average the log-mel over this many columns (odd) before the "
-                             "floor's features (3 makes the training arrays and the app's audio agree better)")
+                             "floor's features (1 = off, the shipped model's; 3 was sessions 2-5's workaround for the old front end)")
     parser.add_argument("--floor-mfcc", type=int, default=20,
                         help="with --floor-weight/--stack-folds: MFCCs of the floor's features (up to 128: all of them)")
     parser.add_argument("--floor-bands", type=int, default=16,
