@@ -17,7 +17,7 @@ def _has_display() -> bool:
 
 
 def _entry(argv: list[str]) -> int:
-    from core.cli import COMMANDS, main as cli_main
+    from cli.main import COMMANDS, main as cli_main
 
     if argv and (argv[0] in COMMANDS or argv[0].startswith("-")):
         return cli_main(argv)

@@ -268,14 +268,14 @@ def profile_in_process(lib: Path, model_dir, n: int) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import numpy as np
 
-    import core.analysis_worker as W
+    import analysis.worker as W
     from core import features as F
     from models.genre import GenreModel
 
     model = GenreModel.load(model_dir, threads=1)
     files = sorted(lib.glob("*.mp3"))[:n]
     W.prepare_file(str(files[0]))  # warm caches
-    stages = {"decode at 22050 Hz (core.decode.mono_stream)": [], "log-mel": [], "model": [], "pack+store-ready": []}
+    stages = {"decode at 22050 Hz (core.audio.decode.mono_stream)": [], "log-mel": [], "model": [], "pack+store-ready": []}
     for f in files:
         c0 = time.process_time()
         ys = list(W._excerpt_logmels(str(f), {}))
@@ -327,7 +327,7 @@ def main() -> int:
     lib = make_library(cache, args.tracks, args.minutes)
     model_dir, model_desc = ensure_model(args.model, cache)
 
-    from core.analysis import AnalysisService
+    from analysis.service import AnalysisService
     from core.catalog import Catalog
     from core.scanner import scan
 

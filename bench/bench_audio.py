@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_audio.py [--play-seconds 10] [--runs 5] [--no-jack]
 
 1. Front-end agreement with the training arrays over every clip of ../shared/data/gtzan_audio
-   (whole files through core.decode.read, 387 columns), as in tests/core/test_features.py.
+   (whole files through core.audio.decode.read, 387 columns), as in tests/core/test_features.py.
 2. Decode + front end of a 4-minute MP3 (8 GTZAN clips joined with ffmpeg, 44.1 kHz stereo,
    192 kb/s): core.features.logmel_file (streamed decode to 22050 Hz mono + the log-mel of each
    30 s excerpt), median and best of --runs, wall and CPU time; plus the whole-file variant
@@ -34,7 +34,8 @@ os.environ.setdefault("JACK_NO_START_SERVER", "1")
 
 import numpy as np  # noqa: E402
 
-from core import decode, features as F  # noqa: E402
+from core import features as F
+    from core.audio import decode  # noqa: E402
 
 
 def _timeit(fn, runs: int, cpu: list | None = None) -> list[float]:
@@ -50,7 +51,7 @@ def _timeit(fn, runs: int, cpu: list | None = None) -> list[float]:
 
 
 def bench_frontend_agreement() -> None:
-    print("== 1. front end vs gtzan_logmel_trainval.npz (whole files via core.decode.read)")
+    print("== 1. front end vs gtzan_logmel_trainval.npz (whole files via core.audio.decode.read)")
     from tests.core import test_features as T
 
     if not (T.GTZAN_AUDIO.is_dir() and T.GTZAN_NPZ.is_file()):
@@ -115,7 +116,7 @@ def bench_decode(mp3: Path, runs: int) -> None:
     import av
     import soundfile as sf
 
-    def via_av():  # decoded to numpy, as core.decode would use it
+    def via_av():  # decoded to numpy, as core.audio.decode would use it
         with av.open(str(mp3)) as c:
             s = c.streams.audio[0]
             return sum(f.to_ndarray().shape[-1] for f in c.decode(s))
@@ -135,7 +136,8 @@ def _busy_core() -> subprocess.Popen:
 
 
 def bench_playback(mp3: Path, seconds: float, use_jack: bool, period: int = 1024) -> None:
-    from core import audiodevice, player as P
+    from core.playback import output as audiodevice
+    from core.playback import engine as P
 
     print(f"== 3. playback of the MP3 for {seconds:.0f} s with another core kept busy")
     import contextlib

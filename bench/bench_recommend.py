@@ -18,7 +18,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.recommender import Recommender, RecommenderConfig, TrackMeta, TrackVectors  # noqa: E402
+from core.recommend import Recommender, RecommenderConfig, TrackMeta, TrackVectors  # noqa: E402
 
 
 def synthetic_library(n_tracks: int, n_windows: int, dim: int, n_clusters: int = 20, seed: int = 0):
@@ -42,7 +42,7 @@ def catalog_path(args, vectors, liked, disliked) -> None:
     import tempfile
 
     from core.catalog import Catalog
-    from core.recommender import LibraryRecommender
+    from core.recommend import LibraryRecommender
 
     rng = np.random.default_rng(2)
     with tempfile.TemporaryDirectory() as tmp:

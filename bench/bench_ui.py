@@ -240,7 +240,7 @@ def bench_stalls(data_dir: Path, n: int, n_files: int, reps: int = 3, trace_ms: 
     # test tap sleeps for each block's duration plays in real time, as on a sound card.  (The app's
     # own player on it would race through a 4-minute track in seconds, its decoder flat out.)
     try:
-        from core.player import Player
+        from core.playback.engine import Player
 
         holder = {}
         holder["p"] = c.player = Player(tap=lambda b: time.sleep(len(b) / (holder["p"].stream_rate or 44100)))
@@ -367,9 +367,9 @@ def bench_stalls(data_dir: Path, n: int, n_files: int, reps: int = 3, trace_ms: 
         out["analysis"] = f"skipped: {problem} (set MELOGRAPH_MODEL_DIR to a trained run)"
     else:
         try:
-            import core.analysis  # noqa: F401
+            import analysis.service  # noqa: F401
         except ImportError:
-            out["analysis"] = "skipped: core.analysis is not there yet"
+            out["analysis"] = "skipped: analysis.service is not there yet"
         else:
             d2 = Path(tempfile.mkdtemp(prefix="melograph-bench-analysis-"))
             _app, w2, c2 = build(["--data-dir", str(d2), str(first_folder)], app=app)

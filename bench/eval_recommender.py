@@ -39,7 +39,7 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.recommender import Recommender, RecommenderConfig, TrackVectors  # noqa: E402
+from core.recommend import Recommender, RecommenderConfig, TrackVectors  # noqa: E402
 
 NPZ = ROOT.parent / "shared" / "data" / "gtzan_logmel" / "gtzan_logmel_trainval.npz"
 CARD = ROOT / "models" / "shipped" / "card.json"

@@ -369,12 +369,12 @@ def logmel_file(path, *, start: float = 0.0, duration: float | None = None) -> n
     ``[start, start + duration)`` seconds.  Returns ``(N_MELS, n_columns)`` float32 in [-80, 0],
     12.9 columns per second; the same as ``logmel_track(y=decode.read(path, sr=SR, mono=True)[0])``.
 
-    Decodes as a stream (:func:`core.decode.mono_stream` for a whole file, else
-    :func:`core.decode.open_stream`; mono, ``SR``), one 30 s excerpt at a time, so memory stays small for hours-long files (and it is faster than decoding whole).
+    Decodes as a stream (:func:`core.audio.decode.mono_stream` for a whole file, else
+    :func:`core.audio.decode.open_stream`; mono, ``SR``), one 30 s excerpt at a time, so memory stays small for hours-long files (and it is faster than decoding whole).
     Raises the :mod:`core.errors` taxonomy; :class:`~core.errors.TooShort` when there is less
     than one STFT window (about 93 ms) of audio.
     """
-    from core import decode
+    from core.audio import decode
     from core.errors import TooShort
 
     if not start and duration is None:  # a whole file: MP3s decode straight at SR (as read() and the analysis)

@@ -14,7 +14,7 @@ How it decides (DESIGN.md, "How data flows" 1):
 2. **Unchanged** files (same size and ``mtime_ns`` as their row, or as their recorded failure) are
    not opened.  A row flagged missing whose file is back is un-flagged ("restored").
 3. **Changed** files are re-read in place (same row, same like): "updated".
-4. **New** paths are fingerprinted (core/fingerprint.py) and read.  If the fingerprint equals the
+4. **New** paths are fingerprinted (core/audio/fingerprint.py) and read.  If the fingerprint equals the
    one of a row whose file vanished from its path (in this folder) or that is flagged missing
    (anywhere), that row moves to the new path: "moved" -- it keeps its id and its like.
    Otherwise a row is added.
@@ -40,10 +40,10 @@ import threading
 import time
 from typing import Any, Callable
 
-from core import tags as tags_mod
+from core.audio import tags as tags_mod
 from core.catalog import TRACK_FIELDS, Catalog
 from core.errors import ERROR_KINDS, DecodeFailed, FileError, UnreadableFile, reason_of
-from core.fingerprint import CHUNK, fingerprint_file
+from core.audio.fingerprint import CHUNK, fingerprint_file
 
 EXTENSIONS = frozenset(
     {".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".mp4", ".aac", ".wav", ".aiff", ".aif", ".wma"}

@@ -1,6 +1,6 @@
 """Wires the core objects to the main window: catalog + scanner (core.catalog, core.scanner),
-player (core.player), library analysis (core.analysis; now-playing fallback in
-desktop.analysis), recommender (core.recommender).
+player (core.playback.engine), library analysis (analysis.service; now-playing fallback in
+desktop.analysis), recommender (core.recommend).
 
 Core objects speak plain Python: calls, and callbacks from their own threads.  This controller
 turns their callbacks into signals delivered on the GUI thread (``desktop.tasks.Relay``, batched)
@@ -115,7 +115,7 @@ class AppController(QObject):
         self.analyser.analysed.connect(self._on_analysis)
         self.analyser.failed.connect(self._on_analysis_failed)
         self.model_problem: str | None = None
-        self.analysis = None  # the library analysis service (core.analysis), when there is a model
+        self.analysis = None  # the library analysis service (analysis.service), when there is a model
         self._analysis_factory = analysis_factory
         self._known_genres: set[str] = set()
         self.recommender = TaskRunner(self, max_threads=1)  # one ranking at a time
@@ -125,7 +125,7 @@ class AppController(QObject):
         self._recommend_timer.timeout.connect(self._run_recommendations)
         self._recommend_again = False
         self._recommendations_available = True
-        self._library_recommender = None  # core.recommender.LibraryRecommender, made on first use
+        self._library_recommender = None  # core.recommend.LibraryRecommender, made on first use
         self.profile = "default"  # whose likes the table shows and the recommendations are for
         self.analysis_events = Relay(self, interval_ms=100)
         self.analysis_events.delivered.connect(self._on_analysis_events)
@@ -266,7 +266,7 @@ class AppController(QObject):
         self._catalog_ready()
 
     #: imported on a worker thread once the library is on screen (see ``warm_imports``)
-    WARM_IMPORTS = ("core.analysis_worker", "core.analysis", "core.recommender")
+    WARM_IMPORTS = ("analysis.worker", "analysis.service", "core.recommend")
 
     #: the analysis service starts this long after the library is on screen (start-up first)
     ANALYSIS_DELAY_MS = 2000
@@ -286,7 +286,7 @@ class AppController(QObject):
         factory = self._analysis_factory
         if factory is None:
             try:
-                from core.analysis import AnalysisService as factory
+                from analysis.service import AnalysisService as factory
             except ImportError as exc:
                 log.info("no analysis service: %s", exc)
                 return  # now playing still analyses its track (desktop.analysis)
@@ -386,7 +386,7 @@ class AppController(QObject):
 
     def _open_player(self) -> None:
         try:
-            from core.player import Player
+            from core.playback.engine import Player
         except ImportError as exc:
             log.warning("no player: %s", exc)
             self.window.set_notice("player", f"Playback is not available in this build ({exc}).")
@@ -646,7 +646,7 @@ class AppController(QObject):
         r = self.model.by_id(track_id)
         return f"“{r.title}”" if r else "the track"
 
-    # --- recommendations (core.recommender) ---------------------------------------------------------
+    # --- recommendations (core.recommend) ---------------------------------------------------------
     def refresh_recommendations(self) -> None:
         """Re-rank soon (debounced); the model retrains only when the likes changed."""
         if self.catalog is not None and self._recommendations_available and not self._closing:
@@ -654,7 +654,7 @@ class AppController(QObject):
 
     def _run_recommendations(self) -> None:
         try:
-            from core.recommender import LibraryRecommender, RecommenderError
+            from core.recommend import LibraryRecommender, RecommenderError
         except ImportError as exc:
             log.info("no recommender: %s", exc)
             self._recommendations_available = False
@@ -773,7 +773,7 @@ class AppController(QObject):
         catalog, data_dir = self.catalog, self.data_dir
 
         def work():
-            from core.recommender import ProfileStore
+            from core.recommend import ProfileStore
 
             name = catalog.rename_profile(old, new)
             ProfileStore(data_dir).rename(old, name)  # the saved model follows (a cache)
@@ -789,7 +789,7 @@ class AppController(QObject):
         catalog, data_dir = self.catalog, self.data_dir
 
         def work():
-            from core.recommender import ProfileStore
+            from core.recommend import ProfileStore
 
             n = catalog.remove_profile(name)
             ProfileStore(data_dir).remove(name)

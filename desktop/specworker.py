@@ -46,7 +46,8 @@ def compute_display_spectrogram(path: str, max_columns: int = MAX_DISPLAY_COLUMN
     """Decode ``path`` and return ``(S, duration)``: the display log-mel of ``core.features``
     (full resolution: 128 mel bands, one column per 23 ms), mean-pooled in time to at most
     ``max_columns`` columns, and the duration in seconds."""
-    from core import decode, features
+    from core import features
+    from core.audio import decode
 
     y, sr = decode.read(path, sr=features.SR, mono=True)
     duration = len(y) / float(sr)
@@ -84,7 +85,8 @@ def _init_helper(nice: int) -> None:  # helper process
             os.nice(max(0, int(nice) - os.nice(0)))  # at least this nice
         except OSError:
             pass
-    from core import decode, features  # noqa: F401 - imported once, before the first track
+    from core import features  # noqa: F401 - imported once, before the first track
+    from core.audio import decode
 
 
 def _ping() -> int:  # helper process

@@ -18,7 +18,7 @@ import numpy as np
 
 def check(model, audio_dir: Path, data, logmels: dict | None = None) -> dict:
     from core.features import logmel_track
-    from models.commands.predict import _load_audio
+    from cli.predict import _load_audio
 
     ids = {str(i): k for k, i in enumerate(data.ids)}
     rows = [r for r in csv.DictReader(open(audio_dir / "manifest.csv")) if r["file"].rsplit(".", 1)[0] in ids]

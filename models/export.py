@@ -86,7 +86,7 @@ def check_windows(window: int, *, n_clips: int = 12, audio_dir: Path = GTZAN_AUD
     """Windows ``(n, 128, window)`` to compare the runtimes on, and where they came from: the
     windows of ``n_clips`` real clips (one per genre first) when the shared audio is there, plus
     random ones (always)."""
-    from core import decode
+    from core.audio import decode
     from core.features import N_MELS, TOP_DB, logmel_track, windows
 
     rng = np.random.default_rng(0)

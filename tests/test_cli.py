@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from core.cli import main as cli
+from cli.main import main as cli
 from tests import media
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,6 +13,6 @@ from pathlib import Path
 ASOUNDRC = Path(__file__).resolve().parents[1] / "data" / "asoundrc"
 
 if not os.environ.get("MELOGRAPH_REAL_AUDIO"):  # set it to run the player tests on the real default device
-    from core.audiodevice import use_alsa_config
+    from core.playback.output import use_alsa_config
 
     use_alsa_config(ASOUNDRC)

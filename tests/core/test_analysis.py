@@ -18,9 +18,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import decode, features
-from core.analysis import AnalysisService, run_analysis
-from core.analysis_worker import FAULT_ENV, prepare_file
+from core import features
+
+from core.audio import decode
+from analysis.service import AnalysisService, run_analysis
+from analysis.worker import FAULT_ENV, prepare_file
 from core.catalog import Catalog
 from core.errors import DecodeFailed, FileError, TooShort, UnsupportedFile
 from core.scanner import scan
@@ -89,7 +91,7 @@ def test_the_fast_mp3_path_decodes_at_the_models_rate(tmp_path, monkeypatch):
     fast = prepare_file(str(path))
     monkeypatch.setattr(decode, "_MPG123", False)  # as on a system without libmpg123
     general = prepare_file(str(path))
-    assert general["decoder"] == "core.decode"
+    assert general["decoder"] == "core.audio.decode"
     if fast["decoder"] != "mpg123":
         pytest.skip("libmpg123 is not installed here: only the general path exists")
     assert fast["S"].shape == general["S"].shape == want.shape
@@ -98,7 +100,7 @@ def test_the_fast_mp3_path_decodes_at_the_models_rate(tmp_path, monkeypatch):
     # (white noise is the hard case: the excerpt's min-max rescale stretches whatever happens in the
     # quietest band, here the top one, which the general path's anti-aliasing filter dulls)
     assert err_fast < 4.0 and err_fast < 0.5 * err_general, (err_fast, err_general)
-    # a damaged MP3: the fast path keeps what decodes; garbage falls back and is named by core.decode
+    # a damaged MP3: the fast path keeps what decodes; garbage falls back and is named by core.audio.decode
     data = path.read_bytes()
     (tmp_path / "cut.mp3").write_bytes(data[: len(data) // 2])
     monkeypatch.setattr(decode, "_MPG123", None)
@@ -382,7 +384,7 @@ def test_shipped_model_tags_real_clips_end_to_end(tmp_path, data_dir):
     assert s.analysed == len(picked) and s.failed == 0, s.failures
     assert s.model_runtime == "litert"
     # what the workers stored (LiteRT) is what the Keras reference computes from the same files
-    from core.analysis_worker import analyse_file
+    from analysis.worker import analyse_file
     from models.genre import GenreModel
 
     reference = GenreModel.load(runtime="keras", threads=1)
@@ -411,13 +413,13 @@ def test_shipped_model_tags_real_clips_end_to_end(tmp_path, data_dir):
 
 
 def test_a_worker_makes_malloc_reuse_its_large_buffers():
-    """The workers' allocator setting (core.analysis_worker._tune_malloc) takes on this glibc
+    """The workers' allocator setting (analysis.worker._tune_malloc) takes on this glibc
     system, in a fresh process as a worker would apply it: without it every 30 s excerpt's arrays
     are fresh mmaps faulted in page by page (the log-mel about 40 % slower, bench_analyze)."""
     import subprocess
     import sys
 
-    code = "import core.analysis_worker as W; print(W._tune_malloc())"
+    code = "import analysis.worker as W; print(W._tune_malloc())"
     out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and out.stdout.strip() == "True", out.stderr

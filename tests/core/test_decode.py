@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import decode
+from core.audio import decode
 from core.errors import DecodeFailed, FileError, TooShort, UnreadableFile, UnsupportedFile
 from tests import media
 
@@ -211,7 +211,7 @@ def test_stream_yields_what_decoded_then_fails(fmt, tmp_path):
 def test_decode_check_command(tmp_path, capsys):
     import json
 
-    from core.cli import main
+    from cli.main import main
 
     good = media.make(tmp_path / "a.ogg", seconds=1.0)
     bad = media.make_text_as(tmp_path / "b.mp3")

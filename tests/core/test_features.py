@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import decode, features as F
+from core import features as F
+    from core.audio import decode
 from core.errors import TooShort
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"

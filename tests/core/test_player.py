@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import decode, player as P
+from core.audio import decode, player as P
 from tests import media
 
 pytestmark = pytest.mark.skipif(not media.have_ffmpeg(), reason="ffmpeg is needed to generate fixture media")
@@ -321,7 +321,7 @@ def test_no_output_device_is_a_state_not_a_crash(tmp_path):
     code = f"""
 import json, sys, time
 sys.path.insert(0, {str(ROOT)!r})
-from core import player as P
+from core.playback import engine as P
 events = []
 p = P.Player()
 p.subscribe(events.append)

@@ -7,8 +7,8 @@ import time
 import numpy as np
 import pytest
 
-from core import recommender as R
-from core.recommender import (
+from core import recommend as R
+from core.recommend import (
     CorruptProfile,
     NoLikes,
     NothingToRecommend,
@@ -385,7 +385,7 @@ def _cli(tmp_path, *extra):
     import io
     import json
 
-    from core.cli import main
+    from cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -435,7 +435,7 @@ def test_recommend_command_rebuilds_a_corrupt_profile_from_that_profiles_likes(t
 
 
 def test_each_profile_learns_from_its_own_likes(tmp_path):
-    from core.recommender import LibraryRecommender, NoLikes, UnknownProfile
+    from core.recommend import LibraryRecommender, NoLikes, UnknownProfile
 
     cat, ids, cluster = _catalog_library(tmp_path, skip_analysis=())
     cat.add_profile("Anna")
@@ -473,7 +473,7 @@ def test_recommend_command_without_likes_or_analysis_says_what_to_do(tmp_path):
 
 
 def test_the_app_path_follows_likes_and_new_analysis(tmp_path):
-    from core.recommender import LibraryRecommender
+    from core.recommend import LibraryRecommender
 
     cat, ids, cluster = _catalog_library(tmp_path, skip_analysis=(7,))
     taste = [ids[i] for i in np.flatnonzero(cluster == 2)]

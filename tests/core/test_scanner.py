@@ -326,7 +326,7 @@ def test_wrong_extension_is_read_by_its_content(catalog, tmp_path):
 
 def test_an_mp3_with_junk_before_its_first_frame(catalog, tmp_path):
     """No magic at the start: the content is not recognised, mutagen's own search finds the frames."""
-    from core.tags import _id3_size
+    from core.audio.tags import _id3_size
 
     data = media.make(tmp_path / "src.mp3", seconds=1.0).read_bytes()
     lib = tmp_path / "lib"
@@ -622,7 +622,7 @@ def test_corrupted_files_never_crash_the_reader(tmp_path, fmt):
     import io
     import random
 
-    from core import tags
+    from core.audio import tags
     from core.errors import FileError
 
     base = media.make(tmp_path / f"base.{fmt}", seconds=1.0, tags={"title": "x", "artist": "y"}).read_bytes()

@@ -31,7 +31,7 @@ def window(qtbot, settings):
 _ASOUNDRC = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "data", "asoundrc"))
 if os.path.exists(_ASOUNDRC) and "ALSA_CONFIG_PATH" not in os.environ:
     try:
-        from core.audiodevice import use_alsa_config
+        from core.playback.output import use_alsa_config
     except ImportError:
         os.environ["ALSA_CONFIG_PATH"] = _ASOUNDRC
         os.environ.setdefault("JACK_NO_START_SERVER", "1")

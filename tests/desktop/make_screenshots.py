@@ -100,7 +100,7 @@ def main_real(out: Path, title: str) -> int:
     lib = real_library(tmp / "Music")
     app, window, c = build(["--data-dir", str(tmp / "data"), str(lib)], app=app)
     try:
-        from core.player import Player
+        from core.playback.engine import Player
 
         holder = {}
         holder["p"] = c.player = Player(tap=lambda b: time.sleep(len(b) / (holder["p"].stream_rate or 44100)))

@@ -1,6 +1,6 @@
 """The library analysis service wired into the window: progress, results, priorities, pause.
 
-A fake service with the ``core.analysis.AnalysisService`` interface stands in for the real one
+A fake service with the ``analysis.service.AnalysisService`` interface stands in for the real one
 (whose worker processes load TensorFlow): this tests the desktop side only.
 """
 import threading

@@ -86,10 +86,10 @@ def test_reopening_shows_the_library_at_once_and_keeps_likes(qapp, qtbot, tmp_pa
 def test_play_a_track_on_the_fake_device(app_parts, qtbot, tmp_path, music_folder):
     """ALSA's null PCM does not pace in real time (it plays as fast as the callback returns), so the
     player's test tap sleeps for each block's duration: a device that runs at real time."""
-    pytest.importorskip("core.player")
+    pytest.importorskip("core.playback.engine")
     import time
 
-    from core.player import Player
+    from core.playback.engine import Player
     from tests import media
 
     window, c = app_parts
@@ -134,8 +134,8 @@ def test_play_a_track_on_the_fake_device(app_parts, qtbot, tmp_path, music_folde
 
 
 def test_no_audio_device_is_a_message_not_a_crash(app_parts, qtbot, music_folder):
-    pytest.importorskip("core.player")
-    from core.player import Player
+    pytest.importorskip("core.playback.engine")
+    from core.playback.engine import Player
 
     window, c = app_parts
     c.player = Player(device="no such device, surely")
@@ -190,7 +190,7 @@ def test_stored_analysis_fills_the_genre_chart_and_the_table(app_parts, qtbot, m
 
 
 def test_recommendations_follow_the_likes(app_parts, qtbot, music_folder):
-    pytest.importorskip("core.recommender")
+    pytest.importorskip("core.recommend")
     import numpy as np
 
     window, c = app_parts
@@ -225,10 +225,10 @@ def test_recommendations_follow_the_likes(app_parts, qtbot, music_folder):
 
 
 def test_queue_from_the_context_menu(app_parts, qtbot, music_folder, monkeypatch):
-    pytest.importorskip("core.player")
+    pytest.importorskip("core.playback.engine")
     import time
 
-    from core.player import Player
+    from core.playback.engine import Player
     from PySide6.QtGui import QDesktopServices
 
     window, c = app_parts
@@ -284,7 +284,7 @@ def test_a_rescan_that_changes_nothing_leaves_the_table_alone(app_parts, qtbot, 
 
 
 def test_the_queue_comes_back_after_a_restart(qapp, qtbot, tmp_path, music_folder):
-    pytest.importorskip("core.player")
+    pytest.importorskip("core.playback.engine")
     from desktop.app import build
 
     data = str(tmp_path / "data")

@@ -95,7 +95,7 @@ def test_importing_the_runtime_does_not_load_tensorflow():
     import subprocess
     import sys
 
-    code = ("import sys; import models.genre, models.data, models.architectures, models.commands.predict; "
+    code = ("import sys; import models.genre, models.data, models.architectures, cli.predict; "
             "print(any(m.split('.')[0] in ('tensorflow', 'keras') for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(ROOT), check=True)
     assert out.stdout.strip() == "False"

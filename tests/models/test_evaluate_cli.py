@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from core.cli import main
+from cli.main import main
 from tests.models.conftest import write_npz
 
 GENRES = np.array(["blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock"])

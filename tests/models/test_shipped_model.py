@@ -91,9 +91,9 @@ def test_the_analysis_stores_a_3_second_genre_timeline_of_a_real_track(shipped, 
     windows (the validated answer), and the embeddings stay one per 30 s window."""
     import soundfile as sf
 
-    from core import analysis_worker as W
+    import analysis.worker as W
     from core.features import COLUMNS_PER_SECOND, logmel_track
-    from models.commands.predict import _load_audio
+    from cli.predict import _load_audio
 
     (a, ga), (b, gb) = _twelve_clips(gtzan_audio)[:2]
     y = np.concatenate([_load_audio(str(a)), _load_audio(str(b))])
@@ -143,7 +143,7 @@ def test_the_timeline_grid_takes_the_nearest_sub_window():
 
 def test_shipped_model_classifies_real_audio_end_to_end(shipped, gtzan_audio):
     from core.features import logmel_track
-    from models.commands.predict import _load_audio
+    from cli.predict import _load_audio
 
     clips = _twelve_clips(gtzan_audio)
     correct = []
@@ -161,7 +161,7 @@ def test_the_same_song_a_few_samples_later_keeps_its_genre(shipped, gtzan_audio)
     Its genres must not move: on the 89 real clips, shifts of 128-1536 samples keep the top genre
     of 95.5-99 % of them, with a mean total-variation change of 0.02-0.05 (models/RESULTS.md)."""
     from core.features import logmel_track
-    from models.commands.predict import _load_audio
+    from cli.predict import _load_audio
 
     same, tv = [], []
     for path, _genre in _twelve_clips(gtzan_audio):
@@ -175,7 +175,7 @@ def test_the_same_song_a_few_samples_later_keeps_its_genre(shipped, gtzan_audio)
 
 
 def test_predict_command_reports_good_and_broken_files(gtzan_audio, tmp_path, capsys):
-    from core.cli import main
+    from cli.main import main
 
     broken = tmp_path / "broken.flac"
     broken.write_bytes(b"fLaC" + b"\x00garbage" * 50)
@@ -212,7 +212,7 @@ def test_litert_equals_keras_on_real_clips(shipped, gtzan_audio):
     """Every window of twelve real clips: the LiteRT runtime gives the Keras model's probabilities
     and embeddings."""
     from core.features import logmel_track
-    from models.commands.predict import _load_audio
+    from cli.predict import _load_audio
 
     lite = GenreModel.load(runtime="litert", threads=1)
     reference = GenreModel.load(runtime="keras")  # ``shipped`` may already be the LiteRT one

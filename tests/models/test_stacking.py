@@ -94,7 +94,7 @@ def test_held_out_runs_give_out_of_fold_predictions_that_choose_the_weight(train
 
 @pytest.mark.parametrize("value", ["2/2", "1", "a/b", "0/1", "-1/3"])
 def test_a_malformed_holdout_fold_is_a_one_line_error(trainval_npz, tmp_path, capsys, value):
-    from core.cli import main
+    from cli.main import main
 
     rc = main(["train-genre", f"--holdout-fold={value}", "--out", str(tmp_path / "x"), "--epochs", "1"])
     err = capsys.readouterr().err
@@ -104,7 +104,7 @@ def test_a_malformed_holdout_fold_is_a_one_line_error(trainval_npz, tmp_path, ca
 
 def test_stacking_on_runs_without_held_out_predictions_is_a_one_line_error(trainval_npz, tiny_model_dir, tmp_path,
                                                                           capsys):
-    from core.cli import main
+    from cli.main import main
 
     rc = main(["train-genre", "--members", str(tiny_model_dir), "--stack-folds", str(tiny_model_dir),
                "--pooling", "geometric", "--out", str(tmp_path / "h")])
@@ -119,7 +119,7 @@ def test_stacking_on_runs_without_held_out_predictions_is_a_one_line_error(train
     (["--members", "runs/x", "--floor-weight", "0.5", "--floor-bands", "7"], "--floor-bands must divide 128"),
 ])
 def test_bad_floor_and_stacking_options_are_one_line_errors(trainval_npz, tmp_path, capsys, argv, message):
-    from core.cli import main
+    from cli.main import main
 
     rc = main(["train-genre", *argv, "--out", str(tmp_path / "x")])
     err = capsys.readouterr().err

@@ -133,7 +133,7 @@ def test_time_blur_softens_column_flicker_in_the_chosen_crops_only():
 
 @pytest.mark.parametrize("flag", ["--time-blur", "--same-mix"])
 def test_a_crop_fraction_outside_0_1_is_a_one_line_error(trainval_npz, tmp_path, capsys, flag):
-    from core.cli import main
+    from cli.main import main
 
     rc = main(["train-genre", "--arch", "preproc", flag, "1.5", "--epochs", "1", "--out", str(tmp_path / "x")])
     err = capsys.readouterr().err

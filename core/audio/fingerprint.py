@@ -10,7 +10,7 @@ so the scanner recognises the file and keeps its catalog row, its id and its lik
 not survive: editing the tags (the bytes change; the scanner sees the same path with a new size
 or mtime, re-reads it and updates the fingerprint in place, so the row and its like stay), or a
 rename *and* a tag edit between two scans (then the file is new; a like of the old row can still
-be re-attached by artist + title + duration, see core/catalog.py).  Two files whose sampled
+be re-attached by artist + title + duration, see core/catalog/).  Two files whose sampled
 bytes agree but differ elsewhere (same size, same head, middle and tail) would collide; for audio
 files that differ only in a few bytes in between that is possible but harmless: the scanner only
 uses the fingerprint to pair a *vanished* row with a *new* path, and both would be the same song.

@@ -3,11 +3,11 @@
 Three threads touch a :class:`Player`:
 
 - **the audio callback** (PortAudio's thread) only copies from a pre-filled ring
-  (:class:`core.ringbuffer.AudioRing`) into the device buffer and applies a per-block linear
+  (:class:`core.playback.ringbuffer.AudioRing`) into the device buffer and applies a per-block linear
   volume ramp.  No allocation of audio buffers, no waiting, no logging, no Qt.  It records the
   frame counter and PortAudio's time stamps of the block it handed over, from which
   :attr:`Player.position` is computed.
-- **the engine thread** (one per player) decodes (:func:`core.decode.open_stream`) ahead of
+- **the engine thread** (one per player) decodes (:func:`core.audio.decode.open_stream`) ahead of
   the callback to keep the ring full, runs the commands the public methods post, watches the
   frame counter cross track boundaries, and sends the events.
 - **the caller** (the UI): every public method returns at once; the engine carries it out.
@@ -39,9 +39,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from core import decode
+from core.audio import decode
 from core.errors import FileError, TooShort
-from core.ringbuffer import AudioRing
+from core.playback.ringbuffer import AudioRing
 
 log = logging.getLogger(__name__)
 
@@ -907,7 +907,7 @@ class Player:
     def _do_retry_device(self) -> None:
         if self._stream is not None:
             return
-        from core import audiodevice
+        from core.playback import output as audiodevice
 
         try:
             audiodevice.reinitialize()

@@ -667,7 +667,7 @@ def mono_stream(path: str | os.PathLike, *, sr: int, block_frames: int = 1 << 16
     decode through libmpg123 straight at (about) ``sr`` (see above), everything else through
     :func:`open_stream`.  Block lengths vary.  Raises the :mod:`core.errors` taxonomy like
     :func:`stream` (an MP3 that fails part-way ends early instead, ``info["damaged"]`` set).
-    ``info`` (optional dict) gets ``decoder``: ``"mpg123"`` or ``"core.decode"``."""
+    ``info`` (optional dict) gets ``decoder``: ``"mpg123"`` or ``"core.audio.decode"``."""
     path = os.fspath(path)
     info = info if info is not None else {}
     if _ext(path) == "mp3":
@@ -681,7 +681,7 @@ def mono_stream(path: str | os.PathLike, *, sr: int, block_frames: int = 1 << 16
             yield first
             yield from gen
             return
-    info["decoder"] = "core.decode"
+    info["decoder"] = "core.audio.decode"
     with open_stream(path, sr=sr, channels=1, block_frames=block_frames) as s:
         for b in s:
             yield b[:, 0]

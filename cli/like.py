@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from core.cli import emit, fail
+from cli.main import emit, fail
 
 HELP = "like, dislike or unlike tracks (TRACK is a file path or a track id)"
 VALUES = {"like": 1, "dislike": -1, "unlike": 0}

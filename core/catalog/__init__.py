@@ -1058,7 +1058,7 @@ class Catalog:
         out += [f"foreign key: {r}" for r in self.fetchall("PRAGMA foreign_key_check")]
         return out
 
-    # -- genre analysis (results + durable queue; used by core/analysis.py) --------------------
+    # -- genre analysis (results + durable queue; used by analysis/service.py) --------------------
     #
     # ``analysis`` rows are keyed by (content fingerprint, model version): a moved file keeps its
     # result, an unchanged file is never analysed twice, a new model version analyses again.

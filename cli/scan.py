@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 
-from core.cli import emit, fail
+from cli.main import emit, fail
 
 HELP = "scan a music folder into the catalog (new, changed, moved and missing files)"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from core.cli import emit, fail
+from cli.main import emit, fail
 
 HELP = "list, add, rename or remove profiles (each has its own likes and recommendations)"
 
@@ -75,6 +75,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _store(path):
-    from core.recommender import ProfileStore
+    from core.recommend import ProfileStore
 
     return ProfileStore(path)

@@ -1,7 +1,7 @@
 """``melograph analyze [FOLDER]``: tag the genres of the library in worker processes.
 
 Scans FOLDER first when given, then analyses every track the catalog has not analysed with the
-current model (see core/analysis.py).  On a terminal a progress bar; otherwise one plain line per
+current model (see analysis/service.py).  On a terminal a progress bar; otherwise one plain line per
 finished track.  Ends with a summary: analysed, skipped (already done: unchanged files are never
 analysed twice), failed with reasons.  Ctrl+C stops; what finished is kept, and the next run
 goes on from there.
@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 
-from core.cli import emit, fail
+from cli.main import emit, fail
 
 HELP = "analyse the genres of the library (scans FOLDER first when given)"
 
@@ -39,7 +39,7 @@ def _fmt_time(seconds: float | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.analysis import run_analysis
+    from analysis.service import run_analysis
     from core.catalog import Catalog, CatalogError
 
     if args.workers is not None and args.workers < 1:

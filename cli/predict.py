@@ -11,7 +11,7 @@ import argparse
 
 import numpy as np
 
-from core.cli import emit, fail
+from cli.main import emit, fail
 from core.features import COLUMNS_PER_SECOND, SR
 
 HELP = "print the genre distribution of audio files, whole track and per window"
@@ -24,10 +24,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _load_audio(path: str) -> np.ndarray:
-    """Mono float32 audio at 22050 Hz (``core.decode.read``; librosa if that is unavailable)."""
+    """Mono float32 audio at 22050 Hz (``core.audio.decode.read``; librosa if that is unavailable)."""
     try:
-        from core.decode import read
-    except ImportError:  # pragma: no cover - core.decode is part of the project
+        from core.audio.decode import read
+    except ImportError:  # pragma: no cover - core.audio.decode is part of the project
         import librosa
 
         y, _ = librosa.load(path, sr=SR, mono=True)

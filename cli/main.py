@@ -22,18 +22,18 @@ from core import __version__
 
 # command name -> module path.  Order is the order shown in --help.
 COMMANDS: dict[str, str] = {
-    "scan": "core.commands.scan",
-    "status": "core.commands.status",
-    "analyze": "core.commands.analyze",
-    "like": "core.commands.like",
-    "dislike": "core.commands.like",
-    "unlike": "core.commands.like",
-    "recommend": "core.commands.recommend",
-    "profiles": "core.commands.profiles",
-    "decode-check": "core.commands.decode_check",
-    "train-genre": "models.commands.train_genre",
-    "evaluate-genre": "models.commands.evaluate_genre",
-    "predict": "models.commands.predict",
+    "scan": "cli.scan",
+    "status": "cli.status",
+    "analyze": "cli.analyze",
+    "like": "cli.like",
+    "dislike": "cli.like",
+    "unlike": "cli.like",
+    "recommend": "cli.recommend",
+    "profiles": "cli.profiles",
+    "decode-check": "cli.decode_check",
+    "train-genre": "cli.train_genre",
+    "evaluate-genre": "cli.evaluate_genre",
+    "predict": "cli.predict",
 }
 
 

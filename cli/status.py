@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from core.cli import emit, fail
+from cli.main import emit, fail
 
 HELP = "show the catalog: tracks, missing, likes, failures, library folders"
 

@@ -1,13 +1,13 @@
-"""The analysis worker: one process, one model, many files (see :mod:`core.analysis`).
+"""The analysis worker: one process, one model, many files (see :mod:`analysis.service`).
 
-Started by :class:`core.analysis.AnalysisService` with the ``spawn`` start method, so it shares no
+Started by :class:`analysis.service.AnalysisService` with the ``spawn`` start method, so it shares no
 Qt or thread state with the app.  It loads the genre model once -- its LiteRT export
 (``models/export.py``) in the small ``ai-edge-litert`` interpreter, so a worker never imports
 TensorFlow and is ready in well under a second; a model without an export falls back to Keras --
 then per file::
 
     fingerprint (3 x 64 KiB reads) -> decode straight from the file, mono, at 22050 Hz
-    (core.decode.mono_stream: an MP3's synthesis runs at the model's rate, mono) in 30 s
+    (core.audio.decode.mono_stream: an MP3's synthesis runs at the model's rate, mono) in 30 s
     excerpts (the front end normalises each excerpt on its own anyway, so a 3-hour file never
     sits in memory) -> core.features.logmel_excerpt per excerpt -> model windows, batched ->
     one forward pass -> window probabilities + trunk embeddings -> the catalog.
@@ -138,7 +138,8 @@ def _excerpt_logmels(path: str, info_out: dict):
     last good block; what decoded before it is still yielded)."""
     import numpy as np
 
-    from core import decode, features as F
+    from core import features as F
+    from core.audio import decode
     from core.errors import DecodeFailed
 
     info_out.update(samples=0, peak=0.0, error=None)
@@ -178,13 +179,13 @@ def prepare_file(path: str, *, fingerprint: str | None = None) -> dict:
 
     from core import features as F
     from core.errors import DecodeFailed, FileError, TooShort
-    from core.fingerprint import fingerprint as fingerprint_of
+    from core.audio.fingerprint import fingerprint as fingerprint_of
 
     t0, c0 = time.perf_counter(), time.thread_time()
     try:
         fp = fingerprint or fingerprint_of(path)
     except OSError as exc:
-        from core.decode import _check_readable
+        from core.audio.decode import _check_readable
 
         _check_readable(path)  # raises the right FileError
         raise DecodeFailed(path, f"cannot read the file: {exc}") from exc

@@ -16,7 +16,7 @@ How it works (DESIGN.md, "How data flows" 2):
   queues everything again.
 - Workers are processes started with ``spawn`` (no Qt state leaks in), each loads the model once
   -- its LiteRT export, so no TensorFlow: a worker is ready in well under a second -- and
-  analyses file after file (core/analysis_worker.py).  The interpreter and BLAS use one thread
+  analyses file after file (analysis/worker.py).  The interpreter and BLAS use one thread
   per worker when several run.  Each worker gets one task ahead, so it never waits for
   the parent.
 - Each worker writes each result into the catalog in one transaction (result row in, queue row
@@ -220,7 +220,7 @@ class AnalysisService:
         self.stop_when_done = stop_when_done
         self.max_attempts = max(1, int(max_attempts))
         self.enqueue_on_start = enqueue_on_start
-        from core.analysis_worker import WORKER_NICE
+        from analysis.worker import WORKER_NICE
 
         self.nice = WORKER_NICE if nice is None else int(nice)
         self.worker_writes = bool(worker_writes) and getattr(catalog, "path", None) is not None
@@ -524,7 +524,7 @@ class AnalysisService:
         return self.summary.remaining <= 0 and not self._held
 
     def _spawn(self) -> None:
-        from core.analysis_worker import worker_main
+        from analysis.worker import worker_main
 
         parent, child = self._ctx.Pipe(duplex=True)
         self._spawned += 1

@@ -11,7 +11,7 @@ import datetime as _dt
 import json
 from pathlib import Path
 
-from core.cli import emit, fail
+from cli.main import emit, fail
 
 HELP = "train a genre model (or combine trained runs into an ensemble) and write its card"
 

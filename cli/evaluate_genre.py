@@ -10,7 +10,7 @@ import argparse
 
 import numpy as np
 
-from core.cli import emit, fail
+from cli.main import emit, fail
 
 HELP = "evaluate a genre model on an npz of log-mels (track-level accuracy, macro-F1, confusion)"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from core.cli import emit, fail
+from cli.main import emit, fail
 
 HELP = "recommend tracks from your likes, with the reasons (needs analysed tracks)"
 
@@ -30,7 +30,7 @@ def _label(track) -> str:
 def run(args: argparse.Namespace) -> int:
     from core.catalog import Catalog, CatalogError
     from core.paths import data_dir
-    from core.recommender import (
+    from core.recommend import (
         RecommenderError,
         UnknownProfile,
         check_profile_name,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from core.cli import emit
+from cli.main import emit
 
 HELP = "decode audio files (as analysis does) and print format, rate, channels, duration, level"
 
@@ -19,7 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from core import decode, features
+    from core import features
+
+    from core.audio import decode
     from core.errors import FileError
 
     results, status = [], 0

@@ -1,0 +1,1 @@
+"""Melograph's command-line interface: ``python main.py <command> [options]`` (see :mod:`cli.main`)."""

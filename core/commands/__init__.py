@@ -1,1 +1,0 @@
-"""CLI command modules (see core/cli.py)."""

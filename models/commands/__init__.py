@@ -1,1 +1,0 @@
-"""CLI command modules for the models (see core/cli.py)."""
