@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """Melograph entry point.
 
-    python main.py [FOLDER]          open the app (optionally on FOLDER)
-    python main.py <command> ...     run a command-line tool (python main.py --help lists them)
+    python main.py [FOLDER] [--data-dir DIR]     open the app (optionally on FOLDER)
+    python main.py <command> ...                 run a command-line tool (python main.py --help lists them)
+
+The first word that is not an option decides: a command's name runs that command, anything
+else is the app's FOLDER.
 """
+import argparse
 import os
 import sys
 
@@ -16,23 +20,29 @@ def _has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def _entry(argv: list[str]) -> int:
-    from cli.main import COMMANDS, main as cli_main
+def main(argv: list[str] | None = None) -> int:
+    from cli.common import print_error
+    from cli.main import COMMANDS, main as cli_main, split_common_options
 
-    if argv and (argv[0] in COMMANDS or argv[0].startswith("-")):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        common, words = split_common_options(argv)
+    except argparse.ArgumentError:
+        return cli_main(argv)  # it reports the malformed option
+    cli_only = common.json or any(word.startswith("-") for word in words)  # --help, --version, --json ...
+    if cli_only or (words and words[0] in COMMANDS):
         return cli_main(argv)
-    if len(argv) > 1:
-        print("usage: python main.py [FOLDER] | python main.py COMMAND ... (see --help)", file=sys.stderr)
+    # the app: [FOLDER] and --data-dir DIR, in any order
+    if len(words) > 1:
+        print("usage: python main.py [FOLDER] [--data-dir DIR] | python main.py COMMAND ... (see --help)",
+              file=sys.stderr)
         return 2
-    if argv and not os.path.isdir(argv[0]):
-        print(f"melograph: error: {argv[0]!r} is neither a command nor a folder (see --help)", file=sys.stderr)
+    if words and not os.path.isdir(words[0]):
+        print_error(f"{words[0]!r} is neither a command nor a folder (see --help)")
         return 2
     if not _has_display():
-        print(
-            "melograph: error: no display to open a window on (DISPLAY is not set); "
-            "the command-line tools still work: python main.py --help",
-            file=sys.stderr,
-        )
+        print_error("no display to open a window on (DISPLAY is not set); "
+                    "the command-line tools still work: python main.py --help")
         return 1
     from desktop.app import main as app_main
 
@@ -40,4 +50,4 @@ def _entry(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(_entry(sys.argv[1:]))
+    sys.exit(main())

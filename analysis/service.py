@@ -37,7 +37,8 @@ Events are plain callbacks, called on the service's thread (the desktop wraps th
 signals): ``on_progress(AnalysisProgress)``, ``on_track(TrackEvent)``, ``on_state(state, reason)``
 with state one of ``starting``, ``running``, ``paused``, ``idle`` (queue empty, workers stopped,
 waiting for :meth:`enqueue`), ``finished``, ``cancelled``, ``unavailable`` (no usable model; the
-reason says why).
+reason says why), ``error`` (the service itself failed; the reason says why, the log has the
+traceback).
 
 Reading results: ``catalog.track_analysis(track_id)`` -> :class:`core.catalog.AnalysisResult`
 (``top_genre``, ``confidence``, ``classes``, ``track_probs``, ``window_probs`` (the timeline),
@@ -52,10 +53,12 @@ import os
 import socket
 import threading
 import time
-from pathlib import Path
 from typing import Callable
 
-__all__ = ["AnalysisService", "AnalysisProgress", "TrackEvent", "RunSummary", "model_version_of", "default_workers"]
+from analysis.worker import WORKER_NICE, worker_main
+from models.card import model_dir as resolve_model_dir, model_version
+
+__all__ = ["AnalysisService", "AnalysisProgress", "TrackEvent", "RunSummary", "run_analysis", "default_workers"]
 
 #: a worker that crashed (or was killed) this many times on a file gives up on it
 MAX_ATTEMPTS = 2
@@ -73,15 +76,6 @@ def default_workers() -> int:
     """One per core (at most 8: each worker holds a model and a track's buffers, about 120 MB with
     the LiteRT runtime)."""
     return max(1, min(os.cpu_count() or 1, 8))
-
-
-def model_version_of(model_dir: str | os.PathLike | None = None) -> str:
-    """The version id of the model in ``model_dir`` (default: the shipped one) from its card,
-    without loading TensorFlow.  Raises ``models.genre.ModelError`` with a one-line reason."""
-    from models.genre import SHIPPED_DIR, read_card
-
-    card = read_card(Path(model_dir) if model_dir is not None else SHIPPED_DIR)
-    return str(card["version"])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -184,7 +178,7 @@ class AnalysisService:
     """Analyses the catalog's queue in worker processes.  See the module docstring.
 
     ``catalog``: a :class:`core.catalog.Catalog` (used from the service's thread through its own
-    connection).  ``model_dir``: the model (default: the shipped one).  ``workers``: how many
+    connection).  ``model_dir``: the model (default: ``models.card.model_dir()``).  ``workers``: how many
     when idle (default: one per core); ``playing_workers``: how many while music plays (1).
     ``stop_when_done``: finish (state ``finished``) when the queue is empty instead of waiting
     for more (the CLI); ``threads``: inference threads per worker (default: 1 when several
@@ -214,16 +208,14 @@ class AnalysisService:
         worker_writes: bool = True,
     ):
         self.catalog = catalog
-        self.model_dir = None if model_dir is None else str(model_dir)
+        self.model_dir = str(resolve_model_dir(model_dir))
         self.idle_workers = max(1, int(workers)) if workers else default_workers()
         self.playing_workers = max(1, int(playing_workers))
         self.stop_when_done = stop_when_done
         self.max_attempts = max(1, int(max_attempts))
         self.enqueue_on_start = enqueue_on_start
-        from analysis.worker import WORKER_NICE
-
         self.nice = WORKER_NICE if nice is None else int(nice)
-        self.worker_writes = bool(worker_writes) and getattr(catalog, "path", None) is not None
+        self.worker_writes = bool(worker_writes)
         most = max(self.idle_workers, self.playing_workers)
         self.threads = int(threads) if threads else (1 if most > 1 else max(1, os.cpu_count() or 1))
         self.on_progress = on_progress
@@ -398,7 +390,7 @@ class AnalysisService:
         self._t0 = time.monotonic()
         self._set_state("starting")
         try:
-            self.model_version = model_version_of(self.model_dir)
+            self.model_version = model_version(self.model_dir)
         except Exception as exc:  # noqa: BLE001 - ModelError and anything else: say why
             self._set_state("unavailable", f"no genre model: {exc}")
             return
@@ -524,8 +516,6 @@ class AnalysisService:
         return self.summary.remaining <= 0 and not self._held
 
     def _spawn(self) -> None:
-        from analysis.worker import worker_main
-
         parent, child = self._ctx.Pipe(duplex=True)
         self._spawned += 1
         proc = self._ctx.Process(
@@ -748,7 +738,7 @@ def run_analysis(
     cancel: threading.Event | None = None,
 ) -> RunSummary:
     """Analyse everything queued (and queue what is not analysed yet), blocking until done or
-    ``cancel`` is set.  For the CLI and the bench."""
+    ``cancel`` is set; returns the run's :class:`RunSummary`.  For the CLI and the bench."""
     svc = AnalysisService(catalog, model_dir=model_dir, workers=workers, stop_when_done=True,
                           on_progress=on_progress, on_track=on_track)
     svc.start()

@@ -26,8 +26,8 @@ decodes while the model loads.
 This module imports only the standard library at the top: the thread limits for numpy/BLAS must
 be in the environment before numpy loads in the worker.
 
-:func:`analyse_file` is the whole per-file pipeline as a plain function (tests, the ``predict``
-paths and the bench use it in-process).
+:func:`analyse_file` is the whole per-file pipeline as a plain function (tests and the bench use
+it in-process); the ``predict`` command decodes with :func:`prepare_file`.
 
 Bad input (what a user sees in the failures list, or in the result's ``note``):
 
@@ -131,13 +131,11 @@ def _read_ahead(path: str) -> None:
         os.close(fd)
 
 
-def _excerpt_logmels(path: str, info_out: dict):
+def _excerpt_audio(path: str, info_out: dict):
     """Yield the mono 22050 Hz audio of each 30 s excerpt of ``path``, cut by
     ``core.features.excerpts`` (as ``logmel_track`` cuts a whole track), decoding block by
     block.  Fills ``info_out`` with ``samples``, ``peak`` and ``error`` (a DecodeFailed after the
     last good block; what decoded before it is still yielded)."""
-    import numpy as np
-
     from core import features as F
     from core.audio import decode
     from core.errors import DecodeFailed
@@ -160,21 +158,29 @@ def _excerpt_logmels(path: str, info_out: dict):
 def analyse_file(model, path: str, *, fingerprint: str | None = None) -> dict:
     """Analyse one audio file with a loaded :class:`models.genre.GenreModel`.
 
-    Returns the result dict :meth:`core.catalog.Catalog.store_analysis` takes (``track_probs``
-    ``(C,)`` float32: the mean of the model windows' probabilities; ``window_probs`` ``(T, C)``
-    float32: the genre timeline -- the model windows' probabilities, or for a model with a finer
-    timeline output (the shipped hybrid: 3 s sub-windows) that output on a regular grid
-    (:meth:`models.genre.GenreModel.timeline_grid`), ``window_s``/``hop_s`` its cell and step in
-    seconds; ``embeddings`` ``(W, D)`` float16, one per model window, ``duration`` analysed in seconds, ``note`` or None, plus
-    ``timings`` {stage: seconds}: wall-clock ``decode+logmel`` and ``model``, and the CPU time
-    of this thread in ``cpu_decode`` (fingerprint, decoding, cutting), ``cpu_logmel``, ``cpu_model``).  Raises the core.errors taxonomy (``kind``/``reason``) for a
-    file that cannot be analysed; see the module docstring for the rules."""
+    Returns the result dict :meth:`core.catalog.Catalog.store_analysis` takes:
+
+    - ``track_probs`` ``(C,)`` float32: the mean of the model windows' probabilities;
+    - ``window_probs`` ``(T, C)`` float32: the genre timeline -- the model windows'
+      probabilities, or for a model with a finer timeline output (the shipped hybrid: 3 s
+      sub-windows) that output on a regular grid (:meth:`models.genre.GenreModel.timeline_grid`);
+      ``window_s``/``hop_s`` its cell and step in seconds;
+    - ``embeddings`` ``(W, D)`` float16, one per model window;
+    - ``duration`` analysed in seconds, ``note`` or None;
+    - ``timings`` {stage: seconds}: wall-clock ``decode+logmel`` and ``model``, and the CPU time
+      of this thread in ``cpu_decode`` (fingerprint, decoding, cutting), ``cpu_logmel``,
+      ``cpu_model``.
+
+    Raises the core.errors taxonomy (``kind``/``reason``) for a file that cannot be analysed;
+    see the module docstring for the rules."""
     prep = prepare_file(path, fingerprint=fingerprint)
     return infer_prepared(model, prep)
 
 
 def prepare_file(path: str, *, fingerprint: str | None = None) -> dict:
-    """Decode + log-mel (the part that needs no model).  See :func:`analyse_file`."""
+    """Decode + log-mel, the part that needs no model: ``{"path", "fingerprint", "S" (128,
+    n_columns), "seconds" (decoded), "note" (or None), "decoder", "timings"}``.  Raises what
+    :func:`analyse_file` raises."""
     import numpy as np
 
     from core import features as F
@@ -185,14 +191,14 @@ def prepare_file(path: str, *, fingerprint: str | None = None) -> dict:
     try:
         fp = fingerprint or fingerprint_of(path)
     except OSError as exc:
-        from core.audio.decode import _check_readable
+        from core.audio.backends import check_readable
 
-        _check_readable(path)  # raises the right FileError
+        check_readable(path)  # raises the right FileError
         raise DecodeFailed(path, f"cannot read the file: {exc}") from exc
     info: dict = {}
     parts = []
     cpu_logmel = 0.0
-    for y in _excerpt_logmels(path, info):
+    for y in _excerpt_audio(path, info):
         if len(y) >= F.N_FFT:
             c = time.thread_time()
             parts.append(F.logmel_excerpt(y=y, sr=F.SR))
@@ -213,7 +219,8 @@ def prepare_file(path: str, *, fingerprint: str | None = None) -> dict:
         raise e
     S = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
     return {"path": path, "fingerprint": fp, "S": S, "seconds": seconds, "note": note,
-            "decoder": info.get("decoder"), "timings": {"decode+logmel": t1 - t0, "cpu_decode": c1 - c0 - cpu_logmel, "cpu_logmel": cpu_logmel}}
+            "decoder": info.get("decoder"),
+            "timings": {"decode+logmel": t1 - t0, "cpu_decode": c1 - c0 - cpu_logmel, "cpu_logmel": cpu_logmel}}
 
 
 def infer_prepared(model, prep: dict) -> dict:

@@ -1,4 +1,4 @@
-"""Benchmark of the library analysis (issue 5): tracks per minute end to end, peak memory of all
+"""Benchmark of the library analysis: tracks per minute end to end, peak memory of all
 processes together, and how long the UI process's event loop is ever blocked.
 
     python bench/bench_analyze.py                      # 200 four-minute MP3s, 2 workers
@@ -100,7 +100,7 @@ def make_library(cache: Path, n_tracks: int, minutes: float, seed: int = 0, jobs
 
 
 def ensure_model(model: str | None, cache: Path) -> tuple[str | None, str]:
-    from models.genre import SHIPPED_DIR
+    from models.card import SHIPPED_DIR
 
     if model:
         return model, f"{model}"
@@ -278,7 +278,7 @@ def profile_in_process(lib: Path, model_dir, n: int) -> None:
     stages = {"decode at 22050 Hz (core.audio.decode.mono_stream)": [], "log-mel": [], "model": [], "pack+store-ready": []}
     for f in files:
         c0 = time.process_time()
-        ys = list(W._excerpt_logmels(str(f), {}))
+        ys = list(W._excerpt_audio(str(f), {}))
         c1 = time.process_time()
         S = np.concatenate([F.logmel_track(y=y) for y in ys], axis=1)
         c2 = time.process_time()

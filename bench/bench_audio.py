@@ -1,4 +1,4 @@
-"""Audio benchmarks (issue 3): front-end agreement, decode + front-end speed, playback robustness.
+"""Audio benchmarks: front-end agreement, decode + front-end speed, playback robustness.
 
     .venv/bin/python bench/bench_audio.py [--play-seconds 10] [--runs 5] [--no-jack]
 
@@ -34,8 +34,8 @@ os.environ.setdefault("JACK_NO_START_SERVER", "1")
 
 import numpy as np  # noqa: E402
 
-from core import features as F
-    from core.audio import decode  # noqa: E402
+from core import features as F  # noqa: E402
+from core.audio import decode  # noqa: E402
 
 
 def _timeit(fn, runs: int, cpu: list | None = None) -> list[float]:
@@ -136,17 +136,16 @@ def _busy_core() -> subprocess.Popen:
 
 
 def bench_playback(mp3: Path, seconds: float, use_jack: bool, period: int = 1024) -> None:
-    from core.playback import output as audiodevice
-    from core.playback import engine as P
+    from core.playback import PlaybackError, Player, jack_dummy, output_devices
 
     print(f"== 3. playback of the MP3 for {seconds:.0f} s with another core kept busy")
     import contextlib
 
-    jack = audiodevice.jack_dummy(rate=44100, period=period) if use_jack else contextlib.nullcontext(None)
+    jack = jack_dummy(rate=44100, period=period) if use_jack else contextlib.nullcontext(None)
     with jack as server:
         tap = None
         if server:
-            dev = next(d["index"] for d in audiodevice.output_devices() if d["hostapi"].startswith("JACK"))
+            dev = next(d["index"] for d in output_devices() if d["hostapi"].startswith("JACK"))
             label = f"JACK dummy driver (real-time, 44100 Hz, 2 periods of {period} = {1000 * period / 44100:.1f} ms), device {dev}"
         else:
             dev = None
@@ -158,12 +157,12 @@ def bench_playback(mp3: Path, seconds: float, use_jack: bool, period: int = 1024
         print(f"   device: {label}")
         busy = _busy_core()
         try:
-            p = P.Player(device=dev, tap=tap, blocksize=0 if server else 512)
+            p = Player(device=dev, tap=tap, blocksize=0 if server else 512)
             if not p.available:
                 print(f"   skipped: {p.unavailable_reason}")
                 return
             ends = []
-            p.subscribe(lambda e: ends.append(e) if isinstance(e, P.PlaybackError) else None)
+            p.subscribe(lambda e: ends.append(e) if isinstance(e, PlaybackError) else None)
             p.play(mp3)
             time.sleep(seconds / 2)
             p.seek(120.0)  # a seek mid-run, as a user would

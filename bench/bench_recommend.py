@@ -1,4 +1,4 @@
-"""Retraining and re-ranking time of the recommender on a synthetic library (issue 7: at most 3 s
+"""Retraining and re-ranking time of the recommender on a synthetic library (goals: at most 3 s
 to retrain and 0.5 s to re-rank for 10,000 tracks with 100 likes).
 
     .venv/bin/python bench/bench_recommend.py [--tracks 10000] [--windows 10] [--dim 256] [--likes 100]
@@ -56,7 +56,7 @@ def catalog_path(args, vectors, liked, disliked) -> None:
                                      "title": m.title, "artist": m.artist, "album": m.album, "duration": m.duration})
                 ids.append(tid)
                 w = vectors.X[vectors.offsets[i]:vectors.offsets[i + 1]]
-                # a 4-minute track has ~160 windows of 3 s at a 1.5 s hop: store that many
+                # --stored-windows embeddings per track (default 160: a 4-minute track in 3 s windows at a 1.5 s hop)
                 full = np.repeat(w, args.stored_windows // len(w) + 1, axis=0)[: args.stored_windows]
                 full = full + 0.05 * rng.standard_normal(full.shape).astype(np.float32)
                 p = vectors.genre_probs[i]

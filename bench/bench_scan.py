@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Scan benchmark (issue 2): a generated library of 10,000 small tagged files of mixed formats.
+"""Scan benchmark: a generated library of 10,000 small tagged files of mixed formats.
 
-    .venv/bin/python bench/bench_scan.py [--files 10000] [--library DIR] [--profile]
+    .venv/bin/python bench/bench_scan.py [--files 10000] [--library DIR] [--workers N] [--profile]
 
 The library is generated once and cached (default: $TMPDIR/melograph-bench-library-v1): a few
 hundred real encoded files (tests/media.py, ffmpeg) in mp3 flac ogg opus m4a wav aiff wma are
@@ -11,9 +11,7 @@ and tags.  Generation is not measured.  Then, into a fresh catalog, it measures 
 * cold scan: files per minute                        goal >= 20,000 / min
 * rescan with nothing changed: seconds               goal < 2 s
 
-Measured 2026-11-21 on the 2-core dev machine while a model trained beside it (load 9-11), run
-under ``nice -n 10``: cold scan 26,600-34,500 files/min with the default reader pool (2 worker
-processes), 23,400-27,100 files/min with ``--workers 1``; rescan 0.8-1.2 s.
+The measured numbers are in the README ("Library scan").
 """
 from __future__ import annotations
 

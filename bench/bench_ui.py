@@ -1,4 +1,4 @@
-"""UI responsiveness benchmark (issue 6): start-up time with a big catalog, event-loop stalls.
+"""UI responsiveness benchmark: start-up time with a big catalog, event-loop stalls.
 
     .venv/bin/python bench/bench_ui.py [--tracks 10000] [--files 60] [--reps 5] [--runs 3]
                                        [--no-startup] [--no-play] [--no-analysis] [--trace MS] [--json]
@@ -20,7 +20,7 @@
    leftovers do not land in the next.  Repetitions are summarised as min / median / max.
 
 ``--trace MS`` prints every event-loop turn longer than MS with the GUI thread's CPU time in it
-and the Python handlers that ran (see ``SlotTracer``): how the causes were found.
+and the Python handlers that ran (see ``SlotTracer``), to find what made the loop late.
 Runs offscreen (QT_QPA_PLATFORM=offscreen) unless a display is set.
 """
 from __future__ import annotations
@@ -91,7 +91,7 @@ def child_startup(data_dir: str, t0: float, expect: int) -> None:
     when_painted(window, lambda: (start_after_show(window, c), marks.setdefault("charts_built", time.time() - t0)))
 
     def poll():
-        if c.model.total() >= expect and "rows_shown" not in marks:
+        if c.library.model.total() >= expect and "rows_shown" not in marks:
             marks["rows_shown"] = time.time() - t0
         if "rows_shown" in marks and "window_painted" in marks or time.time() - t0 > 60:
             heavy = [m for m in ("tensorflow", "librosa", "keras", "sklearn") if m in sys.modules]
@@ -240,7 +240,7 @@ def bench_stalls(data_dir: Path, n: int, n_files: int, reps: int = 3, trace_ms: 
     # test tap sleeps for each block's duration plays in real time, as on a sound card.  (The app's
     # own player on it would race through a 4-minute track in seconds, its decoder flat out.)
     try:
-        from core.playback.engine import Player
+        from core.playback import Player
 
         holder = {}
         holder["p"] = c.player = Player(tap=lambda b: time.sleep(len(b) / (holder["p"].stream_rate or 44100)))
@@ -272,9 +272,9 @@ def bench_stalls(data_dir: Path, n: int, n_files: int, reps: int = 3, trace_ms: 
     # (a) the big table
     tracer.mark("table")
     probe.start()
-    c.root = LIB_ROOT
-    c.reload_rows()
-    wait(lambda: c.model.total() >= n)
+    c.library.root = LIB_ROOT
+    c.library.reload_rows()
+    wait(lambda: c.library.model.total() >= n)
     for col in range(7):
         for order in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder):
             window.library_view.sortByColumn(col, order)
@@ -306,9 +306,9 @@ def bench_stalls(data_dir: Path, n: int, n_files: int, reps: int = 3, trace_ms: 
             probe.start()
             t0 = time.perf_counter()
             window.openFolderRequested.emit(str(folder))
-            wait(lambda: c.scanning)
-            wait(lambda: not c.scanning)
-            wait(lambda: c.model.total() == n_files, timeout=30)
+            wait(lambda: c.library.scanning)
+            wait(lambda: not c.library.scanning)
+            wait(lambda: c.library.model.total() == n_files, timeout=30)
             scans.append({**probe.stop(), "seconds": round(time.perf_counter() - t0, 2)})
         out["scan"] = {"files": n_files, "runs": scans}
 
@@ -321,12 +321,12 @@ def bench_stalls(data_dir: Path, n: int, n_files: int, reps: int = 3, trace_ms: 
                 media.make(folder / "long" / f"long{rep}.{('mp3', 'ogg', 'flac')[rep % 3]}", seconds=240,
                            kind="noise", freq=300.0 + rep, tags={"title": name, "artist": "Z"})
                 names.append(name)
-            c.rescan()
-            wait(lambda: not c.scanning and c.model.total() == n_files + reps, timeout=60)
-            ids = {c.model.row_data(r).title: c.model.track_id(r) for r in range(c.model.rowCount())}
+            c.library.rescan()
+            wait(lambda: not c.library.scanning and c.library.model.total() == n_files + reps, timeout=60)
+            ids = {c.library.model.row_data(r).title: c.library.model.track_id(r) for r in range(c.library.model.rowCount())}
             frames: list[float] = []
-            original = c._show_position
-            c._show_position = lambda s: (frames.append(time.perf_counter()), original(s))[1]
+            original = c.now_playing.show_position
+            c.now_playing.show_position = lambda s: (frames.append(time.perf_counter()), original(s))[1]
             plays = []
             for rep, name in enumerate(names):
                 settle(2.0)  # the helper process and the analysis settle
@@ -334,7 +334,7 @@ def bench_stalls(data_dir: Path, n: int, n_files: int, reps: int = 3, trace_ms: 
                 frames.clear()
                 probe.start()
                 t0 = time.perf_counter()
-                c.play_ids([ids[name]])
+                c.playback.play_ids([ids[name]])
                 shown = None
                 # until 3 s after the start and 3 s after the spectrogram is on screen
                 while shown is None or time.perf_counter() - t0 < max(3.0, shown + 3.0):
@@ -347,8 +347,8 @@ def bench_stalls(data_dir: Path, n: int, n_files: int, reps: int = 3, trace_ms: 
                 plays.append({**probe.stop(), "playhead_fps": frame_rate(frames, t0, t0 + 3.0),
                               "playhead_fps_after_image": frame_rate(frames, t0 + shown, t0 + shown + 3.0),
                               "spectrogram_s": round(shown, 2)})
-                c.stop()
-            c._show_position = original
+                c.playback.stop()
+            c.now_playing.show_position = original
             out["play_and_spectrogram"] = {"runs": plays}
     sys.setprofile(None)
 
@@ -356,7 +356,7 @@ def bench_stalls(data_dir: Path, n: int, n_files: int, reps: int = 3, trace_ms: 
     window.close()
 
     # (d) the whole (real-file) library analysed by the analysis service, in a fresh app
-    from desktop.analysis import model_problem
+    from models.card import model_problem
 
     problem = model_problem()
     if not n_files:
@@ -378,12 +378,12 @@ def bench_stalls(data_dir: Path, n: int, n_files: int, reps: int = 3, trace_ms: 
             probe.start()
             t0 = time.time()
             c2.start()
-            wait(lambda: c2.analysis is not None, timeout=60)
-            wait(lambda: c2.analysis.state in ("idle", "finished", "unavailable", "error", "cancelled")
-                 and sum(1 for r in range(c2.model.rowCount()) if c2.model.row_data(r).predicted) > 0, timeout=900)
+            wait(lambda: c2.analysis.service is not None, timeout=60)
+            wait(lambda: c2.analysis.service.state in ("idle", "finished", "unavailable", "error", "cancelled")
+                 and sum(1 for r in range(c2.library.model.rowCount()) if c2.library.model.row_data(r).predicted) > 0, timeout=900)
             out["analysis"] = {**probe.stop(), "files": n_files, "seconds": round(time.time() - t0, 1),
-                               "state": c2.analysis.state,
-                               "predicted": sum(1 for r in range(c2.model.rowCount()) if c2.model.row_data(r).predicted)}
+                               "state": c2.analysis.service.state,
+                               "predicted": sum(1 for r in range(c2.library.model.rowCount()) if c2.library.model.row_data(r).predicted)}
             sys.setprofile(None)
             c2.shutdown()
             w2.close()

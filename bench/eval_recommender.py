@@ -1,4 +1,4 @@
-"""Simulated listeners: does the recommender find the rest of a taste from a few likes? (issue 7)
+"""Simulated listeners: does the recommender find the rest of a taste from a few likes?
 
     .venv/bin/python bench/eval_recommender.py [--draws 30] [--seed 0] [--variants]
 
@@ -161,7 +161,7 @@ VARIANTS = {
     "its network alone (prior_likes 0)": RecommenderConfig(prior_likes=0.0),
 }
 EXTRA_VARIANTS = {
-    "issue's net 1024-128, drop 0.5": RecommenderConfig(hidden=(1024, 128), dropout=0.5),
+    "larger net 1024-128, drop 0.5": RecommenderConfig(hidden=(1024, 128), dropout=0.5),
     "smaller net 128-32": RecommenderConfig(hidden=(128, 32)),
     "15 epochs": RecommenderConfig(epochs=15),
     "60 epochs": RecommenderConfig(epochs=60),

@@ -9,15 +9,10 @@ goes on from there.
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import sys
-import threading
 import time
 
-from cli.main import emit, fail
-
-HELP = "analyse the genres of the library (scans FOLDER first when given)"
+from cli.common import cancel_on_ctrl_c, emit, fail, music_folder, open_catalog
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,36 +35,19 @@ def _fmt_time(seconds: float | None) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from analysis.service import run_analysis
-    from core.catalog import Catalog, CatalogError
+    from cli.scan import scan_folder
 
     if args.workers is not None and args.workers < 1:
         return fail(args, "--workers must be at least 1")
-    try:
-        catalog = Catalog.open(args.data_dir)
-    except CatalogError as exc:
-        return fail(args, str(exc))
-    cancel = threading.Event()
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
     tty = sys.stdout.isatty() and not args.json
     show = not args.json and not args.quiet
     payload: dict = {}
-    try:
+    with open_catalog(args) as catalog, cancel_on_ctrl_c() as cancel:
         if args.folder:
-            from core.errors import FileError
-            from core.scanner import scan
-
-            folder = os.path.abspath(os.path.expanduser(args.folder))
-            if not os.path.isdir(folder):
-                why = "does not exist" if not os.path.exists(folder) else "is not a folder"
-                return fail(args, f"{folder} {why}")
+            folder = music_folder(args.folder)
             if show:
                 print(f"Scanning {folder} ...", flush=True)
-            try:
-                result = scan(catalog, folder, cancel=cancel)
-            except FileError as exc:
-                return fail(args, str(exc))
+            result = scan_folder(catalog, folder, cancel=cancel)
             payload["scan"] = result.as_dict()
             if show:
                 c = result.counts()
@@ -126,10 +104,6 @@ def run(args: argparse.Namespace) -> int:
             return fail(args, f"cannot analyse: {summary.reason}")
         emit(args, payload, _text(summary, failures_now))
         return 130 if summary.state == "cancelled" else 0
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
-        catalog.close()
 
 
 def _text(s, failures) -> str:

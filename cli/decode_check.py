@@ -4,9 +4,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from cli.main import emit
-
-HELP = "decode audio files (as analysis does) and print format, rate, channels, duration, level"
+from cli.common import emit
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -10,9 +10,7 @@ import argparse
 
 import numpy as np
 
-from cli.main import emit, fail
-
-HELP = "evaluate a genre model on an npz of log-mels (track-level accuracy, macro-F1, confusion)"
+from cli.common import emit, fail
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,7 +45,8 @@ def evaluate(model, data) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     from models.data import DataError, load_npz
-    from models.genre import GenreModel, ModelError
+    from models.card import ModelError
+    from models.genre import GenreModel
 
     try:
         data = load_npz(args.data)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import os
 
-from cli.main import emit, fail
+from cli.common import emit, find_profile, open_catalog, print_error
+from core.catalog import DEFAULT_PROFILE, TRACK_FIELDS
 
-HELP = "like, dislike or unlike tracks (TRACK is a file path or a track id)"
 VALUES = {"like": 1, "dislike": -1, "unlike": 0}
 WORDS = {1: "liked", -1: "disliked", 0: "unrated"}
 
@@ -46,34 +46,18 @@ def _resolve(catalog, ref: str, *, add: bool = True):
         return None, f"cannot add it: {exc.reason}"
     # the file of a row whose file left its old path (moved/renamed since the last scan)?
     same = [t for t in catalog.tracks_by_fingerprint(info["fingerprint"]) if t.missing or not os.path.exists(t.path)]
-    fields = {k: v for k, v in info.items() if k in _fields()}
+    fields = {k: v for k, v in info.items() if k in TRACK_FIELDS}
     if same:  # the file of a missing row, moved here
         catalog.move_track(same[0].id, path, fields)
         return catalog.get_track(same[0].id), None
     return catalog.get_track(catalog.add_track(fields)), None
 
 
-def _fields():
-    from core.catalog import TRACK_FIELDS
-
-    return set(TRACK_FIELDS)
-
-
 def run(args: argparse.Namespace) -> int:
-    from core.catalog import DEFAULT_PROFILE, Catalog, CatalogError
-
-
     value = VALUES[args.command]
-    try:
-        catalog = Catalog.open(args.data_dir)
-    except CatalogError as exc:
-        return fail(args, str(exc))
     done, errors = [], []
-    try:
-        try:
-            profile = catalog.find_profile(args.profile)
-        except CatalogError as exc:
-            return fail(args, str(exc), 2)
+    with open_catalog(args) as catalog:
+        profile = find_profile(catalog, args.profile)
         for ref in args.tracks:
             track, why = _resolve(catalog, ref, add=value != 0)
             if track is None:
@@ -82,8 +66,6 @@ def run(args: argparse.Namespace) -> int:
             catalog.set_rating(track.id, value, profile=profile)
             done.append({"id": track.id, "path": track.path, "rating": catalog.rating(track.id, profile=profile),
                          "artist": track.artist, "title": track.display_title})
-    finally:
-        catalog.close()
     who = "" if profile == DEFAULT_PROFILE else f" (profile '{profile}')"
     lines = [f"{WORDS[value]}{who}: [{d['id']}] {d['artist'] or '?'} - {d['title']} ({d['path']})" for d in done]
     if args.json:
@@ -92,5 +74,5 @@ def run(args: argparse.Namespace) -> int:
         if lines:
             print("\n".join(lines))
         for e in errors:
-            print(f"melograph: error: {e['track']}: {e['error']}", file=__import__("sys").stderr)
+            print_error(f"{e['track']}: {e['error']}")
     return 1 if errors else 0

@@ -1,114 +1,119 @@
 """Melograph's command-line interface: ``python main.py <command> [options]``.
 
-Each command lives in its own module, imported only when that command runs (so ``scan`` never
-pays for TensorFlow).  A command module defines::
+Each command lives in its own module, listed with its one-line help in :data:`COMMANDS` and
+imported only when that command runs (so ``--help`` and ``scan`` never pay for TensorFlow).  A
+command module defines::
 
-    HELP = "one line"
     def add_arguments(parser: argparse.ArgumentParser) -> None: ...
     def run(args: argparse.Namespace) -> int: ...          # exit status
 
-Every command accepts ``--json`` (machine-readable output on stdout) and ``--data-dir DIR``
-(or $MELOGRAPH_DATA_DIR) to use another catalog location than the user's data directory.
+Every command accepts ``--json`` (machine-readable output on stdout) and ``--data-dir DIR`` (or
+$MELOGRAPH_DATA_DIR) to use another catalog location than the user's data directory, before or
+after the command's name (``melograph --data-dir D scan F`` = ``melograph scan --data-dir D F``;
+given in both places, the one after the name wins).
 """
 from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import sys
-from typing import Any
+from typing import NamedTuple
 
+from cli.common import CliError, fail
 from core import __version__
 
-# command name -> module path.  Order is the order shown in --help.
-COMMANDS: dict[str, str] = {
-    "scan": "cli.scan",
-    "status": "cli.status",
-    "analyze": "cli.analyze",
-    "like": "cli.like",
-    "dislike": "cli.like",
-    "unlike": "cli.like",
-    "recommend": "cli.recommend",
-    "profiles": "cli.profiles",
-    "decode-check": "cli.decode_check",
-    "train-genre": "cli.train_genre",
-    "evaluate-genre": "cli.evaluate_genre",
-    "predict": "cli.predict",
+
+class Command(NamedTuple):
+    module: str  # the module that defines add_arguments and run
+    help: str  # the line --help shows
+
+
+# Order is the order shown in --help.  like, dislike and unlike share a module (it reads args.command).
+COMMANDS: dict[str, Command] = {
+    "scan": Command("cli.scan", "scan a music folder into the catalog (new, changed, moved and missing files)"),
+    "status": Command("cli.status", "show the catalog: tracks, missing, likes, failures, library folders"),
+    "analyze": Command("cli.analyze", "analyse the genres of the library (scans FOLDER first when given)"),
+    "like": Command("cli.like", "like tracks (TRACK is a file path or a track id)"),
+    "dislike": Command("cli.like", "dislike tracks (TRACK is a file path or a track id)"),
+    "unlike": Command("cli.like", "take back a like or dislike (TRACK is a file path or a track id)"),
+    "recommend": Command("cli.recommend", "recommend tracks from your likes, with the reasons "
+                                          "(needs analysed tracks)"),
+    "profiles": Command("cli.profiles", "list, add, rename or remove profiles (each has its own likes and "
+                                        "recommendations)"),
+    "decode-check": Command("cli.decode_check", "decode audio files (as analysis does) and print format, rate, channels, "
+                                                "duration, level"),
+    "train-genre": Command("cli.train_genre", "train a genre model (or combine trained runs into an ensemble) and "
+                                              "write its card"),
+    "evaluate-genre": Command("cli.evaluate_genre", "evaluate a genre model on an npz of log-mels (track-level "
+                                                    "accuracy, macro-F1, confusion)"),
+    "predict": Command("cli.predict", "print the genre distribution of audio files, whole track and per window"),
 }
 
 
-def _common() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
-    common.add_argument(
-        "--data-dir",
-        metavar="DIR",
-        default=None,
-        help="catalog location (default: $MELOGRAPH_DATA_DIR or the user's data directory)",
-    )
-    return common
+def _add_common_options(parser: argparse.ArgumentParser, *, after_command: bool) -> None:
+    """--json and --data-dir.  After the command's name they default to SUPPRESS, so that a value
+    given before the name is kept unless the same option is given again after it."""
+    unset = {"default": argparse.SUPPRESS} if after_command else {}
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout", **unset)
+    parser.add_argument("--data-dir", metavar="DIR", **unset,
+                        help="catalog location (default: $MELOGRAPH_DATA_DIR or the user's data directory)")
 
 
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+def split_common_options(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    """``argv``'s common options (--json, --data-dir, wherever they stand) and the rest, in order.
+    Raises ``argparse.ArgumentError`` for a malformed one (``--data-dir`` without a value)."""
+    parser = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    _add_common_options(parser, after_command=False)
+    return parser.parse_known_args(argv)
+
+
+def command_of(argv: list[str]) -> str | None:
+    """The first word of ``argv`` that is neither an option nor a common option's value: the
+    command's name when ``argv`` is a well-formed command line."""
+    try:
+        _, rest = split_common_options(argv)
+    except argparse.ArgumentError:
+        return None
+    return next((word for word in rest if not word.startswith("-")), None)
+
+
+def build_parser(command: str | None) -> argparse.ArgumentParser:
+    """The parser with ``command``'s arguments.  Only that command's module is imported: the
+    others show their name and help line in --help, but their arguments are not known."""
     parser = argparse.ArgumentParser(
         prog="melograph",
         description="Melograph: a music player that knows what it is playing. "
         "Run without a command (or with a FOLDER) to open the app.",
     )
     parser.add_argument("--version", action="version", version=f"melograph {__version__}")
+    _add_common_options(parser, after_command=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    common = _common()
-    for name, module_path in COMMANDS.items():
-        if only is not None and name != only:
-            sub.add_parser(name, help=_help_of(module_path), add_help=False)
+    for name, (module_name, help_line) in COMMANDS.items():
+        if name != command:
+            sub.add_parser(name, help=help_line, add_help=False)
             continue
-        module = importlib.import_module(module_path)
-        p = sub.add_parser(name, help=getattr(module, "HELP", None), parents=[common])
-        module.add_arguments(p)  # a module serving several commands reads args.command
+        module = importlib.import_module(module_name)
+        p = sub.add_parser(name, help=help_line)
+        _add_common_options(p, after_command=True)
+        module.add_arguments(p)
         p.set_defaults(_module=module)
     return parser
 
 
-def _help_of(module_path: str) -> str | None:
-    # Cheap: help texts are not worth importing every command for.
-    return None
-
-
-def emit(args: argparse.Namespace, payload: Any, text: str | None = None) -> None:
-    """Print ``payload`` as JSON with --json, else ``text`` (if given)."""
-    if getattr(args, "json", False):
-        json.dump(payload, sys.stdout, indent=2, default=str, ensure_ascii=False)
-        sys.stdout.write("\n")
-    elif text is not None:
-        print(text)
-
-
-def fail(args: argparse.Namespace, message: str, status: int = 1) -> int:
-    """Report a one-line error (stderr, and as JSON on stdout with --json)."""
-    print(f"melograph: error: {message}", file=sys.stderr)
-    if getattr(args, "json", False):
-        json.dump({"error": message}, sys.stdout)
-        sys.stdout.write("\n")
-    return status
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    command = argv[0] if argv and argv[0] in COMMANDS else None
-    try:
-        parser = build_parser(only=command or "")  # unknown command: no module imported, usage error
-    except ModuleNotFoundError as exc:  # a command whose module is not there yet
-        print(f"melograph: error: command {command!r} is not available ({exc})", file=sys.stderr)
-        return 2
+    parser = build_parser(command_of(argv))
     if not argv:
         parser.print_usage(sys.stderr)
         return 2
-    args = parser.parse_args(argv)  # exits 2 with usage on bad arguments
-    if not getattr(args, "_module", None):
+    args = parser.parse_args(argv)  # exits 2 with usage on bad arguments, 0 after --help/--version
+    if "_module" not in args:
         parser.print_usage(sys.stderr)
         return 2
     try:
         return int(args._module.run(args) or 0)
+    except CliError as exc:
+        return fail(args, exc.message, exc.status)
     except KeyboardInterrupt:
         return fail(args, "interrupted", 130)
     except BrokenPipeError:

@@ -1,7 +1,8 @@
 """``python main.py predict FILE... [--model DIR] [--json]``: genre of whole tracks and their timeline.
 
-Each file is decoded to mono 22050 Hz, turned into the GTZAN log-mel (``core.features.logmel_track``),
-cut into the model's windows and classified in one batch.  The timeline is the model's windows
+Each file is decoded to mono 22050 Hz and turned into the GTZAN log-mel excerpt by excerpt, as the
+library analysis does it (``analysis.worker.prepare_file``), cut into the model's windows and
+classified (``models.genre.GenreModel.analyse_track``).  The timeline is the model's windows
 (30 s), or for the shipped hybrid its 3 s sub-windows (one entry every 3 s).  A file that cannot be read prints a
 one-line reason and the others still run; the exit status is 1 if any file failed.
 """
@@ -11,10 +12,8 @@ import argparse
 
 import numpy as np
 
-from cli.main import emit, fail
-from core.features import COLUMNS_PER_SECOND, SR
-
-HELP = "print the genre distribution of audio files, whole track and per window"
+from cli.common import emit, fail
+from core.features import COLUMNS_PER_SECOND
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,52 +22,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--top", type=int, default=3, help="genres shown per window in text output (default 3)")
 
 
-def _load_audio(path: str) -> np.ndarray:
-    """Mono float32 audio at 22050 Hz (``core.audio.decode.read``; librosa if that is unavailable)."""
-    try:
-        from core.audio.decode import read
-    except ImportError:  # pragma: no cover - core.audio.decode is part of the project
-        import librosa
-
-        y, _ = librosa.load(path, sr=SR, mono=True)
-        return y.astype(np.float32)
-    y, _ = read(path, sr=SR, mono=True)
-    return np.asarray(y, np.float32)
-
-
-def _reason(exc: BaseException) -> str:
-    try:
-        from core.errors import reason_of
-
-        return reason_of(exc)
-    except ImportError:  # pragma: no cover
-        return " ".join(str(exc).split()) or exc.__class__.__name__
-
-
 def predict_file(model, path: str) -> dict:
-    from core.features import logmel_track
+    """Genre of one file: decoded and turned into the log-mel as the library analysis does it
+    (``analysis.worker.prepare_file``, which refuses silent or too short files and analyses the
+    readable part of a damaged one), then ``GenreModel.analyse_track``."""
+    from analysis.worker import prepare_file
 
-    y = _load_audio(path)
-    if len(y) == 0:
-        raise ValueError("no audio samples decoded")
-    r = model.analyse_track(logmel_track(y=y))
+    prep = prepare_file(path)
+    r = model.analyse_track(prep["S"])
     tp, wp, starts = r["track_probs"], r["timeline"], r["timeline_starts"]
     classes = model.classes
     order = np.argsort(-tp)
-    return {
+    res = {
         "file": path,
-        "seconds": round(len(y) / SR, 2),
+        "seconds": round(prep["seconds"], 2),
         "genre": classes[int(order[0])],
         "track": {classes[i]: round(float(tp[i]), 4) for i in order},
         "timeline": [{"start_s": round(float(s) / COLUMNS_PER_SECOND, 2),
                       "probs": {c: round(float(p), 4) for c, p in zip(classes, row)}}
                      for s, row in zip(starts, wp)],
     }
+    if prep["note"]:
+        res["note"] = prep["note"]
+    return res
 
 
 def _text(res: dict, top: int) -> str:
     lines = [f"{res['file']}  ({res['seconds']:.1f} s): {res['genre']}",
              "  track: " + "  ".join(f"{g} {p:.2f}" for g, p in list(res["track"].items())[:5])]
+    if "note" in res:
+        lines.append(f"  note: {res['note']}")
     for w in res["timeline"]:
         best = sorted(w["probs"].items(), key=lambda kv: -kv[1])[:top]
         lines.append(f"  {w['start_s']:7.1f}s  " + "  ".join(f"{g} {p:.2f}" for g, p in best))
@@ -78,7 +61,9 @@ def _text(res: dict, top: int) -> str:
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from models.genre import GenreModel, ModelError
+    from core.errors import reason_of
+    from models.card import ModelError
+    from models.genre import GenreModel
 
     try:
         model = GenreModel.load(args.model)
@@ -89,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             res = predict_file(model, path)
         except Exception as exc:  # noqa: BLE001  one bad file must not stop the others
-            reason = _reason(exc)
+            reason = reason_of(exc)
             msg = reason if reason.startswith(str(path)) else f"{path}: {reason}"
             failures.append({"file": path, "error": msg})
             print(f"melograph: error: {msg}", file=sys.stderr)

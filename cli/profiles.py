@@ -11,9 +11,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from cli.main import emit, fail
-
-HELP = "list, add, rename or remove profiles (each has its own likes and recommendations)"
+from cli.common import emit, fail, open_catalog
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,28 +25,26 @@ _ARITY = {"list": 0, "add": 1, "remove": 1, "rename": 2}
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.catalog import Catalog, CatalogError
+    from core.catalog import CatalogError
     from core.paths import data_dir
+    from core.profiles import Profiles
 
     want = _ARITY[args.action]
     if len(args.names) != want:
         usage = {"list": "profiles [list]", "add": "profiles add NAME", "remove": "profiles remove NAME [--yes]",
                  "rename": "profiles rename OLD NEW"}[args.action]
         return fail(args, f"usage: {usage}", 2)
-    try:
-        catalog = Catalog.open(args.data_dir)
-    except CatalogError as exc:
-        return fail(args, str(exc))
+    catalog = open_catalog(args)
+    profiles = Profiles(catalog, data_dir(args.data_dir))
     message = ""
     try:
         try:
             if args.action == "add":
-                name = catalog.add_profile(args.names[0])
+                name = profiles.create(args.names[0])
                 message = f"added profile '{name}': like tracks with  python main.py like --profile '{name}' TRACK"
             elif args.action == "rename":
                 old = catalog.find_profile(args.names[0])
-                new = catalog.rename_profile(old, args.names[1])
-                _store(data_dir(args.data_dir)).rename(old, new)  # its saved model follows (a cache)
+                new = profiles.rename(old, args.names[1])  # its likes and saved model follow
                 message = f"renamed profile '{old}' to '{new}'"
             elif args.action == "remove":
                 name = catalog.find_profile(args.names[0])
@@ -56,25 +52,18 @@ def run(args: argparse.Namespace) -> int:
                 if n and not args.yes:
                     return fail(args, f"profile '{name}' has {n} like(s)/dislike(s), which would be deleted "
                                       "with it; add --yes to remove it anyway", 2)
-                n = catalog.remove_profile(name)
-                _store(data_dir(args.data_dir)).remove(name)
+                n = profiles.remove(name)
                 message = f"removed profile '{name}' and its {n} like(s)/dislike(s)"
         except CatalogError as exc:
             return fail(args, str(exc), 2)
-        profiles = catalog.profiles()
+        rows = catalog.profiles()
     finally:
         catalog.close()
     lines = [message] if message else []
     if args.action == "list":
-        for p in profiles:
+        for p in rows:
             when = time.strftime("%Y-%m-%d", time.localtime(p.created_at))
             lines.append(f"{p.name}: {p.liked} liked, {p.disliked} disliked (since {when})")
-    emit(args, {"profiles": [p.as_dict() for p in profiles], **({"message": message} if message else {})},
+    emit(args, {"profiles": [p.as_dict() for p in rows], **({"message": message} if message else {})},
          "\n".join(lines))
     return 0
-
-
-def _store(path):
-    from core.recommend import ProfileStore
-
-    return ProfileStore(path)

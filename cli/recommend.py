@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from cli.main import emit, fail
-
-HELP = "recommend tracks from your likes, with the reasons (needs analysed tracks)"
+from cli.common import emit, fail, open_catalog
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,31 +26,21 @@ def _label(track) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.catalog import Catalog, CatalogError
     from core.paths import data_dir
-    from core.recommend import (
-        RecommenderError,
-        UnknownProfile,
-        check_profile_name,
-        recommend_from_catalog,
-        resolve_profile,
-    )
+    from core.recommend import RecommenderError, UnknownProfile, recommend_from_catalog
+    from models.card import ModelError, model_version
 
     if args.top < 1:
         return fail(args, "--top must be at least 1", 2)
     try:
-        if args.profile is not None:
-            check_profile_name(args.profile)
-    except RecommenderError as exc:
-        return fail(args, str(exc), 2)
-    try:
-        catalog = Catalog.open(args.data_dir)
-    except CatalogError as exc:
-        return fail(args, str(exc))
+        version = model_version()  # the genre model's embeddings, when the catalog has its results
+    except ModelError:
+        version = None  # no readable card: the version with the most results
+    catalog = open_catalog(args)
     try:
         try:
-            profile = resolve_profile(catalog, args.profile)
-            ranking, info = recommend_from_catalog(catalog, data_dir(args.data_dir), profile=profile, top=args.top)
+            ranking, info = recommend_from_catalog(catalog, data_dir(args.data_dir), profile=args.profile,
+                                                   top=args.top, model_version=version)
         except UnknownProfile as exc:
             return fail(args, str(exc), 2)
         except RecommenderError as exc:
@@ -77,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
                "duplicates_hidden": ranking.duplicates_hidden}
 
     model_words = {"loaded": "saved model", "trained": "model trained now", "rebuilt": "model rebuilt (the saved one was unreadable)"}
-    lines = [f"Recommendations for profile '{profile}' from {info['liked']} liked and {info['disliked']} "
+    lines = [f"Recommendations for profile '{info['profile']}' from {info['liked']} liked and {info['disliked']} "
              f"disliked tracks ({model_words.get(info['model'], info['model'])}):"]
     for rank, r in enumerate(ranking, 1):
         genres = ", ".join(f"{g} {p:.0%}" for g, p in r.genres)

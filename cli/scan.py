@@ -2,15 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import sys
-import threading
 import time
 
-from cli.main import emit, fail
-
-HELP = "scan a music folder into the catalog (new, changed, moved and missing files)"
+from cli.common import CliError, cancel_on_ctrl_c, emit, music_folder, open_catalog
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,23 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.catalog import Catalog, CatalogError
-    from core.errors import FileError
-    from core.scanner import scan
-
-    folder = os.path.abspath(os.path.expanduser(args.folder))
-    if not os.path.isdir(folder):
-        why = "does not exist" if not os.path.exists(folder) else "is not a folder"
-        return fail(args, f"{folder} {why}")
-    try:
-        catalog = Catalog.open(args.data_dir)
-    except CatalogError as exc:
-        return fail(args, str(exc))
-
-    cancel = threading.Event()
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    folder = music_folder(args.folder)
     show = not args.json and not args.quiet and sys.stderr.isatty()
     last = [0.0]
 
@@ -50,18 +29,25 @@ def run(args: argparse.Namespace) -> int:
             sys.stderr.write(f"\rreading {p.done}/{p.total} {' ' * 50}")
         sys.stderr.flush()
 
-    try:
-        result = scan(catalog, folder, progress=progress if show else None, cancel=cancel)
-    except FileError as exc:
-        return fail(args, str(exc))
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
-        catalog.close()
-        if show:
-            sys.stderr.write("\r" + " " * 80 + "\r")
+    with open_catalog(args) as catalog, cancel_on_ctrl_c() as cancel:
+        try:
+            result = scan_folder(catalog, folder, progress=progress if show else None, cancel=cancel)
+        finally:
+            if show:
+                sys.stderr.write("\r" + " " * 80 + "\r")
     emit(args, result.as_dict(), _text(result))
     return 130 if result.cancelled else 0
+
+
+def scan_folder(catalog, folder: str, **kwargs):
+    """``core.scanner.scan`` with its FileError (the folder cannot be read) as a CliError."""
+    from core.errors import FileError
+    from core.scanner import scan
+
+    try:
+        return scan(catalog, folder, **kwargs)
+    except FileError as exc:
+        raise CliError(str(exc)) from exc
 
 
 def _text(result) -> str:

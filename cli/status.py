@@ -4,9 +4,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from cli.main import emit, fail
-
-HELP = "show the catalog: tracks, missing, likes, failures, library folders"
+from cli.common import emit, find_profile, open_catalog
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -16,17 +14,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.catalog import Catalog, CatalogError
-
-    try:
-        catalog = Catalog.open(args.data_dir)
-    except CatalogError as exc:
-        return fail(args, str(exc))
-    try:
-        try:
-            profile = catalog.find_profile(args.profile)
-        except CatalogError as exc:
-            return fail(args, str(exc), 2)
+    with open_catalog(args) as catalog:
+        profile = find_profile(catalog, args.profile)
         counts = catalog.counts(profile=profile)
         libraries = catalog.library_roots()
         failures = catalog.failures() if args.failures else []
@@ -41,8 +30,6 @@ def run(args: argparse.Namespace) -> int:
         }
         if args.failures:
             payload["failure_list"] = [f.as_dict() for f in failures]
-    finally:
-        catalog.close()
 
     lines = [
         f"Catalog {payload['catalog']} (schema {payload['schema_version']})",

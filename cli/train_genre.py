@@ -11,9 +11,7 @@ import datetime as _dt
 import json
 from pathlib import Path
 
-from cli.main import emit, fail
-
-HELP = "train a genre model (or combine trained runs into an ensemble) and write its card"
+from cli.common import emit, fail
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -65,7 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "or a normalised weighted product (geometric, a product of experts)")
     parser.add_argument("--floor-smooth", type=int, default=1,
                         help="with --floor-weight: average the log-mel over this many columns (odd) before the "
-                             "floor's features (1 = off, the shipped model's; 3 was sessions 2-5's workaround for the old front end)")
+                             "floor's features (1 = off, as in the shipped model)")
     parser.add_argument("--floor-mfcc", type=int, default=20,
                         help="with --floor-weight/--stack-folds: MFCCs of the floor's features (up to 128: all of them)")
     parser.add_argument("--floor-bands", type=int, default=16,
@@ -79,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     from core.features import N_MELS
     from models.architectures import SKLEARN_ARCHS
     from models.data import DEFAULT_NPZ, DataError, load_npz
-    from models.genre import ModelError
+    from models.card import ModelError
 
     data_path = Path(args.data) if args.data else DEFAULT_NPZ
     try:

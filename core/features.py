@@ -95,7 +95,7 @@ def sample_time(S: np.ndarray, *, n_columns: int) -> np.ndarray:
     worst 3.20) and change 4.8 dB from column to column where the arrays change 5.8; these samples
     land 0.11 dB away (worst 0.15; the arrays' own 8-bit step is 0.31 dB) and change as much as
     the arrays.  The shipped model then gives the same genre from audio as from the array for
-    97.8 % of the clips (the previous one, with means: 93.3 %; models/RESULTS.md, session 6).
+    97.8 % of the clips (with means: 93.3 %; models/RESULTS.md).
     """
     return np.ascontiguousarray(S[:, sample_columns(S.shape[1], n_columns)], dtype=np.float32)
 
@@ -230,20 +230,29 @@ def windows(S: np.ndarray, *, width: int, hop: int) -> np.ndarray:
     return np.stack([S[:, s : s + width] for s in window_starts(n, width=width, hop=hop)]).astype(np.float32)
 
 
+def dct_matrix(n_mels: int = N_MELS, n_mfcc: int = 20) -> np.ndarray:
+    """The orthonormal DCT-II over the mel axis, first ``n_mfcc`` coefficients, as a float32
+    ``(n_mels, n_mfcc)`` matrix ``M``: ``S.T @ M == mfcc_from_logmel(S=S).T``.  The MFCC
+    networks and the floor's Keras layer apply it as weights."""
+    import scipy.fft
+
+    if not 1 <= n_mfcc <= n_mels:
+        raise ValueError(f"n_mfcc must be in 1..{n_mels}, got {n_mfcc}")
+    return np.ascontiguousarray(
+        scipy.fft.dct(np.eye(n_mels), axis=0, type=2, norm="ortho")[:n_mfcc].T, dtype=np.float32)
+
+
 def mfcc_from_logmel(*, S: np.ndarray, n_mfcc: int = 20) -> np.ndarray:
-    """MFCCs of a dB log-mel: DCT-II (orthonormal) over the mel axis, first ``n_mfcc`` rows.
+    """MFCCs of a dB log-mel: DCT-II (orthonormal) over the mel axis, first ``n_mfcc`` rows
+    (:func:`dct_matrix`).
 
     Same as ``librosa.feature.mfcc(S=S, n_mfcc=n_mfcc)`` (dct_type 2, norm 'ortho').
     ``S`` is ``(..., n_mels, n_columns)`` in dB; returns ``(..., n_mfcc, n_columns)`` float32.
     """
-    import scipy.fft
-
     S = np.asarray(S, dtype=np.float32)
     if S.ndim < 2:
         raise ValueError(f"mfcc_from_logmel needs (..., n_mels, n_columns), got shape {S.shape}")
-    if not 1 <= n_mfcc <= S.shape[-2]:
-        raise ValueError(f"n_mfcc must be in 1..{S.shape[-2]}, got {n_mfcc}")
-    return scipy.fft.dct(S, axis=-2, type=2, norm="ortho")[..., :n_mfcc, :].astype(np.float32)
+    return dct_matrix(S.shape[-2], n_mfcc).T @ S
 
 
 # ---------------------------------------------------------------------------------------------
@@ -254,7 +263,8 @@ def mfcc_from_logmel(*, S: np.ndarray, n_mfcc: int = 20) -> np.ndarray:
 _MEL_CACHE: dict = {}
 
 
-def _hz_to_mel(f):
+def hz_to_mel(f):
+    """The Slaney mel of ``f`` Hz (scalar or array; librosa's ``hz_to_mel``, ``htk=False``)."""
     f = np.asarray(f, dtype=np.float64)
     f_sp = 200.0 / 3
     min_log_hz, logstep = 1000.0, np.log(6.4) / 27.0
@@ -262,7 +272,8 @@ def _hz_to_mel(f):
     return np.where(f >= min_log_hz, min_log_hz / f_sp + np.log(np.maximum(f, 1e-12) / min_log_hz) / logstep, mels)
 
 
-def _mel_to_hz(m):
+def mel_to_hz(m):
+    """Hz of a Slaney mel ``m`` (scalar or array): the inverse of :func:`hz_to_mel`."""
     m = np.asarray(m, dtype=np.float64)
     f_sp = 200.0 / 3
     min_log_hz, logstep = 1000.0, np.log(6.4) / 27.0
@@ -275,7 +286,7 @@ def mel_filterbank(*, sr: int, n_fft: int, n_mels: int, fmin: float = 0.0, fmax:
     equal to ``librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels)``."""
     fmax = sr / 2.0 if fmax is None else fmax
     fftfreqs = np.linspace(0, sr / 2.0, 1 + n_fft // 2)
-    mel_f = _mel_to_hz(np.linspace(_hz_to_mel(fmin), _hz_to_mel(fmax), n_mels + 2))
+    mel_f = mel_to_hz(np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2))
     fdiff = np.diff(mel_f)
     ramps = mel_f[:, None] - fftfreqs[None, :]
     lower = -ramps[:-2] / fdiff[:-1, None]

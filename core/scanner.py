@@ -40,10 +40,10 @@ import threading
 import time
 from typing import Any, Callable
 
-from core.audio import tags as tags_mod
+from core.audio import tags
+from core.audio.fingerprint import CHUNK, fingerprint_file
 from core.catalog import TRACK_FIELDS, Catalog
 from core.errors import ERROR_KINDS, DecodeFailed, FileError, UnreadableFile, reason_of
-from core.audio.fingerprint import CHUNK, fingerprint_file
 
 EXTENSIONS = frozenset(
     {".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".mp4", ".aac", ".wav", ".aiff", ".aif", ".wma"}
@@ -209,7 +209,7 @@ def read_file(path: str) -> dict:
                 head = f.read(CHUNK)
                 src = f
                 fp = fingerprint_file(f, size, head)
-            info = tags_mod.read(src, path=path, size=size, head=head)
+            info = tags.read(src, path=path, size=size, head=head)
     except FileError:
         raise
     except FileNotFoundError as exc:

@@ -1,9 +1,13 @@
-"""The composition root: ``python main.py [FOLDER] [--data-dir DIR]`` opens the app.
+"""The composition root: ``python main.py [FOLDER] [--data-dir DIR]`` opens the app (FOLDER and
+``--data-dir`` in either order).
 
-Builds the settings, the main window and the controller, shows the window at once, and only
-then (on the first turn of the event loop) opens the catalog, the player and the analyser, each
-inside a function so that a missing or broken optional part becomes a message, not a crash.
-No TensorFlow or librosa is imported here (``python -X importtime main.py`` proves it).
+``build()`` makes the settings, the main window and an ``App``: one presenter per feature
+(``desktop/presenters/``), each given the views and the few other presenters it asks things of,
+and the signals by which they tell each other what happened, all connected here (``App.__init__``
+is the map).  The window is shown at once; ``App.start()``, on the first turn of the event loop
+after the first paint, opens the catalog and the player on worker threads and hands them to the
+presenters; a part that is missing or fails to open becomes a sentence in the window, not a
+crash.  No TensorFlow or librosa is imported here (``python -X importtime main.py`` shows it).
 """
 from __future__ import annotations
 
@@ -12,6 +16,15 @@ import logging
 import os
 import sys
 import time
+from pathlib import Path
+
+from desktop.presenters.analysis import AnalysisPresenter
+from desktop.presenters.library import LibraryPresenter
+from desktop.presenters.nowplaying import NowPlayingPresenter
+from desktop.presenters.playback import PlaybackPresenter
+from desktop.presenters.profiles import ProfilesPresenter
+from desktop.presenters.recommendations import RecommendationsPresenter
+from desktop.tasks import TaskRunner, warm_imports
 
 log = logging.getLogger("melograph.desktop")
 
@@ -26,13 +39,153 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+class App:
+    """The running app's parts: the window, the catalog and the player once open, and the
+    presenters ``profiles``, ``library``, ``playback``, ``analysis``, ``now_playing``,
+    ``recommendations``.
+
+    ``catalog`` / ``player``: use these instead of opening the default ones (tests and the
+    benchmark set ``player`` before ``start()``); ``open_player=False``: no player at all;
+    ``analysis_factory``: makes the analysis service (see ``AnalysisPresenter``).
+    """
+
+    #: imported on a worker thread once the library is on screen (see ``warm_imports``)
+    WARM_IMPORTS = ("analysis.worker", "analysis.service", "core.recommend")
+
+    def __init__(self, window, settings, *, data_dir: Path, folder: str | None = None, catalog=None, player=None,
+                 open_player: bool = True, analysis_factory=None):
+        self.window = window
+        self.settings = settings
+        self.data_dir = Path(data_dir)
+        self.catalog = catalog
+        self.player = player
+        self._open_player = open_player
+        self._closing = False
+        # shared background threads: bulk reads, and catalog writes (one thread: in order)
+        self.reader = TaskRunner(window, max_threads=2)
+        self.writer = TaskRunner(window, max_threads=1)
+
+        self.profiles = ProfilesPresenter(window, settings, writer=self.writer, data_dir=self.data_dir)
+        self.library = LibraryPresenter(window, settings, reader=self.reader, writer=self.writer,
+                                        profiles=self.profiles, folder=folder)
+        self.playback = PlaybackPresenter(window, settings, library=self.library)
+        self.analysis = AnalysisPresenter(window, settings, reader=self.reader, writer=self.writer,
+                                          library=self.library, service_factory=analysis_factory)
+        self.now_playing = NowPlayingPresenter(window, reader=self.reader, library=self.library,
+                                               playback=self.playback, analysis=self.analysis)
+        self.recommendations = RecommendationsPresenter(window, data_dir=self.data_dir, library=self.library,
+                                                        profiles=self.profiles, analysis=self.analysis)
+
+        # who tells whom what
+        library, playback, analysis = self.library, self.playback, self.analysis
+        now_playing, recommendations = self.now_playing, self.recommendations
+        library.firstRowsShown.connect(self._on_first_rows)
+        library.rowsShown.connect(now_playing.rows_shown)
+        library.playRequested.connect(playback.play_ids)
+        library.enqueueRequested.connect(playback.enqueue)
+        library.rated.connect(now_playing.on_rated)
+        library.ratingsStored.connect(recommendations.refresh)
+        library.scanFinished.connect(analysis.enqueue)
+        library.selectionSettled.connect(analysis.prioritize)
+        playback.trackChanged.connect(now_playing.show)
+        playback.stateChanged.connect(now_playing.player_state_changed)
+        playback.stateChanged.connect(analysis.player_state_changed)
+        playback.positionChanged.connect(now_playing.show_position)
+        analysis.tracksAnalysed.connect(now_playing.on_analysed)
+        analysis.trackFailed.connect(now_playing.on_analysis_failed)
+        analysis.modelProblem.connect(now_playing.on_model_problem)
+        analysis.libraryAnalysed.connect(recommendations.refresh)  # new embeddings: new candidates
+        recommendations.playRequested.connect(playback.play_ids)
+        self.profiles.profileChanged.connect(library.profile_changed)
+        self.profiles.profileChanged.connect(recommendations.profile_changed)
+
+    # --- start ------------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Open the catalog and the player (call it once the window is on screen)."""
+        if self.catalog is None:
+            from core.catalog import Catalog
+            from core.paths import catalog_path
+
+            self.reader.submit(
+                Catalog, catalog_path(self.data_dir), on_result=self._on_catalog,
+                on_error=lambda exc, tb: self.window.set_notice(
+                    "catalog", f"The music library cannot be opened: {exc}. Melograph can still play files."),
+            )
+        else:
+            self._catalog_ready()
+        if self.player is None and self._open_player:
+            from core.playback import Player
+
+            # PortAudio start-up (device discovery) can take a moment: not on the GUI thread
+            self.reader.submit(
+                Player, on_result=self._on_player,
+                on_error=lambda exc, tb: self.window.set_notice(
+                    "player", f"Cannot play: {exc}. Browsing and analysis still work."),
+            )
+        elif self.player is not None:
+            self._player_ready()
+
+    def _on_catalog(self, catalog) -> None:
+        if self._closing:
+            catalog.close()
+            return
+        self.catalog = catalog
+        self._catalog_ready()
+
+    def _catalog_ready(self) -> None:
+        for p in (self.profiles, self.library, self.analysis, self.now_playing, self.recommendations):
+            p.set_catalog(self.catalog)
+        if self.library.root is None:  # no library to show first: the analysis need not wait
+            self.analysis.start_later()
+
+    def _on_player(self, player) -> None:
+        if self._closing:
+            player.close()
+            return
+        self.player = player
+        self._player_ready()
+
+    def _player_ready(self) -> None:
+        self.playback.set_player(self.player)
+        self.now_playing.player_ready(self.player.available)
+
+    def _on_first_rows(self) -> None:
+        # what the next seconds import on the GUI thread (analysis, recommender), compiled now on
+        # a worker: one module at a time, instead of one long stall inside a handler
+        self.reader.submit(warm_imports, self.WARM_IMPORTS)
+        self.recommendations.refresh()
+        self.analysis.start_later()
+        self.playback.restore_queue()
+
+    # --- stop -------------------------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Stop everything in order: the presenters' own work, the player, the background
+        threads, the catalog last."""
+        self._closing = True
+        for p in (self.library, self.playback, self.analysis, self.now_playing, self.recommendations):
+            p.shutdown()
+        for r in (self.reader, self.writer):
+            r.cancel_all()
+        if self.player is not None:
+            try:
+                self.player.close()
+            except Exception:  # noqa: BLE001
+                log.exception("closing the player")
+        for r in (self.writer, self.reader):
+            r.wait(5000)
+        if self.catalog is not None:
+            try:
+                self.catalog.close()
+            except Exception:  # noqa: BLE001
+                log.exception("closing the catalog")
+
+
 def build(argv: list[str] | None = None, *, app=None, lazy_charts: bool = False):
-    """Create the QApplication (unless given), settings, window and controller; returns
-    ``(app, window, controller)`` without showing anything (tests drive this)."""
+    """Create the QApplication (unless given), settings, window and ``App``; returns
+    ``(qapplication, window, app)`` without showing anything (tests drive this)."""
     from PySide6.QtWidgets import QApplication
 
     from core.paths import data_dir
-    from desktop.controller import AppController
     from desktop.mainwindow import MainWindow
     from desktop.settings import Settings
     from desktop.theme import apply_theme
@@ -47,8 +200,7 @@ def build(argv: list[str] | None = None, *, app=None, lazy_charts: bool = False)
     ddir = data_dir(args.data_dir)
     settings = Settings.at(ddir / "settings.ini")
     window = MainWindow(settings, lazy_charts=lazy_charts)
-    controller = AppController(window, settings, data_dir=ddir, folder=args.folder)
-    return app, window, controller
+    return app, window, App(window, settings, data_dir=ddir, folder=args.folder)
 
 
 def when_painted(widget, fn) -> None:
@@ -75,33 +227,34 @@ def when_painted(widget, fn) -> None:
     QTimer.singleShot(1000, f.fire)
 
 
-def start_after_show(window, controller) -> None:
+def start_after_show(window, app: App) -> None:
     """What happens once the window is on screen: background tasks first (catalog, player,
     scan), then, once the table shows the library (or after 1.5 s), the charts: importing
     pyqtgraph is the slowest part of start-up and would hold up the rows' loading thread."""
     from PySide6.QtCore import QTimer
 
-    controller.firstRowsShown.connect(lambda: QTimer.singleShot(0, window.build_charts))
-    controller.start()
+    app.library.firstRowsShown.connect(lambda: QTimer.singleShot(0, window.build_charts))
+    app.start()
     QTimer.singleShot(1500, window.build_charts)  # no library to show: build them anyway
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the app; ``argv`` as on the command line: ``[FOLDER] [--data-dir DIR]``, any order."""
     t0 = time.perf_counter()
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=os.environ.get("MELOGRAPH_LOG", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
     from PySide6.QtCore import QTimer
 
-    app, window, controller = build(argv, lazy_charts=True)
+    qapp, window, app = build(argv, lazy_charts=True)
     window.show()
 
     def started():
-        start_after_show(window, controller)
+        start_after_show(window, app)
         log.info("window on screen and started in %.3f s", time.perf_counter() - t0)
         if os.environ.get(ENV_QUIT_AFTER_START):
             print(f"melograph: started in {time.perf_counter() - t0:.3f} s", flush=True)
             QTimer.singleShot(int(os.environ[ENV_QUIT_AFTER_START]), window.close)
 
     when_painted(window, started)
-    app.aboutToQuit.connect(controller.shutdown)
-    return int(app.exec())
+    qapp.aboutToQuit.connect(app.shutdown)
+    return int(qapp.exec())

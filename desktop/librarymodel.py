@@ -24,8 +24,6 @@ from desktop.fmt import format_time
 COLUMNS = ("Title", "Artist", "Album", "Time", "Genre tag", "Predicted genre", "♥")
 COL_TITLE, COL_ARTIST, COL_ALBUM, COL_DURATION, COL_TAG, COL_PREDICTED, COL_RATING = range(len(COLUMNS))
 TRACK_ID_ROLE = Qt.ItemDataRole.UserRole + 1
-PATH_ROLE = Qt.ItemDataRole.UserRole + 2
-SORT_ROLE = Qt.ItemDataRole.UserRole + 3
 
 LIKED_COLOUR = QColor("#ff5a7a")
 DISLIKED_COLOUR = QColor("#ffb347")
@@ -59,7 +57,7 @@ def row_from_track(t) -> Row:
     title = t.title or os.path.splitext(os.path.basename(t.path))[0]
     r = Row(
         id=int(t.id), path=t.path, title=title, artist=t.artist or "", album=t.album or "",
-        duration=t.duration, genre_tag=t.genre_tag or "", rating=int(getattr(t, "rating", 0) or 0),
+        duration=t.duration, genre_tag=t.genre_tag or "", rating=int(t.rating or 0),
         track_no=t.track_no or 0, disc_no=t.disc_no or 0,
     )
     r.search = " ".join((title, r.artist, r.album, t.album_artist or "", os.path.basename(t.path))).casefold()
@@ -78,10 +76,6 @@ def load_rows(
             if p:
                 r.predicted, r.confidence = p[0], float(p[1])
     return prepare_rows(rows, sort_column=sort_column)
-
-
-def _text_key(s: str):
-    return s.casefold()
 
 
 _SORT_KEYS = {
@@ -104,7 +98,7 @@ _EMPTY = {
 _ROLES = frozenset({
     Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ToolTipRole,
     Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.FontRole,
-    TRACK_ID_ROLE, PATH_ROLE,
+    TRACK_ID_ROLE,
 })
 
 
@@ -229,8 +223,6 @@ class LibraryModel(QAbstractTableModel):
             return self._icons_for(r).get(COL_RATING)
         if role == TRACK_ID_ROLE:
             return r.id
-        if role == PATH_ROLE:
-            return r.path
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == COL_TITLE:
                 return r.path
@@ -397,9 +389,6 @@ class LibraryModel(QAbstractTableModel):
     def by_id(self, track_id: int) -> Row | None:
         return self._by_id.get(track_id)
 
-    def visible_ids(self) -> list[int]:
-        return [r.id for r in self._visible]
-
     def total(self) -> int:
         return len(self._all)
 
@@ -467,12 +456,6 @@ class LibraryModel(QAbstractTableModel):
         rows = self._all
         self._visible = [rows[i] for i in order]
         self._row_of_cache = None
-
-    def _accepts(self, r: Row) -> bool:
-        if self._genre and r.predicted.casefold() != self._genre and r.genre_tag.casefold() != self._genre:
-            return False
-        s = r.search
-        return all(w in s for w in self._text_words)
 
 
 def ids_of(indexes: Iterable[QModelIndex | QPersistentModelIndex]) -> list[int]:

@@ -2,8 +2,9 @@
 queue / recommendations / failed-files panels, status bar with scan and analysis progress.
 
 A view: it owns widgets and user-facing actions and emits what the user asked for; the
-composition root (``desktop/app.py``) connects those signals to the catalog, player and
-analyser, and calls the ``set_*`` / ``show_*`` methods with what they report.
+presenters (``desktop/presenters/``) listen to those signals and call the ``set_*`` / ``show_*``
+methods with what the catalog, the player and the analysis report.  It saves its own layout
+(geometry, docks, splitter) in the settings.
 
 Signals (beyond those of the child widgets ``transport``, ``spectrogram``, ``genre_chart``,
 ``queue_panel``, ``recommendations``, ``failures``):
@@ -15,6 +16,7 @@ Signals (beyond those of the child widgets ``transport``, ``spectrogram``, ``gen
 """
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -48,6 +50,8 @@ from desktop.resources import svg_icon
 from desktop.settings import Settings
 from desktop.transport import TransportBar
 
+log = logging.getLogger(__name__)
+
 APP_NAME = "Melograph"
 SEEK_STEP = 5.0
 VOLUME_STEP = 5
@@ -64,8 +68,6 @@ class MainWindow(QMainWindow):
     playSelectedRequested = Signal()
     analysisPauseRequested = Signal(bool)  # True: pause, False: resume
     retryAnalysisRequested = Signal()
-
-    chartsReady = Signal()
 
     def __init__(
         self, settings: Settings, parent: QWidget | None = None, *, restore: bool = True, lazy_charts: bool = False
@@ -92,8 +94,6 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_menus()
 
-        self.transport.set_volume(settings.volume)
-        self.transport.volumeChanged.connect(self._remember_volume)
         self.resize(1280, 800)
         if restore:
             self.restore_settings()
@@ -218,7 +218,6 @@ class MainWindow(QMainWindow):
         self.np_splitter.setSizes(sizes)
         self._spectrogram.seekRequested.connect(self.seekRequested)
         self._genre_chart.seekRequested.connect(self.seekRequested)
-        self.chartsReady.emit()
 
     @property
     def spectrogram(self):
@@ -364,7 +363,6 @@ class MainWindow(QMainWindow):
         for n in range(1, max(2, os.cpu_count() or 1) + 1):
             a = QAction(f"{n} worker{'s' if n > 1 else ''}", self, checkable=True)
             a.setObjectName(f"workers{n}Action")
-            a.setChecked(n == self.settings.workers)
             a.triggered.connect(lambda _c=False, n=n: self._set_workers(n))
             self.workers_group.addAction(a)
             self.worker_actions[n] = a
@@ -425,7 +423,7 @@ class MainWindow(QMainWindow):
         self.filterTextChanged.emit(self.filter_edit.text())
 
     def seek_by(self, delta: float) -> None:
-        dur = self.transport._duration
+        dur = self.transport.duration()
         if dur <= 0:
             return
         self.seekRequested.emit(min(max(self.transport.position() + delta, 0.0), dur))
@@ -440,11 +438,7 @@ class MainWindow(QMainWindow):
         self.transport._on_rating_clicked(new)
 
     def _set_workers(self, n: int) -> None:
-        self.settings.workers = n
         self.workersChanged.emit(n)
-
-    def _remember_volume(self, percent: int) -> None:
-        self.settings.volume = percent
 
     def _about(self) -> None:
         QMessageBox.about(
@@ -485,10 +479,6 @@ class MainWindow(QMainWindow):
             event.ignore()
 
     # --- what the rest of the app tells the window -----------------------------------------------
-    def set_library_model(self, model) -> None:
-        self.library_view.setModel(model)
-        self.show_library(True)
-
     def show_library(self, has_rows: bool) -> None:
         self.library_stack.setCurrentWidget(self.library_view if has_rows else self.empty_library)
 
@@ -581,6 +571,17 @@ class MainWindow(QMainWindow):
     def notices(self) -> dict[str, str]:
         return dict(self._notices)
 
+    def show_error(self, what: str, exc: BaseException) -> None:
+        """``what`` went wrong because of ``exc``: in the status bar for a while, and in the log."""
+        log.warning("%s: %s", what, exc)
+        self.statusBar().showMessage(f"{what}: {exc}", 10000)
+
+    def set_workers(self, n: int) -> None:
+        """Check the analysis workers menu's entry for ``n`` (without emitting workersChanged)."""
+        action = self.worker_actions.get(n)
+        if action is not None:
+            action.setChecked(True)
+
     def set_now_playing(self, title: str | None, artist: str | None = None, album: str | None = None) -> None:
         self.title_label.setText(title or "Nothing playing")
         self.subtitle_label.setText(" — ".join(x for x in (artist, album) if x))
@@ -600,7 +601,6 @@ class MainWindow(QMainWindow):
         self.settings.geometry = self.saveGeometry()
         self.settings.window_state = self.saveState()
         self.settings.splitter_state = self.np_splitter.saveState()
-        self.settings.volume = self.transport.volume()
         self.settings.sync()
 
     def closeEvent(self, event):  # noqa: N802

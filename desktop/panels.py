@@ -125,7 +125,7 @@ class QueuePanel(QWidget):
 
 
 class RecommendationsPanel(QWidget):
-    """Recommendations with their reasons (filled by the recommender, issue 7), for a profile.
+    """Recommendations with their reasons, for a profile.
 
     ``set_items([(key, title, reason), ...])``; ``set_message(text)`` shows a sentence instead
     (no likes yet, training...); ``activated(key)`` on double-click; ``playAllRequested(keys)``.

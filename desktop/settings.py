@@ -1,6 +1,7 @@
-"""Typed access to the persisted settings (QSettings): geometry, window state, last library,
-volume, number of analysis workers, the play queue (track ids).  The composition root picks the QSettings backend (an INI
-file in the data directory), tests pass their own."""
+"""Typed access to the persisted settings (QSettings): the window's layout (saved by the main
+window), and each feature's own (saved by its presenter): the last library, the volume and the
+play queue (track ids), the number of analysis workers, the current profile.  The composition root
+picks the QSettings backend (an INI file in the data directory), tests pass their own."""
 from __future__ import annotations
 
 import os
@@ -20,6 +21,7 @@ class Settings:
     VOLUME = "player/volume"
     WORKERS = "analysis/workers"
     QUEUE = "player/queue"
+    PROFILE = "recommendations/profile"
 
     def __init__(self, qsettings: QSettings):
         self.q = qsettings
@@ -112,6 +114,15 @@ class Settings:
             self.q.setValue(self.QUEUE, ",".join(map(str, ids)))
         else:
             self.q.remove(self.QUEUE)
+
+    @property
+    def profile(self) -> str:
+        """The profile of the last session (``default`` until one is chosen)."""
+        return str(self.q.value(self.PROFILE, "") or "default")
+
+    @profile.setter
+    def profile(self, name: str) -> None:
+        self.q.setValue(self.PROFILE, str(name))
 
     def sync(self) -> None:
         self.q.sync()

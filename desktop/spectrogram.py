@@ -13,15 +13,39 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
-from desktop.fmt import MelScale, format_hz, format_time
+from core.features import COLUMNS_PER_SECOND, SR, hz_to_mel, mel_to_hz
+from desktop.fmt import format_hz, format_time
 
 #: dB range of the front end; the image levels are fixed to it.
 DB_LEVELS = (-80.0, 0.0)
-DEFAULT_COLUMNS_PER_SECOND = 387 / 30.0  # core.features.COLUMNS_PER_SECOND (not imported: keep the UI light)
 BACKGROUND = "#14141a"
 FOREGROUND = "#c8c8d0"
 PLAYHEAD_COLOUR = "#4fd1ff"
 AXIS_WIDTH = 72  #: left axis width of the spectrogram and the genre charts, so their x axes align
+
+
+class MelScale:
+    """Maps a continuous mel-band coordinate to Hz and back (the Slaney scale of
+    ``core.features``).
+
+    Band ``i`` (row ``i`` of a log-mel, row 0 the lowest) is drawn over ``[i, i+1)``; its centre
+    ``i + 0.5`` is the band's centre frequency: mel points are ``n_mels + 2`` values evenly spaced
+    between ``hz_to_mel(fmin)`` and ``hz_to_mel(fmax)``, band ``i`` centred on point ``i + 1``.
+    """
+
+    def __init__(self, *, n_mels: int = 128, sr: int = SR, fmin: float = 0.0, fmax: float | None = None):
+        self.n_mels = int(n_mels)
+        self.fmin = float(fmin)
+        self.fmax = float(fmax if fmax is not None else sr / 2.0)
+        self._m0 = float(hz_to_mel(self.fmin))
+        self._step = (float(hz_to_mel(self.fmax)) - self._m0) / (self.n_mels + 1)
+
+    def band_to_hz(self, y):
+        """Hz at band coordinate ``y`` (``i + 0.5`` = centre of band ``i``; scalar or array)."""
+        return mel_to_hz(self._m0 + (np.asarray(y, dtype=np.float64) + 0.5) * self._step)
+
+    def hz_to_band(self, hz):
+        return (hz_to_mel(hz) - self._m0) / self._step - 0.5
 
 
 class TimeAxis(pg.AxisItem):
@@ -95,7 +119,7 @@ class SpectrogramView(QWidget):
     def __init__(self, parent: QWidget | None = None, *, colormap: str = "magma"):
         super().__init__(parent)
         self._duration = 0.0
-        self._columns_per_second = DEFAULT_COLUMNS_PER_SECOND
+        self._columns_per_second = COLUMNS_PER_SECOND
 
         self.time_axis = TimeAxis(orientation="bottom")
         self.mel_axis = MelAxis(orientation="left")
@@ -154,8 +178,8 @@ class SpectrogramView(QWidget):
         self,
         S: np.ndarray,
         *,
-        columns_per_second: float = DEFAULT_COLUMNS_PER_SECOND,
-        sr: int = 22050,
+        columns_per_second: float = COLUMNS_PER_SECOND,
+        sr: int = SR,
         duration: float | None = None,
     ) -> None:
         """Show ``S`` ``(n_mels, n_columns)`` (dB, [-80, 0]); x spans the track in seconds."""

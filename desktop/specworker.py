@@ -5,8 +5,7 @@ CPU, right when a track starts, while the player's decoder thread fills its buff
 of the UI process every Python step of it (the decoder loop, the resampler and mel glue) would
 take the GIL from the UI thread's handlers (the player sets a 1 ms switch interval); in its own
 process it shares only the CPUs, at priority ``NICE``.  (``bench/bench_ui.py`` measures the
-playhead at the timer's 33 frames/s in the 3 s after a start on a 2-core machine; the low rates
-measured before came from the benchmark's own player racing through the track unpaced.)
+playhead's frame rate in the 3 s after a track starts.)
 
 ``DisplaySpectrograms`` keeps one such process for the session (started on first use or by
 ``warm_up()``, spawned so it shares no Qt or thread state), asks it for one track at a time

@@ -179,40 +179,14 @@ class Relay(QObject):
             self.latest.emit(events[-1])
 
 
-class GuiCaller(QObject):
-    """``caller(fn)`` from any thread runs ``fn()`` on the thread this object lives in (GUI)."""
-
-    _call = Signal(object)
-
-    def __init__(self, parent: QObject | None = None):
-        super().__init__(parent)
-        self._call.connect(self._run)
-
-    def __call__(self, fn: Callable[[], None]) -> None:
-        self._call.emit(fn)
-
-    @Slot(object)
-    def _run(self, fn) -> None:
-        try:
-            fn()
-        except Exception:  # noqa: BLE001 - a failing callback must not kill the event loop
-            log.exception("callback on the GUI thread failed")
-
-
-def warm_imports(names: "list[str] | tuple[str, ...]") -> list[str]:
+def warm_imports(names: "list[str] | tuple[str, ...]") -> None:
     """Import the modules ``names`` here (call it on a worker thread): a module the GUI thread
     imports later is then a dictionary look-up, not tens to hundreds of milliseconds of reading,
     compiling (without a ``.pyc``) and executing it inside an event handler.  Compiling one
     module still holds the GIL, but one module at a time: the GUI thread runs in between.
-    Returns the names that could not be imported (optional parts that are absent)."""
-    missing = []
+    A module that fails to import raises (the task reports it)."""
     for name in names:
-        try:
-            importlib.import_module(name)
-        except Exception as exc:  # noqa: BLE001 - the GUI thread's own import reports it
-            log.debug("warm import of %s failed: %s", name, exc)
-            missing.append(name)
-    return missing
+        importlib.import_module(name)
 
 
 def lower_thread_priority(nice: int) -> bool:

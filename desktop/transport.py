@@ -60,7 +60,6 @@ class TransportBar(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("transport")
-        self._playing = False
         self._duration = 0.0
         self._volume_before_mute = 80
 
@@ -139,13 +138,9 @@ class TransportBar(QWidget):
 
     # --- slots in ---------------------------------------------------------------------------------
     def set_playing(self, playing: bool) -> None:
-        self._playing = bool(playing)
         SP = QStyle.StandardPixmap
         self.play_button.setIcon(std_icon(self, SP.SP_MediaPause if playing else SP.SP_MediaPlay))
         self.play_button.setToolTip("Pause (Space)" if playing else "Play (Space)")
-
-    def is_playing(self) -> bool:
-        return self._playing
 
     def set_duration(self, seconds: float) -> None:
         self._duration = max(0.0, float(seconds or 0.0))
@@ -166,6 +161,9 @@ class TransportBar(QWidget):
 
     def position(self) -> float:
         return self.seek_slider.value() / 1000.0
+
+    def duration(self) -> float:
+        return self._duration
 
     def set_volume(self, percent: int) -> None:
         self.volume_slider.setValue(int(percent))  # emits volumeChanged only if it changed

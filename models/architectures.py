@@ -2,8 +2,8 @@
 
 Every Keras model here takes the raw model window of the front end, shape ``(N_MELS, window)``
 (dB in [-80, 0], exactly what ``core.features.windows`` returns), so the app never needs to
-know which features a model uses: per-band normalisation and MFCCs (a frozen DCT-II layer, the
-same transform as ``core.features.mfcc_from_logmel``) are layers inside the model.
+know which features a model uses: per-band normalisation and MFCCs (a frozen DCT-II layer,
+``core.features.dct_matrix``, the transform of ``core.features.mfcc_from_logmel``) are layers inside the model.
 
 Each model outputs softmax probabilities over the classes and has one layer named
 ``"embedding"``: the pooled output of its trunk, used as the window embedding (recommender).
@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from core.features import N_MELS
+from core.features import N_MELS, dct_matrix
 
 #: arch name -> (builder, default config).  Filled by ``_register``.
 ARCHITECTURES: dict[str, tuple[Callable[..., Any], dict]] = {}
@@ -59,15 +59,6 @@ def build(arch: str, config: dict | None = None, *, n_classes: int = 10, window:
 # --------------------------------------------------------------------------- shared pieces
 
 
-def dct_matrix(n_mels: int = N_MELS, n_mfcc: int = 20) -> np.ndarray:
-    """``(n_mels, n_mfcc)`` matrix ``M`` with ``S.T @ M`` == ``mfcc_from_logmel(S=S).T``."""
-    import scipy.fft
-
-    return scipy.fft.dct(np.eye(n_mels, dtype=np.float64), axis=0, type=2, norm="ortho")[:n_mfcc].T.astype(
-        np.float32
-    )
-
-
 def _l2(cfg):
     from keras import regularizers
 
@@ -79,9 +70,9 @@ def _features(cfg: dict, window: int, stats: dict):
     """Input layer and the time-major feature sequence ``(window, F)`` (normalised).
 
     ``cfg["smooth"]`` (odd, default 1 = off): a moving average over that many columns first
-    (``AveragePooling1D``, stride 1; at the edges the mean of the columns there).  A session 5
-    workaround for the old front end, which averaged frames where the arrays sample them
-    (models/RESULTS.md); no shipped member uses it."""
+    (``AveragePooling1D``, stride 1; at the edges the mean of the columns there), for log-mels
+    that were averaged over frames where the training arrays point-sample them; no shipped member
+    uses it."""
     import keras
     from keras import layers
 

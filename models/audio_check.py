@@ -3,7 +3,7 @@
     .venv/bin/python -m models.audio_check [--model DIR] [--audio DIR] [--data NPZ]
 
 For every clip of ``gtzan_audio/manifest.csv`` that is also a row of the npz: the track-level
-prediction from the audio file (decode -> core.features.logmel_track -> model) and from the npz
+prediction from the audio file (``core.features.logmel_file`` -> model) and from the npz
 row, per split; prints accuracies and how often the two agree.
 """
 from __future__ import annotations
@@ -17,15 +17,14 @@ import numpy as np
 
 
 def check(model, audio_dir: Path, data, logmels: dict | None = None) -> dict:
-    from core.features import logmel_track
-    from cli.predict import _load_audio
+    from core.features import logmel_file
 
     ids = {str(i): k for k, i in enumerate(data.ids)}
     rows = [r for r in csv.DictReader(open(audio_dir / "manifest.csv")) if r["file"].rsplit(".", 1)[0] in ids]
     out = {}
     for r in rows:
         cid = r["file"].rsplit(".", 1)[0]
-        S = logmels[cid] if logmels and cid in logmels else logmel_track(y=_load_audio(str(audio_dir / r["file"])))
+        S = logmels[cid] if logmels and cid in logmels else logmel_file(audio_dir / r["file"])
         if logmels is not None:
             logmels[cid] = S
         pa = model.predict_logmel(S)[1]

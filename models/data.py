@@ -281,9 +281,9 @@ def spectral_augment(x: np.ndarray, *, rng: np.random.Generator, eq_db: float = 
 def time_blur(x: np.ndarray, *, p: float, rng: np.random.Generator) -> np.ndarray:
     """Front-end augmentation in place on ``(b, 128, width)`` dB windows: a fraction ``p`` of them
     is averaged over time with the kernel ``[a, 1 - 2a, a]``, ``a`` uniform in [0, 1/3] per window
-    (edge columns repeated).  A session 5 workaround for the old front end, which averaged frames
-    where the arrays sample them, so audio changed less from column to column than the arrays
-    (4.5 vs 5.6 dB); no shipped member uses it (models/RESULTS.md)."""
+    (edge columns repeated).  It imitates a front end that averages frames where the arrays
+    point-sample them (audio then changes less from column to column than the arrays: 4.5 vs
+    5.6 dB); no shipped member uses it."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"the time-blur fraction must be between 0 and 1, got {p}")
     b = len(x)

@@ -1,6 +1,6 @@
 """Export a trained genre model to LiteRT (TensorFlow Lite), the analysis workers' lean runtime.
 
-    python -m models.export [MODEL_DIR]        # default: models/shipped/
+    python -m models.export [MODEL_DIR]        # default: $MELOGRAPH_MODEL_DIR, else models/shipped/
 
 Reads ``MODEL_DIR/card.json`` and the Keras model it names, converts the whole model (whatever
 the hybrid builder put in it: any number of CNN members, any sub-window hop, the
@@ -27,7 +27,6 @@ export is deterministic: the same ``.keras`` file gives the same ``.tflite`` byt
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -35,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.genre import CARD_NAME, SHIPPED_DIR, ModelError, read_card, sha256_of
+from models.card import ModelError, model_dir as resolve_model_dir, read_card, sha256_of, write_card
 
 TFLITE_NAME = "model.tflite"
 #: the largest difference (probabilities, embeddings) between the two runtimes that an export accepts
@@ -153,12 +152,12 @@ def _versions() -> dict:
 
 
 def export(model_dir: str | Path | None = None, *, audio_dir: Path = GTZAN_AUDIO, log=print) -> dict:
-    """Export the model in ``model_dir`` (default: the shipped one); returns the updated card.
+    """Export the model in ``model_dir`` (default: ``models.card.model_dir()``); returns the updated card.
     Raises ``ModelError`` (unusable model) or ``ExportError`` (cannot convert / runtimes disagree);
     on either, nothing in ``model_dir`` is changed."""
     from models.genre import GenreModel
 
-    model_dir = Path(model_dir) if model_dir is not None else SHIPPED_DIR
+    model_dir = resolve_model_dir(model_dir)
     card = read_card(model_dir)
     model = GenreModel.load(model_dir, runtime="keras", threads=min(2, os.cpu_count() or 1))
     keras_model = model.keras_model
@@ -185,8 +184,7 @@ def export(model_dir: str | Path | None = None, *, audio_dir: Path = GTZAN_AUDIO
         shown = os.path.relpath(model_dir)
     except ValueError:
         shown = str(model_dir)
-    card_path = model_dir / CARD_NAME
-    raw = json.loads(card_path.read_text(encoding="utf-8"))  # keep the card as written, add our keys
+    raw = dict(card)
     raw.update({
         "tflite": out.name,
         "tflite_sha256": sha256_of(out),
@@ -204,16 +202,15 @@ def export(model_dir: str | Path | None = None, *, audio_dir: Path = GTZAN_AUDIO
             "command": f"python -m models.export {shown}",
         },
     })
-    tmp_card = card_path.with_suffix(".tmp")
-    tmp_card.write_text(json.dumps(raw, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp_card.replace(card_path)
+    card_path = write_card(model_dir, raw)
     log(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, sha256 {raw['tflite_sha256'][:12]}...) and updated {card_path}")
     return read_card(model_dir)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m models.export", description=__doc__.split("\n\n")[0])
-    ap.add_argument("model_dir", nargs="?", default=None, help="model directory (default: models/shipped/)")
+    ap.add_argument("model_dir", nargs="?", default=None,
+                    help="model directory (default: $MELOGRAPH_MODEL_DIR, else models/shipped/)")
     args = ap.parse_args(argv)
     try:
         export(args.model_dir)

@@ -1,6 +1,6 @@
 """The genre model at run time: load a shipped (or any trained) model with its card, predict.
 
-    model = GenreModel.load()                       # models/shipped/
+    model = GenreModel.load()                       # models.card.model_dir(): models/shipped/ by default
     window_probs, track_probs = model.predict_logmel(S)
     window_probs, track_probs, emb = model.analyse_logmel(S)   # one forward pass
 
@@ -17,90 +17,38 @@ Two runtimes compute the same function (``models/export.py`` checks them against
 ``GenreModel.load(path, runtime="auto")`` takes the LiteRT export when the card names one
 (``python -m models.export DIR`` writes it), else the Keras model.
 
-A model directory holds ``card.json`` and the weights file it names (a ``.keras`` model), and
-optionally the ``.tflite`` export the card names (``tflite``, ``tflite_sha256``,
-``tflite_export.from_weights_sha256``).  Loading refuses, with a ``ModelError`` and a one-line
-reason, a missing or corrupt card, a missing or corrupt weights or ``.tflite`` file (the card
-records their SHA-256), a ``.tflite`` exported from other weights than the card's, or a card whose
-front-end parameters differ from ``core.features.FRONTEND_PARAMS``.
+Loading refuses, with a ``ModelError`` and a one-line reason, what ``models.card.read_card``
+refuses (a missing or corrupt card, other front-end parameters than the code's), a missing or
+corrupt weights or ``.tflite`` file (the card records their SHA-256), and a ``.tflite`` exported
+from other weights than the card's.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from pathlib import Path
 
 import numpy as np
 
-from core.features import FRONTEND_PARAMS, N_MELS, fill_window, window_starts, windows
-
-SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"
-CARD_NAME = "card.json"
-REQUIRED_CARD_KEYS = ("version", "classes", "frontend", "window", "hop", "input_shape", "weights", "weights_sha256")
+from core.features import N_MELS, fill_window, window_starts, windows
+from models.card import CARD_NAME, ModelError, model_dir as resolve_model_dir, read_card, sha256_of
 
 
-class ModelError(RuntimeError):
-    """A model that cannot be used: missing/corrupt files or an incompatible card."""
-
-
-def sha256_of(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+def compute_threads(threads: int | None = None) -> int:
+    """Inference threads: ``threads``, else ``$MELOGRAPH_TF_THREADS``, else up to 2."""
+    return threads or int(os.environ.get("MELOGRAPH_TF_THREADS", "0") or 0) or min(2, os.cpu_count() or 1)
 
 
 def configure_tensorflow(threads: int | None = None) -> None:
-    """Quiet TF logging and cap its threads (call before the first TF op)."""
+    """Quiet TF logging and cap its threads (:func:`compute_threads`; call before the first TF op)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf
 
-    n = threads or int(os.environ.get("MELOGRAPH_TF_THREADS", "0") or 0) or min(2, os.cpu_count() or 1)
+    n = compute_threads(threads)
     try:
         tf.config.threading.set_inter_op_parallelism_threads(n)
         tf.config.threading.set_intra_op_parallelism_threads(n)
     except RuntimeError:  # already initialised: keep what is there
         pass
-
-
-def read_card(model_dir: str | Path) -> dict:
-    """Read and check a model card; ``ModelError`` on anything unusable."""
-    model_dir = Path(model_dir)
-    card_path = model_dir / CARD_NAME
-    if not model_dir.exists():
-        raise ModelError(f"{model_dir}: no such model directory")
-    if not card_path.is_file():
-        raise ModelError(f"{card_path}: model card is missing")
-    try:
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelError(f"{card_path}: model card is corrupt ({exc.__class__.__name__}: {exc})") from None
-    if not isinstance(card, dict):
-        raise ModelError(f"{card_path}: model card is corrupt (not a JSON object)")
-    missing = [k for k in REQUIRED_CARD_KEYS if k not in card]
-    if missing:
-        raise ModelError(f"{card_path}: model card is corrupt (missing {', '.join(missing)})")
-    if card["frontend"] != FRONTEND_PARAMS:
-        diff = sorted(k for k in set(card["frontend"] or {}) | set(FRONTEND_PARAMS)
-                      if (card["frontend"] or {}).get(k) != FRONTEND_PARAMS.get(k))
-        raise ModelError(f"{card_path}: the model was trained with other front-end parameters than this "
-                         f"code computes (differs in: {', '.join(diff) or 'everything'}); it cannot be used")
-    if not isinstance(card["classes"], list) or len(card["classes"]) < 2:
-        raise ModelError(f"{card_path}: model card is corrupt (classes must be a list of names)")
-    try:
-        card["window"], card["hop"] = int(card["window"]), int(card["hop"])
-    except (TypeError, ValueError):
-        raise ModelError(f"{card_path}: model card is corrupt (window/hop must be integers)") from None
-    if card["window"] <= 0 or card["hop"] <= 0:
-        raise ModelError(f"{card_path}: model card is corrupt (window/hop must be positive)")
-    if card.get("tflite") is not None:
-        export = card.get("tflite_export")
-        if not card.get("tflite_sha256") or not isinstance(export, dict) or "from_weights_sha256" not in export:
-            raise ModelError(f"{card_path}: model card is corrupt (tflite without tflite_sha256 / "
-                             "tflite_export.from_weights_sha256)")
-    return card
 
 
 RUNTIMES = ("auto", "litert", "keras")
@@ -176,7 +124,7 @@ class LiteRTBackend:
     def __init__(self, path: str | Path, threads: int | None = None, batch_size: int = 64):
         from ai_edge_litert.interpreter import Interpreter
 
-        n = threads or int(os.environ.get("MELOGRAPH_TF_THREADS", "0") or 0) or min(2, os.cpu_count() or 1)
+        n = compute_threads(threads)
         try:
             with _quiet_stderr():  # "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." on every load
                 self._it = Interpreter(model_path=str(path), num_threads=int(n))
@@ -244,14 +192,15 @@ class GenreModel:
     # ------------------------------------------------------------------ loading
     @classmethod
     def load(cls, path: str | Path | None = None, *, threads: int | None = None, runtime: str = "auto") -> "GenreModel":
-        """Load the model in directory ``path`` (default: the shipped model).
+        """Load the model in directory ``path`` (default: ``models.card.model_dir()``, the
+        shipped model unless ``$MELOGRAPH_MODEL_DIR`` names another).
 
         ``runtime``: ``"auto"`` (the LiteRT export when the card names one, else Keras),
         ``"litert"`` (refused when there is no export) or ``"keras"``.  ``threads``: compute
         threads (default ``$MELOGRAPH_TF_THREADS`` or up to 2)."""
         if runtime not in RUNTIMES:
             raise ValueError(f"runtime must be one of {RUNTIMES}, got {runtime!r}")
-        model_dir = Path(path) if path is not None else SHIPPED_DIR
+        model_dir = resolve_model_dir(path)
         if model_dir.is_file():  # a card or weights file given directly
             model_dir = model_dir.parent
         card = read_card(model_dir)
@@ -346,15 +295,10 @@ class GenreModel:
         if not hyb or not self._backend.has_timeline:
             return None
         width = int(hyb["sub_window"])
-        # (models.layers.frame_starts is the same cut, but importing it would load Keras and
-        # TensorFlow into the analysis workers)
         starts = window_starts(self.window, width=width, hop=int(hyb["sub_hop"]))
         return {"width": width, "starts": [int(s) for s in starts]}
 
     # ------------------------------------------------------------------ prediction
-    def _forward(self, wins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self._backend.forward(wins)
-
     def analyse_windows_timeline(self, wins: np.ndarray):
         """``(probs (n, C), embeddings (n, D), timeline (n, n_sub, C) or None)`` of ready-cut
         windows, one batched forward pass."""
@@ -439,15 +383,11 @@ class GenreModel:
     def analyse_windows(self, wins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(probs (n, C), embeddings (n, D))`` of ready-cut windows ``(n, 128, window)``,
         one batched forward pass."""
-        return self._forward(np.asarray(wins, np.float32))
-
-    def predict_windows(self, wins: np.ndarray) -> np.ndarray:
-        """Probabilities ``(n, n_classes)`` of ready-cut windows ``(n, 128, window)``."""
-        return self._forward(np.asarray(wins, np.float32))[0]
+        return self._backend.forward(np.asarray(wins, np.float32))
 
     def analyse_logmel(self, S: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(window_probs (n_win, C), track_probs (C,), embeddings (n_win, D))`` in one pass."""
-        p, e = self._forward(self.windows_of(S))
+        p, e = self.analyse_windows(self.windows_of(S))
         return p, p.mean(axis=0), e
 
     def predict_logmel(self, S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -465,7 +405,7 @@ class GenreModel:
         from models.data import clip_windows, track_probs
 
         wins, owner = clip_windows(X, width=self.window, hop=self.hop)
-        return track_probs(self.predict_windows(wins), owner, len(X))
+        return track_probs(self.analyse_windows(wins)[0], owner, len(X))
 
 
 def _with_embedding(model):

@@ -9,10 +9,8 @@ the floor's only statistics that need a sort over time, which makes them most of
 LiteRT model; the shipped floor leaves them out).
 
 ``smooth`` (odd, 1 = off) first averages the log-mel over that many neighbouring columns (edges
-repeated).  Sessions 2-5 shipped ``smooth=3``: the app's front end then averaged frames where the
-training arrays sample them, so the arrays looked rougher in time (5.6 vs 4.5 dB mean change) and
-the features of change read audio differently.  Since session 6 the front end samples the frames
-as the arrays do (``core.features.sample_time``) and the shipped floor uses ``smooth=1``.
+repeated).  The front end samples the frames as the training arrays do
+(``core.features.sample_time``), so the shipped floor uses ``smooth=1``.
 """
 from __future__ import annotations
 
@@ -20,7 +18,6 @@ import numpy as np
 
 from core.features import mfcc_from_logmel
 
-STATS = ("mean", "std", "skew", "kurtosis", "median", "min", "max")
 #: a descriptor whose variance is at most (DEGENERATE_REL * mean)**2 + DEGENERATE_ABS over the window
 #: (a standard deviation below ~1e-5 of its size) is constant: skew and kurtosis are 0
 DEGENERATE_REL = 1e-5

@@ -21,6 +21,9 @@ import numpy as np
 
 from core.features import EXCERPT_COLUMNS, N_MELS
 
+#: how the floor and the CNN part are mixed (module docstring)
+POOLINGS = ("arithmetic", "geometric")
+
 
 def fit_floor(X_train: np.ndarray, y_train: np.ndarray, *, C: float = 0.03, n_classes: int = 10, smooth: int = 1,
               medians: bool = True, n_mfcc: int = 20, n_bands: int = 16):
@@ -130,13 +133,10 @@ def floor_branch(inp, scaler, lr, smooth: int = 1, medians: bool = True, n_mfcc:
     return out
 
 
-POOLINGS = ("arithmetic", "geometric")
-
-
 def build_hybrid(members: list, scaler, lr, *, floor_weight: float, sub_hop: int, window: int = EXCERPT_COLUMNS,
                  pooling: str = "arithmetic", floor_smooth: int = 1, floor_medians: bool = True,
                  floor_mfcc: int = 20, floor_bands: int = 16):
-    """One Keras model with outputs ``[probs, embedding]`` (see the module docstring)."""
+    """One Keras model with outputs ``[probs, embedding, timeline]`` (see the module docstring)."""
     import keras
     from keras import layers
 

@@ -5,6 +5,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from core.features import dct_matrix, window_starts
 from models.handcrafted import DEGENERATE_ABS, DEGENERATE_REL
 
 
@@ -103,8 +104,6 @@ class ClipStatistics(keras.layers.Layer):
             raise ValueError("the smoothing width must be odd and at least 1")
 
     def build(self, input_shape):
-        from models.architectures import dct_matrix
-
         n_mels = int(input_shape[1])
         self._dct = ops.convert_to_tensor(dct_matrix(n_mels, self.n_mfcc))
         self._bins = ops.convert_to_tensor(np.arange(n_mels, dtype=np.float32).reshape(1, n_mels, 1))
@@ -183,30 +182,21 @@ class ClipStatistics(keras.layers.Layer):
                 "medians": self.medians}
 
 
-def frame_starts(n: int, width: int, hop: int) -> list[int]:
-    """Window starts exactly as ``core.features.windows`` cuts them (last one end-aligned)."""
-    if n <= width:
-        return [0]
-    starts = list(range(0, n - width + 1, hop))
-    if starts[-1] != n - width:
-        starts.append(n - width)
-    return starts
-
-
 @keras.saving.register_keras_serializable(package="melograph")
 class Frames(keras.layers.Layer):
-    """Cut ``(batch, F, W)`` into sub-windows, stacked into the batch: ``(batch * n, F, width)``."""
+    """Cut ``(batch, F, W)`` into sub-windows (``core.features.window_starts``: every ``hop``
+    columns, the last one end-aligned), stacked into the batch: ``(batch * n, F, width)``."""
 
     def __init__(self, width: int, hop: int, **kwargs):
         super().__init__(**kwargs)
         self.width, self.hop = int(width), int(hop)
 
     def n_frames(self, W: int) -> int:
-        return len(frame_starts(int(W), self.width, self.hop))
+        return len(window_starts(int(W), width=self.width, hop=self.hop))
 
     def call(self, x):
         W = x.shape[2]
-        parts = [x[:, :, s : s + self.width] for s in frame_starts(W, self.width, self.hop)]
+        parts = [x[:, :, int(s) : int(s) + self.width] for s in window_starts(W, width=self.width, hop=self.hop)]
         y = ops.stack(parts, axis=1)
         return ops.reshape(y, (-1, x.shape[1], self.width))
 

@@ -4,9 +4,10 @@
 """
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
+
+from models.card import CARD_NAME, read_card
 
 
 def row(card: dict, name: str) -> str:
@@ -34,9 +35,8 @@ def main(argv: list[str]) -> int:
           "valid macro-F1 | params | best/run epochs | train min |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for d in argv:
-        p = Path(d) / "card.json"
-        if p.is_file():
-            print(row(json.loads(p.read_text()), Path(d).name))
+        if (Path(d) / CARD_NAME).is_file():
+            print(row(read_card(d), Path(d).name))
     return 0
 
 

@@ -22,7 +22,8 @@ import numpy as np
 from core.features import COLUMNS_PER_SECOND, FRONTEND_PARAMS, N_MELS
 from models.data import (GenreData, clip_windows, feature_stats, mixup, random_crops, same_genre_mix, spec_augment,
                          spectral_augment, time_blur, track_probs)
-from models.genre import CARD_NAME, configure_tensorflow, sha256_of
+from models.card import read_card, sha256_of, write_card
+from models.genre import configure_tensorflow
 from models.metrics import classification_metrics, plot_confusion, plot_curves
 
 WEIGHTS_NAME = "model.keras"
@@ -115,14 +116,6 @@ def make_card(*, arch: str, config: dict, classes: list[str], window: int, hop: 
     if extra:
         card.update(extra)
     return card
-
-
-def write_card(out_dir: Path, card: dict) -> Path:
-    p = Path(out_dir) / CARD_NAME
-    tmp = p.with_suffix(".tmp")
-    tmp.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(p)
-    return p
 
 
 GTZAN_CLASSES = ["blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock"]
@@ -356,7 +349,6 @@ def combine(member_dirs: list[Path], data: GenreData, *, out_dir: Path, hop: int
 
     import models.layers  # noqa: F401
     from models import architectures as A
-    from models.genre import read_card
 
     t0 = time.time()
     cards = [read_card(d) for d in member_dirs]
@@ -457,7 +449,7 @@ def stack_weight(fold_dirs: list[Path], train: GenreData, *, floor_C: float = 0.
         if not p.exists():
             raise ValueError(f"{d}: no heldout.npz (train it with --holdout-fold I/K)")
         h = np.load(p, allow_pickle=False)
-        card = json.loads((Path(d) / "card.json").read_text())
+        card = read_card(d)
         ks.add(int(card["data"]["holdout"]["folds"]))
         for i, pr in zip(h["ids"].astype(str), h["probs"]):
             cnn.setdefault(i, []).append(pr)

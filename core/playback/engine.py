@@ -12,14 +12,17 @@ Three threads touch a :class:`Player`:
   frame counter cross track boundaries, and sends the events.
 - **the caller** (the UI): every public method returns at once; the engine carries it out.
 
+The output (:mod:`core.playback.output`) is a PortAudio device, or a :class:`NullOutput` for
+tests of the player's logic.  The queue and the history are a :class:`PlayQueue`.
+
 Gapless: the next track of the queue is decoded straight after the current one into the same
 ring while its rate matches the open stream, so the device receives the two tracks' samples
 back to back.  A track at another rate is decoded once the ring has drained; the stream is then
 reopened at the new rate.  A rate the device refuses is resampled (soxr HQ) to the device's rate.
 
-Events (plain callbacks, from the engine thread; ``subscribe(fn)``): :class:`StateChanged`,
-:class:`Position`, :class:`TrackStarted`, :class:`TrackEnded`, :class:`PlaybackError`,
-:class:`QueueChanged`.  The desktop wraps them in queued Qt signals.
+Events (:mod:`core.playback.events`, plain callbacks from the engine thread; ``subscribe(fn)``):
+:class:`StateChanged`, :class:`Position`, :class:`TrackStarted`, :class:`TrackEnded`,
+:class:`PlaybackError`, :class:`QueueChanged`.
 
 Without any output device the player is in state ``"no_device"`` (:attr:`Player.unavailable_reason`
 says why) and every play request answers with a :class:`PlaybackError`.  A stream that fails
@@ -40,78 +43,25 @@ from typing import Any, Callable
 import numpy as np
 
 from core.audio import decode
-from core.errors import FileError, TooShort
+from core.errors import DecodeFailed, FileError, TooShort
+from core.playback.events import (
+    NO_DEVICE,
+    PAUSED,
+    PLAYING,
+    STOPPED,
+    Event,
+    PlaybackError,
+    Position,
+    QueueChanged,
+    StateChanged,
+    TrackEnded,
+    TrackStarted,
+)
+from core.playback.output import NO_DEVICE_REASON, NullOutput, SoundDeviceOutput
+from core.playback.queue import PlayQueue
 from core.playback.ringbuffer import AudioRing
 
 log = logging.getLogger(__name__)
-
-# states
-STOPPED = "stopped"
-PLAYING = "playing"
-PAUSED = "paused"
-NO_DEVICE = "no_device"
-
-NO_DEVICE_REASON = "cannot play: no output device"
-
-
-# --- events ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StateChanged:
-    """The player's state changed: ``"stopped"``, ``"playing"``, ``"paused"`` or ``"no_device"``."""
-
-    state: str
-    previous: str
-    reason: str = ""
-
-
-@dataclass(frozen=True)
-class Position:
-    """Periodic (``position_interval``) while playing, and after a seek.  Seconds."""
-
-    track: Any
-    position: float
-    duration: float
-
-
-@dataclass(frozen=True)
-class TrackStarted:
-    """The device started receiving ``track``'s audio (at ``start`` seconds into it)."""
-
-    track: Any
-    info: decode.AudioInfo
-    sr: int
-    start: float = 0.0
-
-
-@dataclass(frozen=True)
-class TrackEnded:
-    """``track`` stopped being played: ``reason`` is ``"finished"`` (its last sample went to the
-    device), ``"skipped"`` (next/previous/play), ``"stopped"`` or ``"error"``."""
-
-    track: Any
-    reason: str
-    position: float
-
-
-@dataclass(frozen=True)
-class PlaybackError:
-    """Something the user should hear about.  ``kind``: a :mod:`core.errors` kind
-    (``"unreadable"``, ``"unsupported"``, ``"decode_failed"``, ``"too_short"``) for a file,
-    ``"device"`` for the audio output.  ``message`` is one line for the UI."""
-
-    track: Any
-    kind: str
-    message: str
-
-
-@dataclass(frozen=True)
-class QueueChanged:
-    queue: tuple
-
-
-Event = StateChanged | Position | TrackStarted | TrackEnded | PlaybackError | QueueChanged
 
 
 def track_path(track: Any) -> str:
@@ -156,12 +106,14 @@ class _CallbackStats:
 class Player:
     """Gapless player.  See the module docstring for threads and events.
 
-    ``device``: a sounddevice device (index or name; None = default output).  ``buffer_seconds``:
-    decoded audio kept ahead of the device.  ``latency``: PortAudio's suggested latency
-    (``"high"`` = robust on a busy machine).  ``tap``: for tests and measurements only, called
-    from the audio callback with each output block (a view: copy it) after the volume is applied.
-    ``switch_interval``: lowers Python's thread switch interval (``sys.setswitchinterval``, a
-    process-wide setting) so the callback gets the GIL back quickly; None leaves it alone.
+    ``output``: where the audio goes; by default a :class:`SoundDeviceOutput` on ``device`` (a
+    sounddevice device, index or name; None = default output) with ``channels`` (None: up to 2),
+    ``latency`` (PortAudio's suggested latency, ``"high"`` = robust on a busy machine) and
+    ``blocksize`` (0: PortAudio chooses).  ``buffer_seconds``: decoded audio kept ahead of the
+    device.  ``tap``: for tests and measurements only, called from the audio callback with each
+    output block (a view: copy it) after the volume is applied.  ``switch_interval``: lowers
+    Python's thread switch interval (``sys.setswitchinterval``, a process-wide setting) so the
+    callback gets the GIL back quickly; None leaves it alone.
     """
 
     #: a running stream whose callback has not been called for this long has lost its device
@@ -179,32 +131,25 @@ class Player:
         tap: Callable[[np.ndarray], None] | None = None,
         channels: int | None = None,
         switch_interval: float | None = 0.001,
+        output: SoundDeviceOutput | NullOutput | None = None,
     ):
-        self._device = device
         self._buffer_seconds = float(buffer_seconds)
         self._block_frames = int(block_frames)
-        self._latency = latency
-        self._blocksize = int(blocksize)
         self._position_interval = float(position_interval)
         self._tap = tap
         self._listeners: list[Callable[[Event], None]] = []
         self._listeners_lock = threading.Lock()
 
-        self._queue: list[Any] = []  # upcoming tracks (not yet in the ring)
-        self._history: list[Any] = []  # tracks played, oldest first
+        self._tracks = PlayQueue()  # upcoming (not yet in the ring) and played tracks
         self._qlock = threading.Lock()
 
-        self._state = STOPPED
-        self.unavailable_reason: str | None = None
-        self._sd = None
-        self._out_channels = 2
-        self._default_sr = 44100
-        self._rate_ok: dict[int, bool] = {}
-        self._find_device(channels)
+        if output is None:
+            output = SoundDeviceOutput(device, channels=channels, latency=latency, blocksize=blocksize)
+        self._out = output
+        self.unavailable_reason: str | None = output.unavailable_reason
+        self._state = NO_DEVICE if output.unavailable_reason else STOPPED
 
         # engine-owned playback state
-        self._stream = None
-        self._stream_sr = 0
         self._ring: AudioRing | None = None
         self._segments: list[_Segment] = []
         self._dec: Any = None  # iterator of the segment being decoded (the last one)
@@ -213,7 +158,6 @@ class Player:
         self._pending: _Pending | None = None
         self._last_position_event = 0.0
         self._stream_died: str | None = None
-        self._stopping_stream = False
         self._watch_calls, self._watch_since = -1, 0.0
 
         # shared with the callback (plain attribute reads/writes)
@@ -236,34 +180,6 @@ class Player:
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="melograph-player", daemon=True)
         self._thread.start()
-
-    # ------------------------------------------------------------------------------------------
-    # device discovery
-
-    def _find_device(self, channels: int | None) -> None:
-        try:
-            import sounddevice as sd
-        except (OSError, ImportError) as exc:  # PortAudio missing
-            self._unavailable(f"cannot play: the PortAudio library is missing ({exc})")
-            return
-        self._sd = sd
-        try:
-            dev = sd.query_devices(self._device, kind="output")
-        except (sd.PortAudioError, ValueError) as exc:
-            log.info("no output device: %s", exc)
-            self._unavailable(NO_DEVICE_REASON)
-            return
-        if not dev or int(dev.get("max_output_channels", 0)) < 1:
-            self._unavailable(NO_DEVICE_REASON)
-            return
-        self.device_name = dev.get("name", "?")
-        self._out_channels = int(channels or min(2, int(dev["max_output_channels"])))
-        self._default_sr = int(dev.get("default_samplerate") or 44100)
-
-    def _unavailable(self, reason: str) -> None:
-        self.unavailable_reason = reason
-        self._state = NO_DEVICE
-        self.device_name = None
 
     @property
     def available(self) -> bool:
@@ -352,7 +268,8 @@ class Player:
 
     @property
     def stream_rate(self) -> int:
-        return self._stream_sr
+        """The rate of the open output stream (0 when none is open)."""
+        return self._out.rate
 
     def play(self, track: Any = None, *, start: float = 0.0) -> None:
         """Play ``track`` now (at ``start`` s), or, without a track, resume / start the queue."""
@@ -386,17 +303,18 @@ class Player:
 
     def enqueue(self, *tracks: Any) -> None:
         """Add tracks at the end of the queue."""
-        self._post(self._do_queue_edit, lambda q: q.extend(tracks), False)
+        self._post(self._do_queue_edit, lambda q: q.append(*tracks), False)
 
     def play_next(self, *tracks: Any) -> None:
         """Put tracks at the head of the queue (they play after the current one)."""
-        self._post(self._do_queue_edit, lambda q: q.__setitem__(slice(0, 0), list(tracks)), True)
+        self._post(self._do_queue_edit, lambda q: q.play_next(*tracks), True)
 
     def clear_queue(self) -> None:
-        self._post(self._do_queue_edit, lambda q: q.clear(), True)
+        self._post(self._do_queue_edit, PlayQueue.clear, True)
 
     def remove_from_queue(self, index: int) -> None:
-        self._post(self._do_queue_edit, lambda q: q.pop(index) if 0 <= index < len(q) else None, True)
+        """Take out the track at ``index`` of :attr:`queue`."""
+        self._post(self._do_queue_edit, lambda q: q.remove(index), True)
 
     @property
     def queue(self) -> list:
@@ -406,17 +324,13 @@ class Player:
             pre = [s.track for s in self._segments[1:]]
             if self._pending is not None:
                 pre.append(self._pending.track)
-            return pre + list(self._queue)
+            return pre + list(self._tracks.upcoming)
 
     @property
     def history(self) -> list:
+        """The tracks played, oldest first (a copy)."""
         with self._qlock:
-            return list(self._history)
-
-    def retry_device(self) -> None:
-        """Look for an output device again (after "no_device", or to pick up a new default):
-        re-initialises PortAudio when nothing is playing."""
-        self._post(self._do_retry_device)
+            return list(self._tracks.history)
 
     def sync(self, timeout: float = 5.0) -> bool:
         """Wait until the engine has carried out every request made so far (for tests/scripts)."""
@@ -451,7 +365,7 @@ class Player:
         st = self._stats
         try:
             try:
-                late = self._stream.time - time_info.currentTime
+                late = self._out.time - time_info.currentTime
                 if late > st.max_late:
                     st.max_late = late
             except Exception:
@@ -494,15 +408,14 @@ class Player:
             if self._tap is not None:
                 self._tap(outdata)
         except BaseException as exc:  # a failing device/tap: stop the stream, the engine reports
-            if self._sd is not None and isinstance(exc, (self._sd.CallbackAbort, self._sd.CallbackStop)):
+            if isinstance(exc, self._out.stops):
                 raise
             self._cb_error = exc
-            raise self._sd.CallbackAbort from exc
+            raise self._out.abort from exc
 
-    def _on_stream_finished(self) -> None:  # PortAudio's thread, once the stream has stopped
-        if self._stream is not None and not getattr(self, "_stopping_stream", False):
-            err = self._cb_error
-            self._stream_died = f"audio output stopped: {err}" if err else "audio output stopped (the device went away or failed)"
+    def _on_stream_lost(self) -> None:  # the output's thread: the stream stopped on its own
+        err = self._cb_error
+        self._stream_died = f"audio output stopped: {err}" if err else "audio output stopped (the device went away or failed)"
 
     # ------------------------------------------------------------------------------------------
     # engine thread
@@ -512,7 +425,7 @@ class Player:
             busy = self._dec is not None and self._ring is not None and self._ring.free() >= self._block_frames
             # decoding to do: don't wait; playing: poll at 5 ms for boundaries and events;
             # no stream: sleep until a request comes
-            timeout = 0.0 if busy else (0.005 if self._stream is not None else None)
+            timeout = 0.0 if busy else (0.005 if self._out.is_open else None)
             try:
                 fn, args = self._cmds.get(timeout=timeout) if timeout != 0.0 else self._cmds.get_nowait()
             except _queue.Empty:
@@ -560,8 +473,6 @@ class Player:
                 self._end_decoding(seg, exc)
                 continue
             except Exception as exc:  # an unexpected decoder failure is a decode failure
-                from core.errors import DecodeFailed
-
                 self._end_decoding(seg, DecodeFailed(track_path(seg.track), f"decoding failed: {exc}"))
                 continue
             n = ring.write(block)
@@ -584,27 +495,16 @@ class Player:
         self._dec_stream = None
         self._carry = None
 
-    def _target_rate(self, native: int) -> int:
-        ok = self._rate_ok.get(native)
-        if ok is None:
-            try:
-                self._sd.check_output_settings(
-                    device=self._device, samplerate=native, channels=self._out_channels, dtype="float32"
-                )
-                ok = True
-            except Exception:
-                ok = False
-            self._rate_ok[native] = ok
-        return native if ok else self._default_sr
-
     def _open_track(self, track: Any, start: float) -> decode.AudioStream:
-        """Open ``track`` for decoding at the rate the stream should run at (raises FileError)."""
-        s = decode.open_stream(track_path(track), channels=self._out_channels, block_frames=self._block_frames, start=start)
-        want = self._target_rate(s.info.sr)
+        """Open ``track`` for decoding at the rate the stream should run at: its own, or the
+        output's default when the output refuses that (raises FileError)."""
+        out = self._out
+        s = decode.open_stream(track_path(track), channels=out.channels, block_frames=self._block_frames, start=start)
+        want = s.info.sr if out.supports(s.info.sr) else out.default_rate
         if want != s.info.sr:
             s.close()
             s = decode.open_stream(
-                track_path(track), sr=want, channels=self._out_channels, block_frames=self._block_frames, start=start
+                track_path(track), sr=want, channels=out.channels, block_frames=self._block_frames, start=start
             )
         return s
 
@@ -613,17 +513,17 @@ class Player:
         rates match; a track at another rate waits (``_pending``) until the ring has drained."""
         while self._dec is None and self._pending is None:
             with self._qlock:
-                if not self._queue:
-                    self._expect_more = False
-                    return
-                track = self._queue.pop(0)
+                track = self._tracks.pop_next()
+            if track is None:
+                self._expect_more = False
+                return
             try:
                 s = self._open_track(track, 0.0)
             except FileError as exc:
                 w = self._ring.written
-                self._segments.append(_Segment(track, _no_info(track), self._stream_sr or 44100, 0.0, w, w, exc))
+                self._segments.append(_Segment(track, _no_info(track), self._out.rate or 44100, 0.0, w, w, exc))
                 continue
-            if s.sr == self._stream_sr:
+            if s.sr == self._out.rate:
                 self._start_segment(track, s, 0.0)
             else:
                 self._pending = _Pending(track, s, 0.0)
@@ -658,53 +558,22 @@ class Player:
     # --- stream -----------------------------------------------------------------------------
 
     def _open_output(self, sr: int) -> None:
-        self._close_output(abort=True)
-        sd = self._sd
-        self._ring = AudioRing(max(int(self._buffer_seconds * sr), 4 * self._block_frames), self._out_channels)
+        self._out.close(abort=True)
+        self._ring = AudioRing(max(int(self._buffer_seconds * sr), 4 * self._block_frames), self._out.channels)
         self._cb_last = None
         self._cb_error = None
         self._stream_died = None
         self._gain = self._volume
-        self._stream = sd.OutputStream(
-            samplerate=sr,
-            channels=self._out_channels,
-            dtype="float32",
-            device=self._device,
-            latency=self._latency,
-            blocksize=self._blocksize,
-            callback=self._callback,
-            finished_callback=self._on_stream_finished,
-        )
-        self._stream_sr = sr
+        self._out.open(sr, self._callback, self._on_stream_lost)
 
     def _start_output(self) -> None:
         # pre-fill, so the first blocks never underflow
-        want = int(0.5 * self._stream_sr)
+        want = int(0.5 * self._out.rate)
         deadline = time.monotonic() + 2.0
         while self._dec is not None and self._ring.available() < want and time.monotonic() < deadline:
             self._decode_some(max_blocks=1)
-        self._stopping_stream = False
         self._watch_calls, self._watch_since = self._stats.calls, time.monotonic()
-        self._stream.start()
-
-    def _close_output(self, *, abort: bool) -> None:
-        st = self._stream
-        if st is None:
-            return
-        self._stopping_stream = True
-        try:
-            if abort:
-                st.abort()
-            else:
-                st.stop()  # plays out what the device still holds
-        except Exception:
-            pass
-        try:
-            st.close()
-        except Exception:
-            pass
-        self._stream = None
-        self._stream_sr = 0
+        self._out.start()
 
     # --- commands ---------------------------------------------------------------------------
 
@@ -719,7 +588,7 @@ class Player:
             self._do_resume()
         elif self._state in (STOPPED, NO_DEVICE) and not self._segments:
             with self._qlock:
-                track = self._queue.pop(0) if self._queue else None
+                track = self._tracks.pop_next()
             if track is not None:
                 self._do_play(track, 0.0, "skipped")
 
@@ -738,12 +607,12 @@ class Player:
                 self._emit(PlaybackError(track, exc.kind, str(exc.reason)))
                 self._emit(TrackEnded(track, "error", 0.0))
                 with self._qlock:
-                    self._history.append(track)
-                    track = self._queue.pop(0) if self._queue else None
+                    self._tracks.played(track)
+                    track = self._tracks.pop_next()
                 start = 0.0
                 continue
             try:
-                if self._stream is not None and self._stream_sr == s.sr and self._stream.active:
+                if self._out.rate == s.sr and self._out.active:
                     self._start_segment(track, s, start, replace=True)
                 else:
                     self._open_output(s.sr)
@@ -764,10 +633,9 @@ class Player:
     def _device_failed(self, track: Any, message: str) -> None:
         self._emit(PlaybackError(track, "device", message))
         self._teardown(reason="error")
-        try:  # is there still an output device at all?
-            self._sd.query_devices(self._device, kind="output")
+        if self._out.present():
             self._set_state(STOPPED, message)
-        except Exception:
+        else:
             self._set_state(NO_DEVICE, NO_DEVICE_REASON)
             self.unavailable_reason = NO_DEVICE_REASON
 
@@ -788,10 +656,12 @@ class Player:
             self._pending = None
         if back:
             with self._qlock:
-                self._queue[0:0] = back
+                self._tracks.play_next(*back)
 
-    def _end_current(self, reason: str) -> None:
-        """The current track stops being heard (skip/stop); the caller replaces or discards its audio."""
+    def _end_current(self, reason: str, *, to_history: bool = True) -> None:
+        """The current track stops being heard (skip/stop); the caller replaces or discards its
+        audio.  Pre-decoded next tracks go back to the queue's head; the current one goes to the
+        history unless ``to_history`` is false."""
         seg = self._current_segment()
         pos = self.position if seg else 0.0
         back = [s.track for s in self._segments[1:] if not s.started]
@@ -802,9 +672,9 @@ class Player:
         self._close_decoder()  # the ring keeps playing until the next track replaces its audio
         self._segments = []
         with self._qlock:
-            self._queue[0:0] = back
-            if seg is not None:
-                self._history.append(seg.track)
+            self._tracks.play_next(*back)
+            if seg is not None and to_history:
+                self._tracks.played(seg.track)
         if seg is not None and seg.started:
             self._emit(TrackEnded(seg.track, reason, pos))
 
@@ -813,7 +683,7 @@ class Player:
         if self._ring is not None:
             self._ring.discard_all()
         self._expect_more = False
-        self._close_output(abort=True)
+        self._out.close(abort=True)
         self._ring = None
         self._paused = False
 
@@ -836,7 +706,7 @@ class Player:
 
     def _do_seek(self, seconds: float) -> None:
         seg = self._current_segment()
-        if seg is None or self._stream is None:
+        if seg is None or not self._out.is_open:
             return
         seconds = max(0.0, seconds)
         track = seg.track
@@ -854,7 +724,7 @@ class Player:
             self._emit(PlaybackError(track, exc.kind, exc.reason))
             self._do_next()
             return
-        if s.sr != self._stream_sr:  # cannot happen for the same file, but be safe
+        if s.sr != self._out.rate:  # cannot happen for the same file, but be safe
             s.close()
             self._do_play(track, seconds, "skipped")
             return
@@ -867,7 +737,7 @@ class Player:
     def _do_next(self) -> None:
         self._end_current("skipped")  # puts the pre-decoded tracks back at the queue's head
         with self._qlock:
-            track = self._queue.pop(0) if self._queue else None
+            track = self._tracks.pop_next()
         if track is None:
             self._teardown(reason="skipped")
             self._set_state(STOPPED)
@@ -880,46 +750,26 @@ class Player:
             self._do_seek(0.0)
             return
         with self._qlock:
-            prev = self._history.pop() if self._history else None
+            prev = self._tracks.pop_previous()
         if prev is None:
             if seg is not None:
                 self._do_seek(0.0)
             return
-        cur = seg.track if seg else None
-        self._end_current("skipped")
-        with self._qlock:
-            if cur is not None:
-                if self._history and self._history[-1] is cur:
-                    self._history.pop()
-                self._queue.insert(0, cur)
+        self._end_current("skipped", to_history=False)
+        if seg is not None:  # it plays again after the previous one
+            with self._qlock:
+                self._tracks.play_next(seg.track)
         self._begin(prev, 0.0)
 
-    def _do_queue_edit(self, edit: Callable[[list], Any], touches_head: bool) -> None:
+    def _do_queue_edit(self, edit: Callable[[PlayQueue], Any], touches_head: bool) -> None:
         if touches_head:
             self._unroll()
         with self._qlock:
-            edit(self._queue)
+            edit(self._tracks)
         self._emit(QueueChanged(tuple(self.queue)))
         # the decoder may now have a next track to go on with
         if self._dec is None and self._pending is None and self._segments and self._ring is not None:
             self._open_next_from_queue()
-
-    def _do_retry_device(self) -> None:
-        if self._stream is not None:
-            return
-        from core.playback import output as audiodevice
-
-        try:
-            audiodevice.reinitialize()
-        except Exception as exc:
-            log.info("PortAudio re-initialisation failed: %s", exc)
-        was = self._state
-        self.unavailable_reason = None
-        self._state = STOPPED
-        self._rate_ok.clear()
-        self._find_device(None)
-        if self._state != was:
-            self._emit(StateChanged(self._state, was, self.unavailable_reason or ""))
 
     def _do_close(self) -> None:
         self._teardown(reason="stopped")
@@ -943,15 +793,16 @@ class Player:
         if self._paused or n == 0:
             return start + n
         try:
-            now = self._stream.time
+            now = self._out.time
         except Exception:
             return start + n
-        est = start + (now - dac) * self._stream_sr
-        lo = start - max(0.0, dac - now_cb) * self._stream_sr
+        sr = self._out.rate
+        est = start + (now - dac) * sr
+        lo = start - max(0.0, dac - now_cb) * sr
         return int(min(start + n, max(lo, est)))
 
     def _monitor(self) -> None:
-        if self._stream is None or self._ring is None:
+        if not self._out.is_open or self._ring is None:
             return
         if self._stream_died is not None or (self._cb_error is not None):
             msg = self._stream_died or f"audio output stopped: {self._cb_error}"
@@ -962,7 +813,7 @@ class Player:
         calls, now = self._stats.calls, time.monotonic()
         if calls != self._watch_calls:
             self._watch_calls, self._watch_since = calls, now
-        elif self._stream.active and now - self._watch_since > self.WATCHDOG_SECONDS:
+        elif self._out.active and now - self._watch_since > self.WATCHDOG_SECONDS:
             self._device_failed(self.current, "audio output stopped responding (the device went away?)")
             return
         while self._segments:
@@ -974,7 +825,7 @@ class Player:
             if seg.end is not None and played >= seg.end:
                 self._segments.pop(0)
                 with self._qlock:
-                    self._history.append(seg.track)
+                    self._tracks.played(seg.track)
                 position = seg.offset + (seg.end - seg.start) / seg.sr
                 if seg.error is not None:
                     self._emit(PlaybackError(seg.track, seg.error.kind, seg.error.reason))
@@ -988,7 +839,7 @@ class Player:
         if not self._segments and self._dec is None:
             if self._pending is not None:  # drained: switch the stream's rate, then go on
                 p, self._pending = self._pending, None
-                self._close_output(abort=False)
+                self._out.close(abort=False)
                 try:
                     self._open_output(p.stream.sr)
                     self._start_segment(p.track, p.stream, p.start)
@@ -999,7 +850,7 @@ class Player:
                 return
             # the queue ran out: let the device play its last samples, then stop
             self._expect_more = False
-            self._close_output(abort=False)
+            self._out.close(abort=False)
             self._ring = None
             self._paused = False
             self._set_state(STOPPED)

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from core import features as F
-    from core.audio import decode
+from core.audio import decode
 from core.errors import TooShort
+from tests import media
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 GTZAN_AUDIO = SHARED / "gtzan_audio"
@@ -82,7 +83,6 @@ def test_display_logmel():
 
 
 def test_logmel_file(tmp_path):
-    media = pytest.importorskip("tests.media")
     if not media.have_ffmpeg():
         pytest.skip("ffmpeg is needed to generate fixture media")
     path = media.make(tmp_path / "a.mp3", kind="noise", seconds=4.0, sr=44100, channels=2)
@@ -162,3 +162,19 @@ def test_a_log_mel_shorter_than_a_window_is_repeated_to_fill_it_not_padded_with_
     assert np.array_equal(F.windows(S[:, :1], width=39, hop=39)[0], np.repeat(S[:, :1], 39, axis=1))
     assert np.array_equal(F.windows(S[:, :39], width=39, hop=39)[0], S[:, :39])
     assert F.windows(S, width=39, hop=39).shape == (4, F.N_MELS, 39)  # 0, 39, 78, 90 (end-aligned)
+
+
+def test_mfccs_equal_librosa_and_the_dct_matrix():
+    """MFCCs of a log-mel are librosa's (DCT-II, orthonormal); the matrix the networks and the
+    floor's Keras layer apply gives the same numbers."""
+    librosa = pytest.importorskip("librosa")
+    S = F.logmel_track(y=_signal(3.0))
+    want = librosa.feature.mfcc(S=S, n_mfcc=20)
+    got = F.mfcc_from_logmel(S=S, n_mfcc=20)
+    assert got.shape == (20, S.shape[1]) and got.dtype == np.float32
+    np.testing.assert_allclose(got, want, atol=1e-3)
+    np.testing.assert_allclose(S.T @ F.dct_matrix(128, 20), want.T, atol=1e-3)
+    stack = np.stack([S, S[:, ::-1]])
+    np.testing.assert_allclose(F.mfcc_from_logmel(S=stack)[1], F.mfcc_from_logmel(S=S[:, ::-1]), atol=1e-4)
+    with pytest.raises(ValueError):
+        F.mfcc_from_logmel(S=S, n_mfcc=129)

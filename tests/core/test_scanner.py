@@ -211,7 +211,7 @@ def test_copies_of_one_file_are_separate_tracks(catalog, library):
     shutil.copy(library / "three.ogg", library / "copy of three.ogg")
     result = scan(catalog, library)
     assert result.added == 4
-    t1, t2 = catalog.tracks("three", sort="path")
+    t1, t2 = [t for t in catalog.tracks() if "three" in os.path.basename(t.path)]
     assert t1.fingerprint == t2.fingerprint and t1.id != t2.id
 
 
@@ -326,12 +326,12 @@ def test_wrong_extension_is_read_by_its_content(catalog, tmp_path):
 
 def test_an_mp3_with_junk_before_its_first_frame(catalog, tmp_path):
     """No magic at the start: the content is not recognised, mutagen's own search finds the frames."""
-    from core.audio.tags import _id3_size
+    from core.audio.sniff import id3_size
 
     data = media.make(tmp_path / "src.mp3", seconds=1.0).read_bytes()
     lib = tmp_path / "lib"
     lib.mkdir()
-    (lib / "junk first.mp3").write_bytes(b"\x00\x11junk" * 300 + data[_id3_size(data):])
+    (lib / "junk first.mp3").write_bytes(b"\x00\x11junk" * 300 + data[id3_size(data):])
     result = scan(catalog, lib)
     assert result.added == 1 and result.failures == []
     assert catalog.tracks()[0].format == "mp3" and catalog.tracks()[0].duration == pytest.approx(1.0, abs=0.1)
@@ -429,7 +429,7 @@ def test_names_in_any_script_and_emoji(catalog, tmp_path):
     for name in NAMES:
         t = catalog.track_by_path(lib / name)
         assert t is not None and t.title == name[:-4] and os.path.exists(t.path)
-    assert [t.title for t in catalog.tracks("ночь")] == [] and len(catalog.tracks("группа")) == 1
+    assert sorted(t.path for t in catalog.tracks()) == sorted(str(lib / name) for name in NAMES)
 
 
 def test_a_file_name_that_is_not_utf8(catalog, tmp_path):

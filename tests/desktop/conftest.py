@@ -30,13 +30,9 @@ def window(qtbot, settings):
 # PortAudio is first loaded in this process.
 _ASOUNDRC = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "data", "asoundrc"))
 if os.path.exists(_ASOUNDRC) and "ALSA_CONFIG_PATH" not in os.environ:
-    try:
-        from core.playback.output import use_alsa_config
-    except ImportError:
-        os.environ["ALSA_CONFIG_PATH"] = _ASOUNDRC
-        os.environ.setdefault("JACK_NO_START_SERVER", "1")
-    else:
-        use_alsa_config(_ASOUNDRC)
+    from core.playback.output import use_alsa_config
+
+    use_alsa_config(_ASOUNDRC)
 
 
 @pytest.fixture(scope="session")

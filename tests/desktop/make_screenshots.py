@@ -1,10 +1,21 @@
 """Screenshots of the main window for the README (not a test).
 
-    xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python tests/desktop/make_screenshots.py OUT_DIR [--real]
+    xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python tests/desktop/make_screenshots.py [OUT_DIR [--real [TITLE]]]
 
-Without --real the now-playing view shows a log-mel from ../shared/data/gtzan_logmel (or
-synthetic data) and invented genre probabilities; with --real the app's own pieces are used
-when they exist (catalog, player, analysis) on a clip from ../shared/data/gtzan_audio.
+OUT_DIR defaults to resources/screenshots.
+
+Without --real: the window filled with demo data (a log-mel from ../shared/data/gtzan_logmel, or
+synthetic, with invented genre probabilities, a progress line and two failed files) is saved as
+``main-window.png``, then with placeholders and the no-device notice as ``not-analysed.png``.
+
+With --real: the app as a user sees it (``desktop.app.build`` on a fresh data directory). The
+Creative Commons clips of ../shared/data/cc_music are copied and scanned (the untagged ones
+tagged from ``CC_TAGS``); the track titled TITLE (default "Let's Go Fishin'") plays on the ALSA
+null device, paced to real time, and is liked when TITLE is given. ``playing.png`` is saved
+once the genre chart has data (or the app reports a model problem) and SHOT_AFTER seconds
+(default 12) have passed. More conditions from the environment: SHOT_LIKES (titles to like,
+separated by ``|``; waits for recommendations), SHOT_PREDICTED (how many tracks must have a
+predicted genre), SHOT_TIMEOUT (seconds, default 240).
 """
 from __future__ import annotations
 
@@ -99,33 +110,30 @@ def main_real(out: Path, title: str) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="melograph-shot-"))
     lib = real_library(tmp / "Music")
     app, window, c = build(["--data-dir", str(tmp / "data"), str(lib)], app=app)
-    try:
-        from core.playback.engine import Player
+    from core.playback import Player
 
-        holder = {}
-        holder["p"] = c.player = Player(tap=lambda b: time.sleep(len(b) / (holder["p"].stream_rate or 44100)))
-    except ImportError:
-        pass
+    holder = {}
+    holder["p"] = c.player = Player(tap=lambda b: time.sleep(len(b) / (holder["p"].stream_rate or 44100)))
     window.resize(1400, 860)
     window.show()
     c.start()
     state = {"t0": time.time(), "played": False}
 
     def tick():
-        if not state["played"] and c.model.rowCount() and not c.scanning:
-            row = next((r for r in range(c.model.rowCount()) if c.model.row_data(r).title == title), 0)
+        if not state["played"] and c.library.model.rowCount() and not c.library.scanning:
+            row = next((r for r in range(c.library.model.rowCount()) if c.library.model.row_data(r).title == title), 0)
             window.library_view.selectRow(row)
-            c.play_ids([c.model.track_id(row)])
+            c.playback.play_ids([c.library.model.track_id(row)])
             state["played"] = time.time()
             if len(sys.argv) > 3:
-                c.rate([c.model.track_id(row)], 1)
+                c.library.rate([c.library.model.track_id(row)], 1)
             for t in filter(None, os.environ.get("SHOT_LIKES", "").split("|")):
-                r = next((r for r in range(c.model.rowCount()) if c.model.row_data(r).title == t), None)
+                r = next((r for r in range(c.library.model.rowCount()) if c.library.model.row_data(r).title == t), None)
                 if r is not None:
-                    c.rate([c.model.track_id(r)], 1)
-        elif state["played"] and (c.model_problem or window.genre_chart.has_data) and \
+                    c.library.rate([c.library.model.track_id(r)], 1)
+        elif state["played"] and (c.analysis.model_problem or window.genre_chart.has_data) and \
                 time.time() - state["played"] > float(os.environ.get("SHOT_AFTER", "12")) and \
-                sum(1 for r in range(c.model.rowCount()) if c.model.row_data(r).predicted) >= int(os.environ.get("SHOT_PREDICTED", "0")) and \
+                sum(1 for r in range(c.library.model.rowCount()) if c.library.model.row_data(r).predicted) >= int(os.environ.get("SHOT_PREDICTED", "0")) and \
                 (not os.environ.get("SHOT_LIKES") or window.recommendations.list.count() > 0):
             window.grab().save(str(out / "playing.png"))
             print("saved", out / "playing.png", "genre chart:", window.genre_chart.has_data)
@@ -157,7 +165,7 @@ def main(argv: list[str]) -> int:
 
     app = QApplication.instance() or QApplication(["melograph"])
     tmp = tempfile.mkdtemp(prefix="melograph-shot-")
-    app, window, controller = build(["--data-dir", tmp], app=app)
+    app, window, _app = build(["--data-dir", tmp], app=app)
     window.resize(1400, 860)
     window.show()
     S = demo_logmel()

@@ -2,19 +2,17 @@
 import pytest
 from PySide6.QtCore import Qt
 
-pytest.importorskip("core.catalog")
-
 
 @pytest.fixture
 def app_parts(qapp, qtbot, tmp_path):
     from desktop.app import build
 
-    _app, window, controller = build(["--data-dir", str(tmp_path / "data")], app=qapp)
+    _qapp, window, app = build(["--data-dir", str(tmp_path / "data")], app=qapp)
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
-    yield window, controller
-    controller.shutdown()
+    yield window, app
+    app.shutdown()
 
 
 def _row_of(model, title):
@@ -30,10 +28,10 @@ def test_open_folder_like_and_filter(app_parts, qtbot, music_folder):
     c.start()
     qtbot.waitUntil(lambda: c.catalog is not None, timeout=10_000)
     window.openFolderRequested.emit(str(music_folder))
-    qtbot.waitUntil(lambda: c.model.rowCount() == 4 and not c.scanning, timeout=30_000)
+    qtbot.waitUntil(lambda: c.library.model.rowCount() == 4 and not c.library.scanning, timeout=30_000)
     assert window.library_stack.currentWidget() is window.library_view
     assert window.count_label.text() == "4 tracks"
-    assert {c.model.row_data(r).title for r in range(4)} == {"Morning Tone", "Evening Tone", "Pink Noise", "Low Hum"}
+    assert {c.library.model.row_data(r).title for r in range(4)} == {"Morning Tone", "Evening Tone", "Pink Noise", "Low Hum"}
     # the broken file is listed with its reason
     qtbot.waitUntil(lambda: window.failures.count() == 1, timeout=5000)
     path, reason = window.failures.failures()[0]
@@ -41,23 +39,23 @@ def test_open_folder_like_and_filter(app_parts, qtbot, music_folder):
     assert c.settings.library_folder == str(music_folder)
 
     # like from the context menu: shown at once, stored in the catalog
-    tid = c.model.track_id(_row_of(c.model, "Pink Noise"))
-    _action(c.build_context_menu([tid]), "ctxLike").trigger()
-    assert c.model.by_id(tid).rating == 1
+    tid = c.library.model.track_id(_row_of(c.library.model, "Pink Noise"))
+    _action(c.library.build_context_menu([tid]), "ctxLike").trigger()
+    assert c.library.model.by_id(tid).rating == 1
     qtbot.waitUntil(lambda: c.catalog.rating(tid) == 1, timeout=5000)
-    _action(c.build_context_menu([tid]), "ctxDislike").trigger()
+    _action(c.library.build_context_menu([tid]), "ctxDislike").trigger()
     qtbot.waitUntil(lambda: c.catalog.rating(tid) == -1, timeout=5000)
 
     # text filter (debounced), then the genre filter
     window.filter_edit.setText("tone")
-    qtbot.waitUntil(lambda: c.model.rowCount() == 2, timeout=3000)
+    qtbot.waitUntil(lambda: c.library.model.rowCount() == 2, timeout=3000)
     assert window.count_label.text() == "2 of 4 tracks"
     window.filter_edit.clear()
-    qtbot.waitUntil(lambda: c.model.rowCount() == 4, timeout=3000)
+    qtbot.waitUntil(lambda: c.library.model.rowCount() == 4, timeout=3000)
     genres = [window.genre_combo.itemText(i) for i in range(window.genre_combo.count())]
     assert "Rock" in genres and "Jazz" in genres
     window.genre_combo.setCurrentIndex(genres.index("Rock"))
-    assert {c.model.row_data(r).title for r in range(c.model.rowCount())} == {"Pink Noise", "Low Hum"}
+    assert {c.library.model.row_data(r).title for r in range(c.library.model.rowCount())} == {"Pink Noise", "Low Hum"}
 
 
 def test_reopening_shows_the_library_at_once_and_keeps_likes(qapp, qtbot, tmp_path, music_folder):
@@ -67,9 +65,9 @@ def test_reopening_shows_the_library_at_once_and_keeps_likes(qapp, qtbot, tmp_pa
     _a, w1, c1 = build(["--data-dir", data, str(music_folder)], app=qapp)
     qtbot.addWidget(w1)
     c1.start()
-    qtbot.waitUntil(lambda: c1.model.rowCount() == 4 and not c1.scanning, timeout=30_000)
-    tid = c1.model.track_id(_row_of(c1.model, "Low Hum"))
-    c1.rate([tid], 1)
+    qtbot.waitUntil(lambda: c1.library.model.rowCount() == 4 and not c1.library.scanning, timeout=30_000)
+    tid = c1.library.model.track_id(_row_of(c1.library.model, "Low Hum"))
+    c1.library.rate([tid], 1)
     qtbot.waitUntil(lambda: c1.catalog.rating(tid) == 1, timeout=5000)
     w1.close()
     c1.shutdown()
@@ -77,19 +75,18 @@ def test_reopening_shows_the_library_at_once_and_keeps_likes(qapp, qtbot, tmp_pa
     _a, w2, c2 = build(["--data-dir", data], app=qapp)  # no folder: the last library
     qtbot.addWidget(w2)
     c2.start()
-    qtbot.waitUntil(lambda: c2.model.rowCount() == 4, timeout=10_000)
-    assert c2.model.by_id(tid).rating == 1
-    qtbot.waitUntil(lambda: not c2.scanning, timeout=30_000)
+    qtbot.waitUntil(lambda: c2.library.model.rowCount() == 4, timeout=10_000)
+    assert c2.library.model.by_id(tid).rating == 1
+    qtbot.waitUntil(lambda: not c2.library.scanning, timeout=30_000)
     c2.shutdown()
 
 
 def test_play_a_track_on_the_fake_device(app_parts, qtbot, tmp_path, music_folder):
     """ALSA's null PCM does not pace in real time (it plays as fast as the callback returns), so the
     player's test tap sleeps for each block's duration: a device that runs at real time."""
-    pytest.importorskip("core.playback.engine")
     import time
 
-    from core.playback.engine import Player
+    from core.playback import Player
     from tests import media
 
     window, c = app_parts
@@ -108,19 +105,19 @@ def test_play_a_track_on_the_fake_device(app_parts, qtbot, tmp_path, music_folde
     if not c.player.available:
         pytest.skip(f"no output device, not even the null one: {c.player.unavailable_reason}")
     window.openFolderRequested.emit(str(folder))
-    qtbot.waitUntil(lambda: c.model.rowCount() == 1 and not c.scanning, timeout=30_000)
+    qtbot.waitUntil(lambda: c.library.model.rowCount() == 1 and not c.library.scanning, timeout=30_000)
 
     seen = []
-    original = c._show_position
-    c._show_position = lambda s: (seen.append(s), original(s))[1]
-    index = c.model.index(0, 0)
+    original = c.now_playing.show_position
+    c.now_playing.show_position = lambda s: (seen.append(s), original(s))[1]
+    index = c.library.model.index(0, 0)
     rect = window.library_view.visualRect(index)
     qtbot.mouseClick(window.library_view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.mouseDClick(window.library_view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    qtbot.waitUntil(lambda: c.current is not None and c.current.title == "Long Tone", timeout=5000)
+    qtbot.waitUntil(lambda: c.playback.current is not None and c.playback.current.title == "Long Tone", timeout=5000)
     assert window.title_label.text() == "Long Tone"
-    assert c.model.index(0, 0).data(Qt.ItemDataRole.FontRole).bold()  # the playing row stands out
-    qtbot.waitUntil(lambda: c.player_state == "playing", timeout=5000)
+    assert c.library.model.index(0, 0).data(Qt.ItemDataRole.FontRole).bold()  # the playing row stands out
+    qtbot.waitUntil(lambda: c.playback.state == "playing", timeout=5000)
     qtbot.waitUntil(lambda: any(0.2 < s < 100 for s in seen), timeout=10_000)  # it moves on its own
     assert window.transport.position() > 0.0
     qtbot.waitUntil(lambda: window.spectrogram.has_image, timeout=15_000)
@@ -134,8 +131,7 @@ def test_play_a_track_on_the_fake_device(app_parts, qtbot, tmp_path, music_folde
 
 
 def test_no_audio_device_is_a_message_not_a_crash(app_parts, qtbot, music_folder):
-    pytest.importorskip("core.playback.engine")
-    from core.playback.engine import Player
+    from core.playback import Player
 
     window, c = app_parts
     c.player = Player(device="no such device, surely")
@@ -145,19 +141,19 @@ def test_no_audio_device_is_a_message_not_a_crash(app_parts, qtbot, music_folder
     assert "No sound" in window.notices()["player"] and window.banner.isVisible()
     qtbot.waitUntil(lambda: c.catalog is not None, timeout=10_000)
     window.openFolderRequested.emit(str(music_folder))
-    qtbot.waitUntil(lambda: c.model.rowCount() == 4 and not c.scanning, timeout=30_000)
+    qtbot.waitUntil(lambda: c.library.model.rowCount() == 4 and not c.library.scanning, timeout=30_000)
     window.activateWindow()
     window.library_view.setFocus()
-    window.library_view.setCurrentIndex(c.model.index(0, 0))
+    window.library_view.setCurrentIndex(c.library.model.index(0, 0))
     qtbot.keyClick(window.library_view, Qt.Key.Key_Return)  # Return plays the row (here: shows it)
-    assert window.title_label.text() == c.model.row_data(0).title
+    assert window.title_label.text() == c.library.model.row_data(0).title
     qtbot.waitUntil(lambda: window.spectrogram.has_image, timeout=15_000)
     # like it from now playing: the table and the catalog follow
-    tid = c.current.id
+    tid = c.playback.current.id
     qtbot.mouseClick(window.transport.like_button, Qt.MouseButton.LeftButton)
-    assert c.model.by_id(tid).rating == 1
+    assert c.library.model.by_id(tid).rating == 1
     qtbot.waitUntil(lambda: c.catalog.rating(tid) == 1, timeout=5000)
-    c.play_pause()  # says why instead of failing
+    c.playback.play_pause()  # says why instead of failing
     assert "sound" in window.statusBar().currentMessage().lower() or "play" in window.statusBar().currentMessage().lower()
 
 
@@ -168,11 +164,9 @@ def test_stored_analysis_fills_the_genre_chart_and_the_table(app_parts, qtbot, m
     window, c = app_parts
     c.start()
     qtbot.waitUntil(lambda: c.catalog is not None, timeout=10_000)
-    if not hasattr(c.catalog, "store_analysis"):
-        pytest.skip("the catalog has no analysis tables yet")
     window.openFolderRequested.emit(str(music_folder))
-    qtbot.waitUntil(lambda: c.model.rowCount() == 4 and not c.scanning, timeout=30_000)
-    tid = c.model.track_id(_row_of(c.model, "Pink Noise"))
+    qtbot.waitUntil(lambda: c.library.model.rowCount() == 4 and not c.library.scanning, timeout=30_000)
+    tid = c.library.model.track_id(_row_of(c.library.model, "Pink Noise"))
     track = c.catalog.get_track(tid)
     classes = ["blues", "jazz", "rock"]
     wp = np.array([[0.1, 0.2, 0.7], [0.2, 0.2, 0.6]], np.float32)
@@ -181,30 +175,27 @@ def test_stored_analysis_fills_the_genre_chart_and_the_table(app_parts, qtbot, m
         "confidence": 0.65, "track_probs": wp.mean(0), "window_probs": wp,
         "embeddings": np.zeros((2, 4), np.float16), "window_s": 1.5, "hop_s": 0.5, "duration": 2.0,
     })
-    c.reload_rows()
-    qtbot.waitUntil(lambda: c.model.by_id(tid).predicted == "rock", timeout=5000)
-    c.play_ids([tid])
+    c.library.reload_rows()
+    qtbot.waitUntil(lambda: c.library.model.by_id(tid).predicted == "rock", timeout=5000)
+    c.playback.play_ids([tid])
     qtbot.waitUntil(lambda: window.genre_chart.has_data, timeout=10_000)
     np.testing.assert_allclose(window.genre_chart.track_values(), wp.mean(0), rtol=1e-6)
     assert window.genre_chart.bar_axis.names == classes
 
 
 def test_recommendations_follow_the_likes(app_parts, qtbot, music_folder):
-    pytest.importorskip("core.recommend")
     import numpy as np
 
     window, c = app_parts
     c.start()
     qtbot.waitUntil(lambda: c.catalog is not None, timeout=10_000)
-    if not hasattr(c.catalog, "store_analysis"):
-        pytest.skip("the catalog has no analysis tables yet")
     window.openFolderRequested.emit(str(music_folder))
-    qtbot.waitUntil(lambda: c.model.rowCount() == 4 and not c.scanning, timeout=30_000)
+    qtbot.waitUntil(lambda: c.library.model.rowCount() == 4 and not c.library.scanning, timeout=30_000)
     # before any like, the panel says what to do
     qtbot.waitUntil(lambda: "like" in window.recommendations.message.text().lower(), timeout=10_000)
     rng = np.random.default_rng(0)
     classes = ["blues", "jazz", "rock"]
-    ids = [c.model.track_id(r) for r in range(4)]
+    ids = [c.library.model.track_id(r) for r in range(4)]
     for i, tid in enumerate(ids):
         t = c.catalog.get_track(tid)
         wp = rng.dirichlet(np.ones(3), 6).astype(np.float32)
@@ -215,20 +206,19 @@ def test_recommendations_follow_the_likes(app_parts, qtbot, music_folder):
             "track_probs": wp.mean(0), "window_probs": wp, "embeddings": emb, "window_s": 1.0, "hop_s": 0.5,
             "duration": 2.0,
         })
-    c.rate([ids[0]], 1)
+    c.library.rate([ids[0]], 1)
     qtbot.waitUntil(lambda: window.recommendations.list.count() > 0, timeout=30_000)
     keys = window.recommendations.keys()
     assert ids[0] not in keys and keys[0] == ids[1]  # the same cluster ranks first
     first = window.recommendations.texts()[0]
-    assert c.model.by_id(ids[1]).title in first and "like" in first
+    assert c.library.model.by_id(ids[1]).title in first and "like" in first
     assert window.recommendations.play_button.isEnabled()
 
 
 def test_queue_from_the_context_menu(app_parts, qtbot, music_folder, monkeypatch):
-    pytest.importorskip("core.playback.engine")
     import time
 
-    from core.playback.engine import Player
+    from core.playback import Player
     from PySide6.QtGui import QDesktopServices
 
     window, c = app_parts
@@ -239,11 +229,11 @@ def test_queue_from_the_context_menu(app_parts, qtbot, music_folder, monkeypatch
     if not c.player.available:
         pytest.skip(f"no output device: {c.player.unavailable_reason}")
     window.openFolderRequested.emit(str(music_folder))
-    qtbot.waitUntil(lambda: c.model.rowCount() == 4 and not c.scanning, timeout=30_000)
-    ids = {c.model.row_data(r).title: c.model.track_id(r) for r in range(4)}
+    qtbot.waitUntil(lambda: c.library.model.rowCount() == 4 and not c.library.scanning, timeout=30_000)
+    ids = {c.library.model.row_data(r).title: c.library.model.track_id(r) for r in range(4)}
     c.player.pause()  # keep the queue still while we look at it
-    _action(c.build_context_menu([ids["Low Hum"]]), "ctxEnqueue").trigger()
-    _action(c.build_context_menu([ids["Pink Noise"]]), "ctxPlayNext").trigger()
+    _action(c.library.build_context_menu([ids["Low Hum"]]), "ctxEnqueue").trigger()
+    _action(c.library.build_context_menu([ids["Pink Noise"]]), "ctxPlayNext").trigger()
     qtbot.waitUntil(lambda: window.queue_panel.list.count() == 2, timeout=5000)
     assert [k.title for k in window.queue_panel.keys()] == ["Pink Noise", "Low Hum"]
     window.queue_panel.clearRequested.emit()
@@ -251,7 +241,7 @@ def test_queue_from_the_context_menu(app_parts, qtbot, music_folder, monkeypatch
     # show in folder asks the desktop to open the file's folder
     opened = []
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or True)
-    _action(c.build_context_menu([ids["Low Hum"]]), "ctxShow").trigger()
+    _action(c.library.build_context_menu([ids["Low Hum"]]), "ctxShow").trigger()
     assert opened == [str(music_folder / "Beta")]
 
 
@@ -264,38 +254,37 @@ def test_a_rescan_that_changes_nothing_leaves_the_table_alone(app_parts, qtbot, 
     c.start()
     qtbot.waitUntil(lambda: c.catalog is not None, timeout=10_000)
     window.openFolderRequested.emit(str(music_folder))
-    qtbot.waitUntil(lambda: c.model.rowCount() == 4 and not c.scanning, timeout=30_000)
+    qtbot.waitUntil(lambda: c.library.model.rowCount() == 4 and not c.library.scanning, timeout=30_000)
     qtbot.wait(300)
     resets = []
-    c.model.modelReset.connect(lambda: resets.append(1))
-    c.rescan()
-    qtbot.waitUntil(lambda: not c.scanning, timeout=30_000)
-    c.reload_rows()
+    c.library.model.modelReset.connect(lambda: resets.append(1))
+    c.library.rescan()
+    qtbot.waitUntil(lambda: not c.library.scanning, timeout=30_000)
+    c.library.reload_rows()
     qtbot.waitUntil(lambda: c.reader.active == 0, timeout=10_000)
     qtbot.wait(200)
-    assert resets == [] and c.model.rowCount() == 4
+    assert resets == [] and c.library.model.rowCount() == 4
     media.make(music_folder / "Beta" / "extra.wav", seconds=1, kind="tone", freq=220.0, tags=dict(title="Extra"))
     try:
-        c.rescan()
-        qtbot.waitUntil(lambda: c.model.rowCount() == 5, timeout=30_000)
+        c.library.rescan()
+        qtbot.waitUntil(lambda: c.library.model.rowCount() == 5, timeout=30_000)
         assert resets
     finally:
         (music_folder / "Beta" / "extra.wav").unlink()
 
 
 def test_the_queue_comes_back_after_a_restart(qapp, qtbot, tmp_path, music_folder):
-    pytest.importorskip("core.playback.engine")
     from desktop.app import build
 
     data = str(tmp_path / "data")
     _a, w1, c1 = build(["--data-dir", data, str(music_folder)], app=qapp)
     qtbot.addWidget(w1)
     c1.start()
-    qtbot.waitUntil(lambda: c1.model.rowCount() == 4 and not c1.scanning and c1.player is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: c1.library.model.rowCount() == 4 and not c1.library.scanning and c1.player is not None, timeout=30_000)
     if not c1.player.available:
         pytest.skip(f"no output device, not even the null one: {c1.player.unavailable_reason}")
-    ids = [c1.model.track_id(_row_of(c1.model, t)) for t in ("Low Hum", "Morning Tone")]
-    c1.enqueue(ids)
+    ids = [c1.library.model.track_id(_row_of(c1.library.model, t)) for t in ("Low Hum", "Morning Tone")]
+    c1.playback.enqueue(ids)
     qtbot.waitUntil(lambda: c1.settings.queue_ids == ids, timeout=5000)
     assert w1.queue_panel.list.count() == 2
     c1.settings.sync()
@@ -309,7 +298,7 @@ def test_the_queue_comes_back_after_a_restart(qapp, qtbot, tmp_path, music_folde
                     timeout=15_000)
     qtbot.waitUntil(lambda: w2.queue_panel.list.count() == 2, timeout=5000)
     # emptied here: empty at the next start too
-    c2._clear_queue()
+    c2.playback.clear_queue()
     qtbot.waitUntil(lambda: c2.settings.queue_ids == [], timeout=5000)
-    qtbot.waitUntil(lambda: not c2.scanning, timeout=30_000)
+    qtbot.waitUntil(lambda: not c2.library.scanning, timeout=30_000)
     c2.shutdown()

@@ -7,7 +7,6 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QDockWidget
 
-from desktop.mainwindow import MainWindow
 from desktop.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -149,28 +148,32 @@ def test_genre_filter_combo(window, qtbot):
     assert window.genre_combo.currentData() == "rock"
 
 
-def test_settings_round_trip(qtbot, tmp_path):
-    s = Settings.at(tmp_path / "s.ini")
-    w = MainWindow(s)
+def test_settings_round_trip(qapp, qtbot, tmp_path):
+    from desktop.app import build
+
+    data = str(tmp_path / "data")
+    _qapp, w, app = build(["--data-dir", data], app=qapp)
     qtbot.addWidget(w)
     w.show()
     w.resize(711, 533)
     w.failures_dock.hide()
     w.transport.set_volume(33)
     w.worker_actions[1].trigger()
-    s.library_folder = str(tmp_path)
+    app.settings.library_folder = str(tmp_path)
     w.close()
+    app.shutdown()
 
-    s2 = Settings.at(tmp_path / "s.ini")
+    s2 = Settings.at(tmp_path / "data" / "settings.ini")
     assert s2.volume == 33 and s2.workers == 1 and s2.library_folder == str(tmp_path)
     assert s2.geometry is not None and s2.window_state is not None
-    w2 = MainWindow(s2)
+    _qapp, w2, app2 = build(["--data-dir", data], app=qapp)
     qtbot.addWidget(w2)
     w2.show()
     assert w2.transport.volume() == 33
     assert (w2.size().width(), w2.size().height()) == (711, 533)
     assert not w2.failures_dock.isVisible()
     assert w2.worker_actions[1].isChecked()
+    app2.shutdown()
 
 
 def test_settings_survive_garbage(tmp_path):
@@ -183,13 +186,22 @@ def test_settings_survive_garbage(tmp_path):
 def test_app_builds_and_says_what_is_missing(qapp, qtbot, tmp_path):
     from desktop.app import build
 
-    _app, window, controller = build(["--data-dir", str(tmp_path)], app=qapp)
+    _qapp, window, app = build(["--data-dir", str(tmp_path)], app=qapp)
     qtbot.addWidget(window)
     window.show()
-    controller.start()
+    app.start()
     # whatever core parts exist, the window is up and any missing part is a sentence, not a crash
     for text in window.notices().values():
         assert text.endswith(")") or text.endswith(".")
+    app.shutdown()
+
+
+def test_folder_and_data_dir_in_either_order():
+    from desktop.app import parse_args
+
+    for argv in (["/music", "--data-dir", "/d"], ["--data-dir", "/d", "/music"]):
+        args = parse_args(argv)
+        assert (args.folder, args.data_dir) == ("/music", "/d")
 
 
 def test_start_imports_no_tensorflow_or_librosa(tmp_path):

@@ -1,8 +1,5 @@
 """Profiles in the app: the picker in the recommendations panel switches whose likes the table
 shows and whose recommendations are made; a new profile starts empty; the choice is remembered."""
-import pytest
-
-pytest.importorskip("core.catalog")
 
 
 def _row_of(model, title):
@@ -25,11 +22,11 @@ def test_switching_profile_switches_likes_and_is_remembered(qapp, qtbot, tmp_pat
     qtbot.addWidget(window)
     panel = window.recommendations
     c.start()
-    qtbot.waitUntil(lambda: c.model.rowCount() == 4 and not c.scanning, timeout=30_000)
+    qtbot.waitUntil(lambda: c.library.model.rowCount() == 4 and not c.library.scanning, timeout=30_000)
     assert panel.profiles() == ["default"] and panel.current_profile() == "default"
-    pink = c.model.track_id(_row_of(c.model, "Pink Noise"))
-    hum = c.model.track_id(_row_of(c.model, "Low Hum"))
-    c.rate([pink], 1)
+    pink = c.library.model.track_id(_row_of(c.library.model, "Pink Noise"))
+    hum = c.library.model.track_id(_row_of(c.library.model, "Low Hum"))
+    c.library.rate([pink], 1)
     qtbot.waitUntil(lambda: c.catalog.rating(pink, profile="default") == 1, timeout=5000)
 
     # "New profile…": asks a name, creates it, switches to it; the table shows its (no) likes
@@ -37,9 +34,9 @@ def test_switching_profile_switches_likes_and_is_remembered(qapp, qtbot, tmp_pat
     _pick(panel, panel.NEW_PROFILE)
     qtbot.waitUntil(lambda: panel.current_profile() == "Anna", timeout=5000)
     assert panel.profiles() == ["default", "Anna"] and panel.profile_combo.currentText() == "Anna"
-    qtbot.waitUntil(lambda: c.model.by_id(pink) is not None and c.model.by_id(pink).rating == 0, timeout=5000)
+    qtbot.waitUntil(lambda: c.library.model.by_id(pink) is not None and c.library.model.by_id(pink).rating == 0, timeout=5000)
     # a like now is Anna's, not default's
-    c.rate([hum], 1)
+    c.library.rate([hum], 1)
     qtbot.waitUntil(lambda: c.catalog.rating(hum, profile="Anna") == 1, timeout=5000)
     assert c.catalog.rating(hum, profile="default") == 0
     assert c.catalog.rating(pink, profile="Anna") == 0
@@ -47,7 +44,7 @@ def test_switching_profile_switches_likes_and_is_remembered(qapp, qtbot, tmp_pat
     # back to default: its like is shown again, Anna's is not
     _pick(panel, "default")
     assert panel.current_profile() == "default"
-    qtbot.waitUntil(lambda: c.model.by_id(pink).rating == 1 and c.model.by_id(hum).rating == 0, timeout=5000)
+    qtbot.waitUntil(lambda: c.library.model.by_id(pink).rating == 1 and c.library.model.by_id(hum).rating == 0, timeout=5000)
     # cancelling "New profile…" changes nothing
     monkeypatch.setattr(panel, "ask_profile_name", lambda: None)
     _pick(panel, panel.NEW_PROFILE)
@@ -55,7 +52,7 @@ def test_switching_profile_switches_likes_and_is_remembered(qapp, qtbot, tmp_pat
     assert c.catalog.profile_names() == ["default", "Anna"]
 
     _pick(panel, "Anna")
-    qtbot.waitUntil(lambda: c.model.by_id(hum).rating == 1 and c.model.by_id(pink).rating == 0, timeout=5000)
+    qtbot.waitUntil(lambda: c.library.model.by_id(hum).rating == 1 and c.library.model.by_id(pink).rating == 0, timeout=5000)
     window.close()
     c.shutdown()
 
@@ -63,10 +60,10 @@ def test_switching_profile_switches_likes_and_is_remembered(qapp, qtbot, tmp_pat
     _a, w2, c2 = build(["--data-dir", data], app=qapp)
     qtbot.addWidget(w2)
     c2.start()
-    qtbot.waitUntil(lambda: c2.model.rowCount() == 4, timeout=10_000)
-    assert w2.recommendations.current_profile() == "Anna" and c2.profile == "Anna"
-    assert c2.model.by_id(hum).rating == 1 and c2.model.by_id(pink).rating == 0
-    qtbot.waitUntil(lambda: not c2.scanning, timeout=30_000)
+    qtbot.waitUntil(lambda: c2.library.model.rowCount() == 4, timeout=10_000)
+    assert w2.recommendations.current_profile() == "Anna" and c2.profiles.current == "Anna"
+    assert c2.library.model.by_id(hum).rating == 1 and c2.library.model.by_id(pink).rating == 0
+    qtbot.waitUntil(lambda: not c2.library.scanning, timeout=30_000)
     w2.close()
     c2.shutdown()
 
@@ -95,14 +92,14 @@ def test_rename_and_remove_a_profile_from_the_picker(qapp, qtbot, tmp_path, musi
     qtbot.addWidget(window)
     panel = window.recommendations
     c.start()
-    qtbot.waitUntil(lambda: c.model.rowCount() == 4 and not c.scanning, timeout=30_000)
+    qtbot.waitUntil(lambda: c.library.model.rowCount() == 4 and not c.library.scanning, timeout=30_000)
     # the default profile can be neither renamed nor removed: no such entries for it
     assert [panel.profile_combo.itemText(i) for i in range(panel.profile_combo.count())
             if panel.profile_combo.itemText(i).startswith(("Rename", "Remove"))] == []
-    c.create_profile("Anna")
+    c.profiles.create("Anna")
     qtbot.waitUntil(lambda: panel.current_profile() == "Anna", timeout=5000)
-    hum = c.model.track_id(_row_of(c.model, "Low Hum"))
-    c.rate([hum], 1)
+    hum = c.library.model.track_id(_row_of(c.library.model, "Low Hum"))
+    c.library.rate([hum], 1)
     qtbot.waitUntil(lambda: c.catalog.rating(hum, profile="Anna") == 1, timeout=5000)
 
     # rename: the likes follow, the picker shows the new name
@@ -110,7 +107,7 @@ def test_rename_and_remove_a_profile_from_the_picker(qapp, qtbot, tmp_path, musi
     _pick(panel, "Rename “Anna”…")
     qtbot.waitUntil(lambda: panel.current_profile() == "Bea", timeout=5000)
     assert c.catalog.profile_names() == ["default", "Bea"] and c.catalog.rating(hum, profile="Bea") == 1
-    assert c.model.by_id(hum).rating == 1
+    assert c.library.model.by_id(hum).rating == 1
 
     # remove, cancelled: nothing happens; confirmed: gone with its likes, default shown
     monkeypatch.setattr(panel, "confirm_remove", lambda name: False)
@@ -120,6 +117,6 @@ def test_rename_and_remove_a_profile_from_the_picker(qapp, qtbot, tmp_path, musi
     _pick(panel, "Remove “Bea”…")
     qtbot.waitUntil(lambda: panel.current_profile() == "default", timeout=5000)
     assert c.catalog.profile_names() == ["default"] and panel.profiles() == ["default"]
-    qtbot.waitUntil(lambda: c.model.by_id(hum).rating == 0, timeout=5000)
+    qtbot.waitUntil(lambda: c.library.model.by_id(hum).rating == 0, timeout=5000)
     window.close()
     c.shutdown()

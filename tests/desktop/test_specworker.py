@@ -4,8 +4,6 @@ import os
 import numpy as np
 import pytest
 
-pytest.importorskip("core.features")
-
 
 @pytest.fixture
 def service(qapp):
@@ -41,7 +39,7 @@ def test_a_track_comes_back_as_a_full_resolution_logmel_from_another_process(ser
     assert S.shape == (features.DISPLAY_N_MELS, 1 + int(6.0 * features.SR) // features.DISPLAY_HOP_LENGTH)
     assert S.max() == pytest.approx(0.0, abs=1e-4) and S.min() >= -80.0 - 1e-4
     # the 440 Hz tone is the loudest band
-    from desktop.fmt import MelScale
+    from desktop.spectrogram import MelScale
 
     band = int(np.argmax(S[:, S.shape[1] // 2]))
     assert 380 < float(MelScale(n_mels=S.shape[0], sr=features.SR).band_to_hz(band + 0.5)) < 500

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from core.features import FRONTEND_PARAMS
-from models.genre import GenreModel, ModelError, read_card
+from models.card import ModelError, read_card, sha256_of
+from models.genre import GenreModel
 from tests.models.conftest import ROOT
 
 
@@ -71,8 +72,6 @@ def test_corrupt_weights(model_copy):
     with pytest.raises(ModelError, match="weights file is corrupt"):
         GenreModel.load(model_copy)
     # even when the card's checksum is made to match, a truncated file is refused clearly
-    from models.genre import sha256_of
-
     w.write_bytes(bytes(data[: len(data) // 3]))
     card = json.loads((model_copy / "card.json").read_text())
     card["weights_sha256"] = sha256_of(w)
@@ -82,12 +81,17 @@ def test_corrupt_weights(model_copy):
 
 
 def test_mfcc_layer_is_the_front_end_mfcc():
-    """The MFCC architectures compute exactly core.features.mfcc_from_logmel inside the model."""
-    from models.architectures import dct_matrix
-    from core.features import mfcc_from_logmel
+    """The MFCC architectures compute core.features.mfcc_from_logmel inside the model."""
+    import keras
 
+    from core.features import mfcc_from_logmel
+    from models import architectures as A
+
+    model = A.build("cnn1d", {"feature": "mfcc", "n_mfcc": 20}, n_classes=10, window=50)
+    dct = keras.Model(model.inputs, model.get_layer("mfcc_dct").output)
     S = np.random.default_rng(1).uniform(-80, 0, (128, 50)).astype(np.float32)
-    assert np.allclose(S.T @ dct_matrix(128, 20), mfcc_from_logmel(S=S).T, atol=1e-3)
+    got = dct.predict(S[None], verbose=0)[0]  # (time, n_mfcc)
+    assert np.allclose(got, mfcc_from_logmel(S=S).T, atol=1e-3)
 
 
 def test_importing_the_runtime_does_not_load_tensorflow():

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.genre import GenreModel, ModelError, read_card, sha256_of
+from models.card import ModelError, read_card, sha256_of
+from models.genre import GenreModel
 from tests.models.conftest import ROOT
 
 CLASSES = ["blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock"]
@@ -23,7 +24,8 @@ import numpy as np
 from models import architectures as A
 from models.genre import configure_tensorflow
 from models.hybrid import build_hybrid, fit_floor
-from models.training import WEIGHTS_NAME, make_card, write_card
+from models.card import write_card
+from models.training import WEIGHTS_NAME, make_card
 out, members, sub_window, sub_hop, floor_weight, pool = Path(sys.argv[1]), *map(int, sys.argv[2:5]), float(sys.argv[5]), sys.argv[6]
 medians, pooling = sys.argv[7] == "1", sys.argv[8]
 configure_tensorflow(1)

@@ -91,13 +91,13 @@ def test_the_hybrid_has_a_3_second_timeline_consistent_with_its_window_answer():
     with the floor each sub-window is mixed with the window's floor the same way as the window."""
     from models import architectures as A
     from models.hybrid import build_hybrid, fit_floor
-    from models.layers import frame_starts
+    from core.features import window_starts
 
     rng = np.random.default_rng(4)
     X = rng.uniform(-80, 0, (20, 128, 387)).astype(np.float32)
     scaler, lr = fit_floor(X, np.arange(20) % 10, smooth=3, medians=False)
     members = [A.build("ours", {"stem": 8, "channels": [8, 12]}, window=39) for _ in range(2)]
-    n_sub = len(frame_starts(387, 39, 39))
+    n_sub = len(window_starts(387, width=39, hop=39))
     assert n_sub == 10
     plain = build_hybrid(members, scaler, lr, floor_weight=0.0, sub_hop=39)
     p, e, t = (np.asarray(o) for o in plain(X[:3]))

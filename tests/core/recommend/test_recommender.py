@@ -1,26 +1,24 @@
 """The recommender, on synthetic clustered libraries: what a listener would notice."""
 from __future__ import annotations
 
-import threading
-import time
-
 import numpy as np
 import pytest
 
-from core import recommend as R
+from core.catalog import CatalogError
 from core.recommend import (
     CorruptProfile,
+    NegativeSampler,
     NoLikes,
     NothingToRecommend,
     ProfileStore,
     Recommender,
     RecommenderConfig,
-    RetrainScheduler,
+    StaleProfile,
     TrackMeta,
     TrackVectors,
     normalise_title,
-    same_song,
 )
+from core.recommend import model as M
 
 CLASSES = ["blues", "classical", "country", "disco", "jazz"]
 
@@ -73,13 +71,13 @@ def test_a_fresh_negative_draw_every_epoch(monkeypatch):
     liked = liked_of(cluster, 0, 6)
     draws = []
 
-    class Spy(R.NegativeSampler):
+    class Spy(NegativeSampler):
         def draw(self, n):
             out = super().draw(n)
             draws.append((n, out.copy()))
             return out
 
-    monkeypatch.setattr(R, "NegativeSampler", Spy)
+    monkeypatch.setattr(M, "NegativeSampler", Spy)
     # with dislikes as hard negatives (an option), they are in every epoch, never in the random draw
     rec = Recommender(RecommenderConfig(epochs=7, dislike_weight=1.0)).fit(vectors, liked, ["t1"], seed=0)
     assert len(draws) == 7 == rec.info["negative_draws"]
@@ -93,7 +91,7 @@ def test_a_fresh_negative_draw_every_epoch(monkeypatch):
 
 def test_sampler_draws_differ_and_stay_in_the_pool():
     pool = np.arange(100, 200)
-    s = R.NegativeSampler(pool, np.random.default_rng(0))
+    s = NegativeSampler(pool, np.random.default_rng(0))
     a, b = s.draw(20), s.draw(20)
     assert not np.array_equal(a, b)
     assert set(a) | set(b) <= set(pool)
@@ -178,13 +176,6 @@ def test_a_new_version_of_a_liked_song_is_not_recommended():
 )
 def test_titles_normalise_to_the_song(title, expected):
     assert normalise_title(title) == expected
-
-
-def test_same_song_needs_near_equal_durations():
-    a = TrackMeta("Song", "Artist", "", 200.0)
-    assert same_song(a, TrackMeta("Song (Remastered)", "ARTIST", "", 202.5))
-    assert not same_song(a, TrackMeta("Song (Remastered)", "Artist", "", 230.0))
-    assert not same_song(a, TrackMeta("Other song", "Artist", "", 200.0))
 
 
 def test_each_recommendation_names_three_liked_tracks_and_its_genres():
@@ -281,7 +272,7 @@ def test_profiles_are_separate_and_follow_the_likes(tmp_path):
     store = ProfileStore(tmp_path)
     a, _ = store.load_or_fit("alice", vectors, liked_of(cluster, 0, 5), config=FAST)
     b, _ = store.load_or_fit("bob", vectors, liked_of(cluster, 3, 5), config=FAST)
-    assert store.names() == ["alice", "bob"]
+    assert sorted(p.name for p in (tmp_path / "profiles").iterdir()) == ["alice", "bob"]
     assert (tmp_path / "profiles" / "alice" / "recommender.npz").exists()
     _, how = store.load_or_fit("alice", vectors, liked_of(cluster, 0, 5), config=FAST)
     assert how == "loaded"
@@ -293,66 +284,8 @@ def test_profiles_are_separate_and_follow_the_likes(tmp_path):
 def test_profile_names_cannot_escape_the_folder(tmp_path):
     store = ProfileStore(tmp_path)
     for bad in ("../x", "a/b", "", ".."):
-        with pytest.raises(R.RecommenderError):
+        with pytest.raises(CatalogError, match="invalid profile name"):
             store.path(bad)
-
-
-# --------------------------------------------------------------------------- background retraining
-
-
-def test_retraining_waits_until_likes_stop_changing():
-    calls, results = [], []
-    likes = []
-
-    def job():
-        calls.append(list(likes))
-        return list(likes)
-
-    sched = RetrainScheduler(job, results.append, delay=0.2)
-    for i in range(5):  # five quick likes
-        likes.append(i)
-        sched.notify()
-        time.sleep(0.03)
-    assert sched.wait_idle(5)
-    assert calls == [[0, 1, 2, 3, 4]] and results == [[0, 1, 2, 3, 4]]
-    sched.close()
-
-
-def test_a_like_during_retraining_retrains_again_and_drops_the_stale_result():
-    started = threading.Event()
-    release = threading.Event()
-    results, likes = [], [1]
-
-    def job():
-        snapshot = list(likes)
-        if len(results) == 0 and snapshot == [1]:
-            started.set()
-            release.wait(5)
-        return snapshot
-
-    errors = []
-    sched = RetrainScheduler(job, results.append, errors.append, delay=0.05)
-    sched.notify()
-    assert started.wait(5)
-    likes.append(2)
-    sched.notify()
-    time.sleep(0.15)  # the new timer fires while the first job still runs
-    release.set()
-    assert sched.wait_idle(5)
-    assert results == [[1, 2]] and not errors
-    sched.close()
-
-
-def test_retraining_errors_reach_the_caller():
-    errors = []
-
-    def job():
-        raise NoLikes("like a few tracks")
-
-    sched = RetrainScheduler(job, lambda r: None, errors.append, delay=0.01)
-    sched.notify()
-    assert sched.wait_idle(5)
-    assert isinstance(errors[0], NoLikes)
 
 
 # --------------------------------------------------------------------------- the command, over a real catalog
@@ -499,13 +432,33 @@ def test_the_app_path_follows_likes_and_new_analysis(tmp_path):
     cat.close()
 
 
+def test_the_given_genre_models_embeddings_are_used_when_the_catalog_has_them(tmp_path):
+    from core.recommend import LibraryRecommender
+
+    cat, ids, cluster = _catalog_library(tmp_path, skip_analysis=())
+    vectors, _ = library(n_tracks=60)
+    for i in range(10):  # a newer model has analysed a few tracks so far (its result replaces the older one)
+        cat.store_analysis(ids[i], {
+            "fingerprint": f"fp{i}", "model_version": "new-model", "classes": CLASSES, "top_genre": "blues",
+            "confidence": 0.8, "track_probs": vectors.genre_probs[i], "window_probs": vectors.genre_probs[i][None],
+            "embeddings": vectors.X[vectors.offsets[i]:vectors.offsets[i + 1]], "window_s": 3.0, "hop_s": 1.5})
+    for t in [ids[i] for i in np.flatnonzero(cluster == 2)[:3]]:
+        cat.set_rating(t, 1)
+    _, info = LibraryRecommender(tmp_path / "a", model_version="new-model", config=FAST).recommend(cat, top=3)
+    assert info["model_version"] == "new-model" and info["analysed"] == 10 and info["not_analysed"] == 50
+    for version in (None, "a-model-without-results"):  # else the version with the most results
+        _, info = LibraryRecommender(tmp_path / "b", model_version=version, config=FAST).recommend(cat, top=3)
+        assert info["model_version"] == "test-model" and info["analysed"] == 50
+    cat.close()
+
+
 def test_a_large_library_ranks_the_same_through_the_shortlist(monkeypatch):
     vectors, cluster = library(n_tracks=400)
     rec = Recommender(FAST).fit(vectors, liked_of(cluster, 1, 6), seed=0)
     exact = rec.rank(vectors, top=20, exact=True)
-    monkeypatch.setattr(R, "SHORTLIST_ABOVE_WINDOWS", 0)  # as if the library were large
-    monkeypatch.setattr(R, "SHORTLIST_MIN", 60)
-    monkeypatch.setattr(R, "SHORTLIST_PER_ITEM", 3)
+    monkeypatch.setattr(M, "SHORTLIST_ABOVE_WINDOWS", 0)  # as if the library were large
+    monkeypatch.setattr(M, "SHORTLIST_MIN", 60)
+    monkeypatch.setattr(M, "SHORTLIST_PER_ITEM", 3)
     rec2 = Recommender.__new__(Recommender)
     rec2.__dict__.update(rec.__dict__)
     rec2._fold_standardisation()  # no cached scores
@@ -515,8 +468,6 @@ def test_a_large_library_ranks_the_same_through_the_shortlist(monkeypatch):
     assert rec2._shortlist_cache is not None  # it did take the shortlist path
     scores = [r.score for r in short]
     assert scores == sorted(scores, reverse=True)
-
-
 
 
 # --------------------------------------------------------------------------- the similarity prior
@@ -560,13 +511,13 @@ def test_a_model_saved_in_the_old_format_is_retrained_not_called_corrupt(tmp_pat
     vectors, cluster = library()
     store = ProfileStore(tmp_path)
     rec, _ = store.load_or_fit("p", vectors, liked_of(cluster, 0, 5), config=FAST)
-    monkey = R.FORMAT_VERSION
+    monkey = M.FORMAT_VERSION
     try:
-        R.FORMAT_VERSION = monkey - 1  # as an older Melograph saved it
+        M.FORMAT_VERSION = monkey - 1  # as an older Melograph saved it
         rec.save(store.path("p"))
     finally:
-        R.FORMAT_VERSION = monkey
-    with pytest.raises(R.StaleProfile):
+        M.FORMAT_VERSION = monkey
+    with pytest.raises(StaleProfile):
         Recommender.load(store.path("p"))
     _, how = store.load_or_fit("p", vectors, liked_of(cluster, 0, 5), config=FAST)
     assert how == "trained"

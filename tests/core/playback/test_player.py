@@ -19,13 +19,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.audio import decode, player as P
+from core import playback as P
+from core.audio import decode
 from tests import media
 
 pytestmark = pytest.mark.skipif(not media.have_ffmpeg(), reason="ffmpeg is needed to generate fixture media")
 
 SPEED = 2.0  # the paced fake device runs at twice real time
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 class Recorder:
@@ -321,9 +322,9 @@ def test_no_output_device_is_a_state_not_a_crash(tmp_path):
     code = f"""
 import json, sys, time
 sys.path.insert(0, {str(ROOT)!r})
-from core.playback import engine as P
+from core.playback import Player
 events = []
-p = P.Player()
+p = Player()
 p.subscribe(events.append)
 p.play({str(path)!r})
 p.sync()
@@ -378,3 +379,58 @@ def test_device_that_stops_calling_back_is_detected(rig, tmp_path, monkeypatch):
     assert err.kind == "device" and "stopped responding" in err.message
     stall.clear()
     ev.wait_state(P.STOPPED)
+
+
+# --- the engine's logic on a NullOutput (no device: the output is not the subject) ----------
+
+
+@pytest.fixture
+def null_rig():
+    events = Events()
+    out = P.NullOutput(rates={44100}, speed=2.0)
+    p = P.Player(output=out, buffer_seconds=1.0, position_interval=0.05)
+    p.subscribe(events)
+    yield p, events
+    p.close()
+
+
+def test_a_rate_the_output_refuses_is_resampled_to_its_rate(null_rig, tmp_path):
+    p, ev = null_rig
+    path = _noise(tmp_path, "a48", 0.6, sr=48000)
+    p.play(path)
+    started = ev.wait_for(lambda e: isinstance(e, P.TrackStarted))
+    assert started.info.sr == 48000 and started.sr == 44100 and p.stream_rate == 44100
+    ended = ev.wait_for(lambda e: isinstance(e, P.TrackEnded))
+    assert ended.reason == "finished" and ended.position == pytest.approx(0.6, abs=0.01)
+    ev.wait_state(P.STOPPED)
+    assert p.history == [path]
+
+
+def test_previous_after_a_finished_track_plays_it_again(null_rig, tmp_path):
+    p, ev = null_rig
+    a, b = _noise(tmp_path, "a", 0.3), _noise(tmp_path, "b", 4.0)
+    p.play(a)
+    p.enqueue(b)
+    ev.wait_for(lambda e: isinstance(e, P.TrackStarted) and e.track == b)
+    p.sync()
+    assert p.history == [a] and p.queue == []
+    m = ev.mark()
+    p.previous()
+    ev.wait_for(lambda e: isinstance(e, P.TrackStarted) and e.track == a, since=m)
+    p.sync()
+    assert p.current == a and p.queue == [b] and p.history == []
+
+
+def test_removing_the_pre_decoded_next_track_skips_it(null_rig, tmp_path):
+    p, ev = null_rig
+    a, b, c = (_noise(tmp_path, n, 0.8) for n in "abc")
+    p.play(a)
+    p.enqueue(b, c)
+    ev.wait_for(lambda e: isinstance(e, P.TrackStarted) and e.track == a)
+    p.sync()
+    assert p.queue == [b, c]  # b is already decoded behind a, and still listed
+    p.remove_from_queue(0)
+    p.sync()
+    assert p.queue == [c]
+    ev.wait_for(lambda e: isinstance(e, P.TrackEnded) and e.track == c)
+    assert [e.track for e in ev.of(P.TrackStarted)] == [a, c]

@@ -1,4 +1,5 @@
-"""The command line a user types: scan, status, like/dislike/unlike, and bad arguments."""
+"""The command line a user types: --help, the common options, scan, status, like/dislike/unlike,
+bad arguments, and main.py telling a command from the app's FOLDER."""
 from __future__ import annotations
 
 import json
@@ -13,7 +14,7 @@ import pytest
 from cli.main import main as cli
 from tests import media
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(capsys, *argv):
@@ -185,3 +186,124 @@ def test_likes_are_per_profile_from_the_command_line(capsys, data_dir, lib):
     assert run(capsys, "profiles", "add")[0] == 2  # usage
     code, _, err = run(capsys, "recommend", "--profile", "Nobody")
     assert code == 2 and "no profile named 'Nobody'" in err
+
+
+# --- --help, the common options, main.py ------------------------------------------------------
+
+def test_help_lists_every_command_with_its_line(capsys):
+    from cli.main import COMMANDS
+
+    code, out, _ = run(capsys, "--help")
+    assert code == 0
+    flat = " ".join(out.split())  # argparse wraps the help lines
+    for name, command in COMMANDS.items():
+        assert f" {name} {command.help}" in flat
+
+
+def test_help_and_scan_do_not_load_tensorflow_or_qt(tmp_path):
+    code = ("import sys\nfrom cli.main import main\n"
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "main(['scan', sys.argv[1], '--data-dir', sys.argv[2], '--json'])\n"
+            "print([m for m in ('tensorflow', 'PySide6', 'ai_edge_litert') if m in sys.modules])")
+    p = subprocess.run([sys.executable, "-c", code, str(tmp_path), str(tmp_path / "d")], cwd=ROOT,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("argv", [
+    ["--data-dir", "{d}", "scan", "{music}"],
+    ["scan", "--data-dir", "{d}", "{music}"],
+    ["scan", "{music}", "--data-dir", "{d}"],
+    ["--data-dir", "{elsewhere}", "scan", "--data-dir", "{d}", "{music}"],  # the one after the command wins
+])
+def test_data_dir_before_or_after_the_command(capsys, tmp_path, monkeypatch, argv):
+    monkeypatch.setenv("MELOGRAPH_DATA_DIR", str(tmp_path / "default"))
+    music = tmp_path / "music"
+    music.mkdir()
+    names = {"d": tmp_path / "d", "music": music, "elsewhere": tmp_path / "elsewhere"}
+    code, out, err = run(capsys, *[a.format(**names) for a in argv])
+    assert code == 0, err
+    assert (tmp_path / "d" / "catalog.sqlite3").exists()
+    assert not (tmp_path / "default").exists() and not (tmp_path / "elsewhere").exists()
+    code, doc, _ = run_json(capsys, "status", "--data-dir", str(tmp_path / "d"))
+    assert [lib["root"] for lib in doc["library_folders"]] == [str(music)]
+
+
+@pytest.mark.parametrize("argv", [["--json", "status"], ["status", "--json"], ["--json", "status", "--json"]])
+def test_json_before_or_after_the_command(capsys, data_dir, argv):
+    code, out, _ = run(capsys, *argv)
+    assert code == 0 and json.loads(out)["catalog"] == str(data_dir / "catalog.sqlite3")
+
+
+def test_an_error_is_json_whichever_side_json_is_on(capsys, data_dir, tmp_path):
+    for argv in (["--json", "scan", str(tmp_path / "nope")], ["scan", str(tmp_path / "nope"), "--json"]):
+        code, out, err = run(capsys, *argv)
+        assert code == 1 and "does not exist" in json.loads(out)["error"]
+        assert err.startswith("melograph: error: ") and "does not exist" in err
+
+
+@pytest.fixture
+def app_argv(monkeypatch):
+    """main.py with the app replaced by a recorder of the argv it receives."""
+    import desktop.app
+
+    seen = []
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")  # a display to open a window on
+    monkeypatch.setattr(desktop.app, "main", lambda argv: seen.append(argv) or 0)
+    return seen
+
+
+@pytest.mark.parametrize("argv", [["{folder}", "--data-dir", "{d}"], ["--data-dir", "{d}", "{folder}"],
+                                  ["--data-dir={d}", "{folder}"]])
+def test_main_py_gives_folder_and_data_dir_to_the_app_in_any_order(tmp_path, app_argv, argv):
+    from desktop.app import parse_args
+    from main import main
+
+    argv = [a.format(folder=tmp_path, d=tmp_path / "d") for a in argv]
+    assert main(argv) == 0
+    assert app_argv == [argv]
+    args = parse_args(app_argv[0])
+    assert (args.folder, args.data_dir) == (str(tmp_path), str(tmp_path / "d"))
+
+
+def test_main_py_opens_the_app_with_only_a_data_dir(tmp_path, app_argv):
+    from main import main
+
+    assert main(["--data-dir", str(tmp_path)]) == 0 and app_argv == [["--data-dir", str(tmp_path)]]
+    assert main([]) == 0 and app_argv[-1] == []
+
+
+def test_main_py_runs_a_command_whatever_the_option_order(capsys, tmp_path, app_argv):
+    from main import main
+
+    assert main(["--data-dir", str(tmp_path / "d"), "status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["catalog"] == str(tmp_path / "d" / "catalog.sqlite3")
+    assert main(["--json", "--data-dir", str(tmp_path / "d"), "status"]) == 0
+    assert json.loads(capsys.readouterr().out)["tracks"] == 0
+    assert app_argv == []
+
+
+def test_main_py_refuses_what_is_neither_a_command_nor_a_folder(capsys, tmp_path, app_argv):
+    from main import main
+
+    assert main([str(tmp_path / "nope"), "--data-dir", str(tmp_path)]) == 2
+    assert "is neither a command nor a folder" in capsys.readouterr().err
+    assert main([str(tmp_path), str(tmp_path)]) == 2
+    assert "usage:" in capsys.readouterr().err
+    assert app_argv == []
+
+
+def test_ctrl_c_during_a_long_job_asks_it_to_stop_and_afterwards_interrupts_again():
+    import signal
+
+    from cli.common import cancel_on_ctrl_c
+
+    try:
+        with cancel_on_ctrl_c() as cancel:
+            signal.raise_signal(signal.SIGINT)
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl+C interrupted the job instead of asking it to stop")
+    assert cancel.is_set()
+    with pytest.raises(KeyboardInterrupt):
+        signal.raise_signal(signal.SIGINT)

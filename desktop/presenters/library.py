@@ -1,0 +1,422 @@
+"""The library: the table's rows and filters, scans of the folder, the failed-files panel, likes
+of the selected rows, the context menu and "show in folder".
+
+State: the folder shown (``root``, saved as the last library), the rows (``model``), the scan in
+progress.  Rows are read from the catalog in bulk on a worker thread (``load_rows``); the GUI
+thread only swaps them in.  A scan runs on its own thread at a lower priority while the table
+refreshes every ``SCAN_REFRESH_MS``.
+
+Signals, for the other features:
+    firstRowsShown()              the table holds rows for the first time (start-up ordering)
+    rowsShown()                   after every refresh that changed the rows
+    rated(list, int)              track ids and their new rating (shown at once, stored next)
+    ratingsStored()               a like/dislike is in the catalog
+    scanFinished()                new and changed files are in the catalog
+    selectionSettled(int)         the track id under the cursor, once it rests there
+    playRequested(list)           track ids: play the first now, the others next
+    enqueueRequested(list, bool)  track ids, and whether they play next (else: at the end)
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QObject, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QHeaderView, QMenu
+
+from desktop.librarymodel import COL_ARTIST, COL_TITLE, TRACK_ID_ROLE, LibraryModel, Row, ids_of, load_rows, other_orders
+from desktop.resources import svg_icon
+from desktop.tasks import Relay, TaskRunner
+
+log = logging.getLogger(__name__)
+
+#: the scan thread's CPU priority (POSIX nice; Linux: that thread only): while the GUI thread
+#: paints the table it gets a core first (desktop.tasks.lower_thread_priority; measured with
+#: bench/bench_ui.py: the longest tick per scan halved on a busy machine).  The bulk-read threads
+#: stay at 0: the same change there measured no difference, and they load the rows at start-up.
+SCAN_NICE = 5
+#: while a scan runs, the table is refreshed from the catalog this often (ms)
+SCAN_REFRESH_MS = 2500
+#: the track under the cursor is reported (``selectionSettled``) once it rests this long (ms)
+SELECTION_SETTLE_MS = 400
+COLUMN_WIDTHS = (220, 140, 140, 48, 90, 110, 30)
+
+
+class LibraryPresenter(QObject):
+    firstRowsShown = Signal()
+    rowsShown = Signal()
+    rated = Signal(list, int)
+    ratingsStored = Signal()
+    scanFinished = Signal()
+    selectionSettled = Signal(int)
+    playRequested = Signal(list)
+    enqueueRequested = Signal(list, bool)
+
+    def __init__(self, window, settings, *, reader: TaskRunner, writer: TaskRunner, profiles,
+                 folder: str | None = None):
+        """``profiles``: the profiles presenter (whose likes a like is); ``folder``: the folder to
+        open once the catalog is there (default: the last library)."""
+        super().__init__(window)
+        self.window = window
+        self.settings = settings
+        self.reader, self.writer = reader, writer
+        self.profiles = profiles
+        self.catalog = None
+        self.root: str | None = None
+        self._waiting_folder = folder  # asked for before the catalog was open
+        self._rows_generation = 0
+        self._rows_shown_once = False
+        self._known_genres: set[str] = set()
+        self._scan_cancel: threading.Event | None = None
+        self._scan_pending: str | None = None
+        self._scanning = False
+        self._closing = False
+
+        self.scanner = TaskRunner(self, max_threads=1, nice=SCAN_NICE)  # one scan at a time
+        self.scan_progress = Relay(self, interval_ms=50)
+        self.scan_progress.latest.connect(self._on_scan_progress)
+        self.refresh_timer = QTimer(self)
+        self.refresh_timer.setInterval(SCAN_REFRESH_MS)
+        self.refresh_timer.timeout.connect(self.reload_rows)
+
+        self.model = LibraryModel(self, icons={1: svg_icon("heart-filled"), -1: svg_icon("dislike-filled")})
+        self.model.countsChanged.connect(window.set_track_count)
+        view = window.library_view
+        view.setModel(self.model)
+        view.sortByColumn(COL_ARTIST, Qt.SortOrder.AscendingOrder)
+        hh = view.horizontalHeader()
+        hh.setMinimumSectionSize(28)
+        for col, width in enumerate(COLUMN_WIDTHS):
+            hh.resizeSection(col, width)
+        hh.setSectionResizeMode(COL_TITLE, QHeaderView.ResizeMode.Stretch)
+
+        self._select_timer = QTimer(self)
+        self._select_timer.setSingleShot(True)
+        self._select_timer.setInterval(SELECTION_SETTLE_MS)
+        self._select_timer.timeout.connect(self._on_selection_settled)
+        view.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
+        view.customContextMenuRequested.connect(self._context_menu)
+        window.openFolderRequested.connect(self.open_folder)
+        window.rescanRequested.connect(self.rescan)
+        window.filterTextChanged.connect(self._on_filter_text)
+        window.genreFilterChanged.connect(self._on_genre_filter)
+        window.playSelectedRequested.connect(self._play_current_row)
+        window.failures.showRequested.connect(self.show_path_folder)
+
+    # --- the catalog and the folder -------------------------------------------------------------
+    def set_catalog(self, catalog) -> None:
+        """The catalog is open: show the folder asked for, else the last library."""
+        self.catalog = catalog
+        folder = self._waiting_folder or self.settings.library_folder
+        if folder:
+            self.open_folder(folder)
+
+    def open_folder(self, folder: str) -> None:
+        """Show what the catalog knows of ``folder`` at once, then scan it."""
+        folder = os.path.abspath(os.path.expanduser(str(folder)))
+        self.root = folder
+        self.settings.library_folder = folder
+        self.window.setWindowFilePath(folder)
+        self.window.show_library(True)
+        if self.catalog is None:
+            if "catalog" in self.window.notices():  # it failed to open: say so
+                self.window.statusBar().showMessage(f"Cannot open {folder}: the library is not available.", 8000)
+            else:  # still opening: set_catalog opens it
+                self._waiting_folder = folder
+            return
+        self.reload_rows()
+        self.load_failures()
+        self.scan(folder)
+
+    def rescan(self) -> None:
+        if self.root:
+            self.scan(self.root)
+
+    def profile_changed(self, _name: str) -> None:
+        self.reload_rows()  # the rating column shows this profile's likes
+
+    # --- rows -------------------------------------------------------------------------------------
+    @property
+    def has_rows(self) -> bool:
+        """Whether the table has shown rows at least once."""
+        return self._rows_shown_once
+
+    def reload_rows(self) -> None:
+        """Read the rows again (worker thread); the table changes only if they did."""
+        if self.catalog is None:
+            return
+        self._rows_generation += 1
+        gen = self._rows_generation
+        catalog = self.catalog
+        shown = self.model.rowset()
+
+        def fetch(root, sort_column):
+            rows = load_rows(catalog, root, catalog.genre_summary(), sort_column=sort_column)
+            if shown is not None and rows.rows == shown.rows:
+                return None  # what the table shows already (a rescan that found no change)
+            return rows
+
+        self.reader.submit(fetch, self.root, self.model.sort_column(),
+                           on_result=lambda rows: self._on_rows(gen, rows),
+                           on_error=lambda exc, tb: self.window.show_error("Cannot read the library", exc))
+
+    def _on_rows(self, generation: int, rows) -> None:
+        if generation != self._rows_generation or self._closing:
+            return  # a newer refresh is on its way
+        if rows is None:
+            return  # unchanged: no model reset, no repaint of the table, selection untouched
+        view = self.window.library_view
+        selected = ids_of(view.selectionModel().selectedRows())
+        current = view.currentIndex().data(TRACK_ID_ROLE)
+        scroll = view.verticalScrollBar().value()
+        self.model.set_rows(rows)
+        # the other columns' sort orders, off the UI thread, once the rows are on screen
+        self.reader.submit(other_orders, rows, on_result=lambda orders, rs=rows: self.model.adopt_orders(rs, orders))
+        self._restore_selection(selected, current)
+        view.verticalScrollBar().setValue(scroll)
+        self.window.set_genres(self.model.genres())
+        if not self._rows_shown_once:
+            self._rows_shown_once = True
+            self.firstRowsShown.emit()
+        self.rowsShown.emit()
+
+    def _restore_selection(self, ids: list[int], current: int | None) -> None:
+        sm = self.window.library_view.selectionModel()
+        sel = QItemSelection()
+        for tid in ids:
+            row = self.model.row_for(tid)
+            if row is not None:
+                sel.select(self.model.index(row, 0), self.model.index(row, self.model.columnCount() - 1))
+        if not sel.isEmpty():
+            sm.select(sel, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        if current is not None and self.model.row_for(current) is not None:
+            sm.setCurrentIndex(self.model.index(self.model.row_for(current), 0), QItemSelectionModel.SelectionFlag.NoUpdate)
+
+    def row(self, track_id: int) -> Row | None:
+        return self.model.by_id(track_id)
+
+    def neighbour(self, track_id: int, step: int) -> int | None:
+        """The track ``step`` rows after (before, if negative) ``track_id`` in the table as it is
+        sorted and filtered."""
+        row = self.model.row_for(track_id)
+        if row is None:
+            return None
+        row += step
+        return self.model.track_id(row) if 0 <= row < self.model.rowCount() else None
+
+    def selected_ids(self) -> list[int]:
+        return ids_of(self.window.library_view.selectionModel().selectedRows())
+
+    def first_id(self) -> int | None:
+        """The first track shown, if any."""
+        return self.model.track_id(0) if self.model.rowCount() else None
+
+    def mark_playing(self, track_id: int | None) -> None:
+        """Show the playing track's row in bold."""
+        self.model.set_current(track_id)
+
+    def set_predictions(self, predictions: dict[int, tuple[str, float]]) -> None:
+        """New genre results ``{track id: (genre, confidence)}``; a new genre joins the filter."""
+        self.model.set_predictions(predictions)
+        new = {g for g, _c in predictions.values()} - self._known_genres
+        if new:
+            self._known_genres |= new
+            self.window.set_genres(self.model.genres())
+
+    def _on_filter_text(self, text: str) -> None:
+        self.model.set_filter(text=text)
+
+    def _on_genre_filter(self, genre: str) -> None:
+        self.model.set_filter(genre=genre)
+
+    def _on_current_row_changed(self, *_args) -> None:
+        self._select_timer.start()
+
+    def _on_selection_settled(self) -> None:
+        tid = self.window.library_view.currentIndex().data(TRACK_ID_ROLE)
+        if tid is not None:
+            self.selectionSettled.emit(tid)
+
+    def _play_current_row(self) -> None:
+        """Double-click or Return on the table: play the row under the cursor."""
+        tid = self.window.library_view.currentIndex().data(TRACK_ID_ROLE)
+        if tid is not None:
+            self.request_play([tid])
+
+    def request_play(self, ids: list[int]) -> None:
+        self.playRequested.emit(list(ids))
+
+    def request_enqueue(self, ids: list[int], next_: bool) -> None:
+        self.enqueueRequested.emit(list(ids), bool(next_))
+
+    # --- failed files -----------------------------------------------------------------------------
+    def load_failures(self) -> None:
+        """Files the scan could not read, and files the genre analysis gave up on (worker)."""
+        if self.catalog is None or self.root is None:
+            return
+        catalog, root = self.catalog, self.root
+
+        def fetch():
+            rows = [(f.path, f.reason) for f in catalog.failures(root)]
+            prefix = root.rstrip(os.sep) + os.sep
+            rows += [(f.path, f"genre analysis: {f.reason or f.kind}") for f in catalog.analysis_failures()
+                     if f.path.startswith(prefix)]
+            return rows
+
+        self.reader.submit(fetch, on_result=self._on_failures)
+
+    def _on_failures(self, failures) -> None:
+        self.window.failures.clear()
+        self.window.failures.add_failures(failures)
+
+    def add_failures(self, failures: list[tuple[str, str]]) -> None:
+        """``(path, reason)`` pairs for the failed-files panel."""
+        self.window.failures.add_failures(failures)
+
+    # --- scan -------------------------------------------------------------------------------------
+    @property
+    def scanning(self) -> bool:
+        return self._scanning
+
+    def scan(self, folder: str) -> None:
+        """Scan ``folder`` in the background (a running scan is cancelled first)."""
+        if self.catalog is None:
+            return
+        if self._scanning:
+            self._scan_pending = folder
+            if self._scan_cancel is not None:
+                self._scan_cancel.set()
+            return
+        self._scanning = True
+        self._scan_cancel = threading.Event()
+        self.window.set_progress("Looking for music…")
+        self.refresh_timer.start()
+        t0 = time.perf_counter()
+        self.scanner.submit(
+            _scan_in_worker, self.catalog, folder, progress=self.scan_progress, cancel=self._scan_cancel,
+            on_result=lambda result: self._on_scan_done(result, time.perf_counter() - t0),
+            on_error=self._on_scan_error,
+            on_finished=self._on_scan_finished,
+        )
+
+    def _on_scan_progress(self, p) -> None:
+        if not self._scanning:
+            return
+        if p.phase == "walk" or not p.total:
+            self.window.set_progress("Looking for music…")
+        else:
+            self.window.set_progress(f"Reading {p.done:,} of {p.total:,}", p.done, p.total)
+
+    def _on_scan_done(self, result, seconds: float) -> None:
+        c = result.counts()
+        if result.cancelled:
+            msg = "Scan cancelled."
+        else:
+            parts = [f"{result.files:,} files"]
+            parts += [f"{c[k]:,} {k}" for k in ("added", "updated", "moved", "failed") if c.get(k)]
+            if c.get("newly_missing"):
+                parts.append(f"{c['newly_missing']:,} gone")
+            msg = f"Library scanned in {seconds:.1f} s: " + ", ".join(parts) + "."
+        self.window.finish_progress(msg)
+        self.window.set_notice("scan", None)
+
+    def _on_scan_error(self, exc, tb) -> None:
+        self.window.finish_progress()
+        self.window.set_notice("scan", f"Cannot scan the library: {exc}")
+
+    def _on_scan_finished(self) -> None:
+        self._scanning = False
+        self.refresh_timer.stop()
+        if self._closing:
+            return
+        self.reload_rows()
+        self.load_failures()
+        self.scanFinished.emit()
+        pending, self._scan_pending = self._scan_pending, None
+        if pending:
+            self.scan(pending)
+
+    # --- likes ------------------------------------------------------------------------------------
+    def rate(self, track_ids: list[int], value: int) -> None:
+        """Like (+1), dislike (-1) or clear (0) for the current profile: shown at once, stored at
+        once (writer thread; put back as it was if that fails)."""
+        ids = [int(t) for t in track_ids if t is not None]
+        if not ids:
+            return
+        before = {t: (self.model.by_id(t).rating if self.model.by_id(t) else 0) for t in ids}
+        for t in ids:
+            self.model.set_rating(t, value)
+        self.rated.emit(ids, int(value))
+        if self.catalog is None:
+            return
+
+        def store(catalog=self.catalog, profile=self.profiles.current):  # the profile shown when clicked
+            with catalog.transaction():
+                for t in ids:
+                    catalog.set_rating(t, value, profile=profile)
+
+        def failed(exc, tb):
+            for t, v in before.items():
+                self.model.set_rating(t, v)
+            self.window.show_error("The like could not be saved", exc)
+
+        self.writer.submit(store, on_error=failed, on_finished=self.ratingsStored)
+        word = {1: "Liked", -1: "Disliked", 0: "Cleared the rating of"}[value]
+        r = self.model.by_id(ids[0])
+        what = (f"“{r.title}”" if r else "the track") if len(ids) == 1 else f"{len(ids)} tracks"
+        self.window.statusBar().showMessage(f"{word} {what}.", 3000)
+
+    # --- context menu, show in folder -------------------------------------------------------------
+    def _context_menu(self, pos) -> None:
+        view = self.window.library_view
+        ids = self.selected_ids()
+        clicked = view.indexAt(pos).data(TRACK_ID_ROLE)
+        if clicked is not None and clicked not in ids:
+            ids = [clicked]
+        if ids:
+            self.build_context_menu(ids).exec(view.viewport().mapToGlobal(pos))
+
+    def build_context_menu(self, ids: list[int]) -> QMenu:
+        menu = QMenu(self.window)
+        menu.addAction("Play", lambda: self.request_play(ids)).setObjectName("ctxPlay")
+        menu.addAction("Play next", lambda: self.request_enqueue(ids, True)).setObjectName("ctxPlayNext")
+        menu.addAction("Add to queue", lambda: self.request_enqueue(ids, False)).setObjectName("ctxEnqueue")
+        menu.addSeparator()
+        menu.addAction(svg_icon("heart-filled"), "Like", lambda: self.rate(ids, 1)).setObjectName("ctxLike")
+        menu.addAction(svg_icon("dislike-filled"), "Dislike", lambda: self.rate(ids, -1)).setObjectName("ctxDislike")
+        if any(self.model.by_id(i) and self.model.by_id(i).rating for i in ids):
+            menu.addAction("Clear like / dislike", lambda: self.rate(ids, 0)).setObjectName("ctxClear")
+        menu.addSeparator()
+        menu.addAction("Show in folder", lambda: self.show_in_folder(ids[0])).setObjectName("ctxShow")
+        return menu
+
+    def show_in_folder(self, track_id: int) -> None:
+        r = self.model.by_id(track_id)
+        if r is not None:
+            self.show_path_folder(r.path)
+
+    def show_path_folder(self, path: str) -> None:
+        folder = path if os.path.isdir(path) else os.path.dirname(path)
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(folder)):
+            self.window.statusBar().showMessage(f"Cannot open {folder}", 5000)
+
+    # --- stop -------------------------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Stop the scan and the refreshes (returns once the scan thread is done)."""
+        self._closing = True
+        self.refresh_timer.stop()
+        self._select_timer.stop()
+        if self._scan_cancel is not None:
+            self._scan_cancel.set()
+        self.scanner.cancel_all()
+        self.scanner.wait(5000)
+
+
+def _scan_in_worker(catalog, folder, **kwargs):
+    """Runs on the scan thread: the scanner's imports (mutagen, ...) stay off the UI thread."""
+    from core import scanner
+
+    return scanner.scan(catalog, folder, **kwargs)
