@@ -21,7 +21,7 @@ def _has_display() -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from cli.common import print_error
+    from cli.common import data_dir_problem, print_error
     from cli.main import COMMANDS, main as cli_main, split_common_options
 
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -39,6 +39,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if words and not os.path.isdir(words[0]):
         print_error(f"{words[0]!r} is neither a command nor a folder (see --help)")
+        return 2
+    # the data folder, by the commands' own rule (an empty $MELOGRAPH_DATA_DIR counts as unset)
+    if common.data_dir is not None:
+        where, value = "--data-dir", common.data_dir
+    else:
+        where, value = "$MELOGRAPH_DATA_DIR", os.environ.get("MELOGRAPH_DATA_DIR") or None
+    problem = data_dir_problem(value) if value is not None else None
+    if problem:
+        print_error(f"{where}: {problem}")
         return 2
     if not _has_display():
         print_error("no display to open a window on (DISPLAY is not set); "

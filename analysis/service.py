@@ -56,7 +56,7 @@ import time
 from typing import Callable
 
 from analysis.worker import WORKER_NICE, worker_main
-from models.card import model_dir as resolve_model_dir, model_version
+from models.card import model_dir as resolve_model_dir, read_card
 
 __all__ = ["AnalysisService", "AnalysisProgress", "TrackEvent", "RunSummary", "run_analysis", "default_workers"]
 
@@ -390,13 +390,16 @@ class AnalysisService:
         self._t0 = time.monotonic()
         self._set_state("starting")
         try:
-            self.model_version = model_version(self.model_dir)
+            card = read_card(self.model_dir)
         except Exception as exc:  # noqa: BLE001 - ModelError and anything else: say why
             self._set_state("unavailable", f"no genre model: {exc}")
             return
+        self.model_version = str(card["version"])
         cat = self.catalog
         s = self.summary
         s.model_version = self.model_version
+        # results under this version carry this card's class names; others are analysed again
+        cat.drop_analysis_with_other_classes(self.model_version, card["classes"])
         self._recover_dead_owners()
         if self.enqueue_on_start:
             cat.enqueue_analysis(self.model_version)
@@ -516,6 +519,8 @@ class AnalysisService:
         return self.summary.remaining <= 0 and not self._held
 
     def _spawn(self) -> None:
+        # (on the scheduler thread, which stops its workers before it ends: a worker's death
+        # signal follows the thread that started it, core.childproc)
         parent, child = self._ctx.Pipe(duplex=True)
         self._spawned += 1
         proc = self._ctx.Process(
@@ -629,7 +634,8 @@ class AnalysisService:
         return None
 
     def _worker_gone(self, w: _Worker, why: str | None = None) -> None:
-        """A worker exited.  Tracks it had started count an attempt; the rest go back."""
+        """A worker exited.  Tracks it had started count an attempt; the rest go back, and all of
+        them when the run is being aborted (the model cannot load: no file is to blame)."""
         if w in self._workers:
             self._workers.remove(w)
         try:
@@ -651,7 +657,7 @@ class AnalysisService:
             else:
                 why = f"the analysis worker exited unexpectedly (status {code})"
         for task in list(w.inflight):
-            if task.track_id in w.started:
+            if task.track_id in w.started and self._abort is None:
                 final = self.catalog.record_analysis_error(
                     task.track_id, "crashed", f"{why} while analysing this file", max_attempts=self.max_attempts)
                 if final:

@@ -120,7 +120,7 @@ STREAM_BLOCK = 1 << 16
 def _read_ahead(path: str) -> None:
     """Ask the kernel to start reading ``path`` into the page cache (returns at once)."""
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO's open must not wait for a writer
     except OSError:
         return  # prepare_file names the problem
     try:
@@ -191,7 +191,7 @@ def prepare_file(path: str, *, fingerprint: str | None = None) -> dict:
     try:
         fp = fingerprint or fingerprint_of(path)
     except OSError as exc:
-        from core.audio.backends import check_readable
+        from core.audio.files import check_readable
 
         check_readable(path)  # raises the right FileError
         raise DecodeFailed(path, f"cannot read the file: {exc}") from exc
@@ -290,8 +290,11 @@ def worker_main(conn, model_dir: str | None, threads: int, nice: int = WORKER_NI
     stores it), ``("error", track_id, kind, reason)``
 
     Tasks are answered in the order they came.  The worker exits on ``stop``, or when the parent
-    is gone (its end of the pipe closes).
+    is gone (its end of the pipe closes; the kernel kills the worker with it, core/childproc.py).
     """
+    from core.childproc import die_with_parent
+
+    die_with_parent()  # also while busy in native code, where the pipe's EOF goes unseen
     _limit_threads(max(1, int(threads)))
     _tune_malloc()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle

@@ -12,14 +12,16 @@ import argparse
 import sys
 import time
 
-from cli.common import cancel_on_ctrl_c, emit, fail, music_folder, open_catalog
+from cli.common import (cancel_on_ctrl_c, emit, existing_folder, fail, music_folder, number, open_catalog, print_error,
+                        shown)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folder", metavar="FOLDER", nargs="?", help="a music folder to scan before analysing")
-    parser.add_argument("--workers", type=int, default=None, metavar="N",
+    parser.add_argument("--workers", type=number(int, low=1), default=None, metavar="N",
                         help="worker processes (default: one per core)")
-    parser.add_argument("--model", metavar="DIR", default=None, help="model directory (default: the shipped model)")
+    parser.add_argument("--model", metavar="DIR", default=None, type=existing_folder,
+                        help="model directory (default: the shipped model)")
     parser.add_argument("--retry-failed", action="store_true", help="try the files that failed before again")
     parser.add_argument("--quiet", action="store_true", help="no progress output, only the summary")
 
@@ -37,16 +39,22 @@ def run(args: argparse.Namespace) -> int:
     from analysis.service import run_analysis
     from cli.scan import scan_folder
 
-    if args.workers is not None and args.workers < 1:
-        return fail(args, "--workers must be at least 1")
+    # what can be judged without the catalog is, before it is opened (or made)
+    folder = music_folder(args.folder) if args.folder is not None else None
+    if args.model is not None:
+        from models.card import ModelError, read_card
+
+        try:
+            read_card(args.model)
+        except ModelError as exc:
+            return fail(args, f"cannot analyse: no genre model: {exc}")
     tty = sys.stdout.isatty() and not args.json
     show = not args.json and not args.quiet
     payload: dict = {}
     with open_catalog(args) as catalog, cancel_on_ctrl_c() as cancel:
-        if args.folder:
-            folder = music_folder(args.folder)
+        if folder is not None:
             if show:
-                print(f"Scanning {folder} ...", flush=True)
+                print(f"Scanning {shown(folder)} ...", flush=True)
             result = scan_folder(catalog, folder, cancel=cancel)
             payload["scan"] = result.as_dict()
             if show:
@@ -87,9 +95,9 @@ def run(args: argparse.Namespace) -> int:
             if not show or tty or not e.final:
                 return
             if e.ok:
-                print(f"ok {e.track_id} {e.top_genre} {e.confidence:.2f} {path_of(e.track_id)}", flush=True)
+                print(f"ok {e.track_id} {e.top_genre} {e.confidence:.2f} {shown(path_of(e.track_id))}", flush=True)
             else:
-                print(f"failed {e.track_id} {path_of(e.track_id)}: {e.reason} [{e.kind}]", flush=True)
+                print(f"failed {e.track_id} {shown(path_of(e.track_id))}: {e.reason} [{e.kind}]", flush=True)
 
         summary = run_analysis(catalog, model_dir=args.model, workers=args.workers, on_progress=on_progress,
                                on_track=on_track, cancel=cancel)
@@ -99,9 +107,13 @@ def run(args: argparse.Namespace) -> int:
         payload.update(summary.as_dict())
         payload["all_failures"] = [f.as_dict() for f in failures_now]
         if summary.state == "unavailable" or summary.state == "error":
-            if args.json:
-                emit(args, payload)
-            return fail(args, f"cannot analyse: {summary.reason}")
+            # nothing was analysed: one line on stderr; with --json the summary carries it too
+            message = f"cannot analyse: {summary.reason}"
+            if not args.json:
+                return fail(args, message)
+            print_error(message)
+            emit(args, dict(payload, error=message))
+            return 1
         emit(args, payload, _text(summary, failures_now))
         return 130 if summary.state == "cancelled" else 0
 
@@ -116,10 +128,10 @@ def _text(s, failures) -> str:
     ]
     if s.notes:
         lines.append("analysed with a note:")
-        lines += [f"  {n['path']}: {n['note']}" for n in s.notes]
+        lines += [f"  {shown(n['path'])}: {n['note']}" for n in s.notes]
     if s.failures:
         lines.append("failed:")
-        lines += [f"  {f['path']}: {f['reason']} [{f['kind']}]" for f in s.failures]
+        lines += [f"  {shown(f['path'])}: {f['reason']} [{f['kind']}]" for f in s.failures]
     earlier = len(failures) - s.failed
     if earlier > 0:
         lines.append(f"{earlier} files failed in earlier runs and were not retried (--retry-failed tries them again)")

@@ -1,4 +1,5 @@
-"""What the commands share: printing a result or an error, opening the catalog, Ctrl+C.
+"""What the commands share: printing a result or an error, the argument types, opening the
+catalog, Ctrl+C.
 
 A command reports a failure either by returning ``fail(args, message, status)`` or, from a helper
 deeper down, by raising :class:`CliError`, which :func:`cli.main.main` turns into the same
@@ -9,10 +10,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 if TYPE_CHECKING:
@@ -37,6 +40,13 @@ def emit(args: argparse.Namespace, payload: Any, text: str | None = None) -> Non
         print(text)
 
 
+def shown(name: str) -> str:
+    """``name`` (a path) as printed on a line of its own kind: as it is, or quoted and escaped
+    like a Python string when it holds a newline or another character that does not print, so
+    that one track stays one line."""
+    return name if name.isprintable() else repr(name)
+
+
 def print_error(message: str) -> None:
     """``melograph: error: message`` on stderr."""
     print(f"melograph: error: {message}", file=sys.stderr)
@@ -51,10 +61,107 @@ def fail(args: argparse.Namespace, message: str, status: int = 1) -> int:
     return status
 
 
+# --------------------------------------------------------------------------------------------
+# argument types: a malformed value is refused while the command line is parsed, in one line
+# ("melograph COMMAND: error: argument --top: must be at least 1, got -1", exit status 2; see
+# cli.main), before any file, catalog or model is opened
+# --------------------------------------------------------------------------------------------
+
+
+def nonempty(value: str) -> str:
+    """A name or path that must not be empty (an empty one would quietly mean "the default" or
+    "the current folder")."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return value
+
+
+def number(kind: type = int, *, low: float | None = None, high: float | None = None,
+           above: float | None = None, odd: bool = False):
+    """An argparse type: a finite ``kind`` (int or float) >= ``low``, > ``above``, <= ``high``."""
+
+    def parse(value: str):
+        try:
+            n = kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected {'a whole number' if kind is int else 'a number'}, got {value!r}") from None
+        if kind is float and not math.isfinite(n):
+            raise argparse.ArgumentTypeError(f"expected a finite number, got {value!r}")
+        if low is not None and high is not None and not low <= n <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low:g} and {high:g}, got {value}")
+        if low is not None and n < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low:g}, got {value}")
+        if above is not None and n <= above:
+            raise argparse.ArgumentTypeError(f"must be more than {above:g}, got {value}")
+        if high is not None and n > high:
+            raise argparse.ArgumentTypeError(f"must be at most {high:g}, got {value}")
+        if odd and n % 2 == 0:
+            raise argparse.ArgumentTypeError(f"must be odd, got {value}")
+        return n
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
+def data_dir_problem(path: str) -> str | None:
+    """Why ``path`` cannot be the data folder (empty, a file, below a file), or None when it can
+    (it exists as a folder, or can be made)."""
+    if not path.strip():
+        return "must not be empty (leave --data-dir out for the default location)"
+    p = Path(path).expanduser().absolute()
+    for at in (p, *p.parents):
+        if at.exists() or at.is_symlink():
+            if not at.is_dir():
+                return f"{at} is a file, not a folder" if at == p else f"{at} is a file, so {p} cannot be a folder"
+            return None
+    return None
+
+
+def data_dir_arg(value: str) -> str:
+    """The argparse type of ``--data-dir`` (see :func:`data_dir_problem`)."""
+    problem = data_dir_problem(value)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return value
+
+
+def existing_file(value: str) -> str:
+    """A path that must name an existing file (not a folder)."""
+    nonempty(value)
+    if os.path.isdir(value):
+        raise argparse.ArgumentTypeError(f"{value}: a folder, not a file")
+    if not os.path.lexists(value):
+        raise argparse.ArgumentTypeError(f"{value}: no such file")
+    return value
+
+
+def existing_folder(value: str) -> str:
+    """A path that must name an existing folder."""
+    nonempty(value)
+    if not os.path.isdir(value):
+        raise argparse.ArgumentTypeError(f"{value}: {'not a folder' if os.path.lexists(value) else 'no such folder'}")
+    return value
+
+
+def new_or_folder(value: str) -> str:
+    """An output folder: an existing folder, or a path where one can be made."""
+    nonempty(value)
+    problem = data_dir_problem(value)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return value
+
+
 def open_catalog(args: argparse.Namespace) -> Catalog:
     """The catalog in ``--data-dir`` (or the default data directory); CliError when it cannot open."""
     from core.catalog import Catalog, CatalogError  # here: --help and main.py's app path do not need it
+    from core.paths import ENV_DATA_DIR
 
+    if args.data_dir is None and os.environ.get(ENV_DATA_DIR):
+        problem = data_dir_problem(os.environ[ENV_DATA_DIR])
+        if problem:
+            raise CliError(f"${ENV_DATA_DIR}: {problem}")
     try:
         return Catalog.open(args.data_dir)
     except CatalogError as exc:
@@ -73,6 +180,8 @@ def find_profile(catalog: Catalog, name: str | None) -> str:
 
 def music_folder(path: str) -> str:
     """``path`` made absolute; CliError when it is not an existing folder."""
+    if not path.strip():
+        raise CliError("the folder must not be empty")
     folder = os.path.abspath(os.path.expanduser(path))
     if not os.path.isdir(folder):
         raise CliError(f"{folder} {'does not exist' if not os.path.exists(folder) else 'is not a folder'}")

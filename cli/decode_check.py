@@ -1,17 +1,56 @@
-"""``melograph decode-check FILE...``: decode files the way the analyser does and say what they hold."""
+"""``melograph decode-check FILE...``: decode files the way the analyser does and say what they hold.
+
+The audio is measured as it decodes (``core.audio.decode.consume_mono``), so memory stays small
+whatever the file's length."""
 from __future__ import annotations
 
 import argparse
 import time
 
-from cli.common import emit
+from cli.common import emit, nonempty, number, print_error
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("files", nargs="+", metavar="FILE")
+    parser.add_argument("files", nargs="+", metavar="FILE", type=nonempty)
     parser.add_argument("--features", action="store_true", help="also compute the log-mel front end and time it")
-    parser.add_argument("--start", type=float, default=0.0, help="decode from this second (seeks)")
-    parser.add_argument("--duration", type=float, default=None, help="decode this many seconds")
+    parser.add_argument("--start", type=number(float, low=0), default=0.0, metavar="SECONDS",
+                        help="decode from this second (seeks)")
+    parser.add_argument("--duration", type=number(float, above=0), default=None, metavar="SECONDS",
+                        help="decode this many seconds")
+
+
+class _Measure:
+    """What decode-check says of the decoded audio, gathered block by block (an hours-long file
+    never sits in memory): length, peak, mean square, and with ``features`` the log-mel's shape
+    and time, excerpt by excerpt as ``core.features.logmel_track`` cuts a whole track."""
+
+    def __init__(self, features: bool):
+        self.features = features
+
+    def __call__(self, blocks):
+        import numpy as np
+
+        from core import features as F
+
+        self.n, self.peak, self.squares, self.columns, self.features_seconds = 0, 0.0, 0.0, 0, 0.0
+
+        def counted():
+            for y in blocks:
+                if len(y):
+                    self.n += len(y)
+                    self.peak = max(self.peak, float(np.max(np.abs(y))))
+                    self.squares += float(np.square(y, dtype=np.float64).sum())  # no BLAS threads
+                yield y
+
+        if not self.features:
+            for _ in counted():
+                pass
+            return self
+        for x in F.excerpts(counted()):
+            t0 = time.perf_counter()
+            self.columns += F.logmel_excerpt(y=x, sr=F.SR).shape[1]
+            self.features_seconds += time.perf_counter() - t0
+        return self
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,16 +68,15 @@ def run(args: argparse.Namespace) -> int:
             info = decode.probe(path)
             row.update(info.as_dict())
             t0 = time.perf_counter()
-            y, sr = decode.read(path, sr=features.SR, mono=True, start=args.start, duration=args.duration)
-            row["decode_seconds"] = round(time.perf_counter() - t0, 4)
-            row["decoded_seconds"] = round(len(y) / sr, 3)
-            row["peak_dbfs"] = round(20 * float(np.log10(max(float(np.max(np.abs(y), initial=0.0)), 1e-10))), 1)
-            row["rms_dbfs"] = round(10 * float(np.log10(max(float(np.mean(y.astype(np.float64) ** 2)) if len(y) else 0.0, 1e-20))), 1)
+            m = decode.consume_mono(path, _Measure(args.features), sr=features.SR, start=args.start,
+                                    duration=args.duration)
+            row["decode_seconds"] = round(time.perf_counter() - t0 - m.features_seconds, 4)
+            row["decoded_seconds"] = round(m.n / features.SR, 3)
+            row["peak_dbfs"] = round(20 * float(np.log10(max(m.peak, 1e-10))), 1)
+            row["rms_dbfs"] = round(10 * float(np.log10(max(m.squares / m.n if m.n else 0.0, 1e-20))), 1)
             if args.features:
-                t0 = time.perf_counter()
-                S = features.logmel_track(y=y, sr=sr)
-                row["features_seconds"] = round(time.perf_counter() - t0, 4)
-                row["logmel_shape"] = list(S.shape)
+                row["features_seconds"] = round(m.features_seconds, 4)
+                row["logmel_shape"] = [features.N_MELS, m.columns]
         except FileError as exc:
             row.update(exc.as_dict())
             row["error"] = exc.kind
@@ -46,8 +84,8 @@ def run(args: argparse.Namespace) -> int:
         results.append(row)
     lines = []
     for r in results:
-        if "error" in r:
-            lines.append(f"{r['path']}: {r['kind']}: {r['reason']}")
+        if "error" in r:  # one line on stderr, as every command says what it could not do
+            print_error(f"{r['path']}: {r['reason']}")
         else:
             extra = f", log-mel {tuple(r['logmel_shape'])} in {r['features_seconds']:.3f} s" if "logmel_shape" in r else ""
             lines.append(
@@ -55,5 +93,5 @@ def run(args: argparse.Namespace) -> int:
                 f"{r['duration']:.2f} s; decoded {r['decoded_seconds']:.2f} s at 22050 Hz mono in {r['decode_seconds']:.3f} s, "
                 f"peak {r['peak_dbfs']} dBFS, rms {r['rms_dbfs']} dBFS{extra}"
             )
-    emit(args, results, "\n".join(lines))
+    emit(args, results, "\n".join(lines) if lines else None)
     return status

@@ -10,14 +10,18 @@ import argparse
 
 import numpy as np
 
-from cli.common import emit, fail
+from cli.common import emit, existing_file, existing_folder, fail, nonempty, number
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", metavar="DIR", default=None, help="model directory (default: the shipped model)")
-    parser.add_argument("--data", metavar="NPZ", required=True, help="npz with X, y, genres (optional ids, split)")
-    parser.add_argument("--split", default=None, help="evaluate only the clips of this split (e.g. valid)")
-    parser.add_argument("--hop", type=int, default=None, help="window hop in columns (default: the card's)")
+    parser.add_argument("--model", metavar="DIR", default=None, type=existing_folder,
+                        help="model directory (default: the shipped model)")
+    parser.add_argument("--data", metavar="NPZ", required=True, type=existing_file,
+                        help="npz with X, y, genres (optional ids, split)")
+    parser.add_argument("--split", default=None, metavar="SPLIT", type=nonempty,
+                        help="evaluate only the clips of this split (e.g. valid)")
+    parser.add_argument("--hop", type=number(int, low=1), default=None, metavar="N",
+                        help="window hop in columns (default: the card's)")
 
 
 def evaluate(model, data) -> dict:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from cli.common import emit, find_profile, open_catalog, print_error
+from cli.common import emit, find_profile, nonempty, open_catalog, print_error
 from core.catalog import DEFAULT_PROFILE, TRACK_FIELDS
 
 VALUES = {"like": 1, "dislike": -1, "unlike": 0}
@@ -17,8 +17,8 @@ WORDS = {1: "liked", -1: "disliked", 0: "unrated"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("tracks", nargs="+", metavar="TRACK", help="a file path or a track id")
-    parser.add_argument("--profile", default=None, metavar="NAME",
+    parser.add_argument("tracks", nargs="+", metavar="TRACK", type=nonempty, help="a file path or a track id")
+    parser.add_argument("--profile", default=None, metavar="NAME", type=nonempty,
                         help="whose like it is (default: 'default'; see the profiles command)")
 
 

@@ -19,8 +19,9 @@ import importlib
 import sys
 from typing import NamedTuple
 
-from cli.common import CliError, fail
+from cli.common import CliError, data_dir_arg, fail
 from core import __version__
+from core.errors import MelographError
 
 
 class Command(NamedTuple):
@@ -47,23 +48,27 @@ COMMANDS: dict[str, Command] = {
     "evaluate-genre": Command("cli.evaluate_genre", "evaluate a genre model on an npz of log-mels (track-level "
                                                     "accuracy, macro-F1, confusion)"),
     "predict": Command("cli.predict", "print the genre distribution of audio files, whole track and per window"),
+    "catalog": Command("cli.catalog", "check the catalog for damage, back it up, or restore a backup (keeping "
+                                      "newer likes)"),
 }
 
 
-def _add_common_options(parser: argparse.ArgumentParser, *, after_command: bool) -> None:
+def _add_common_options(parser: argparse.ArgumentParser, *, after_command: bool, check: bool = True) -> None:
     """--json and --data-dir.  After the command's name they default to SUPPRESS, so that a value
-    given before the name is kept unless the same option is given again after it."""
+    given before the name is kept unless the same option is given again after it.  ``check``:
+    refuse a --data-dir that cannot be the data folder (cli.common.data_dir_arg)."""
     unset = {"default": argparse.SUPPRESS} if after_command else {}
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout", **unset)
-    parser.add_argument("--data-dir", metavar="DIR", **unset,
+    parser.add_argument("--data-dir", metavar="DIR", **unset, **({"type": data_dir_arg} if check else {}),
                         help="catalog location (default: $MELOGRAPH_DATA_DIR or the user's data directory)")
 
 
 def split_common_options(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     """``argv``'s common options (--json, --data-dir, wherever they stand) and the rest, in order.
-    Raises ``argparse.ArgumentError`` for a malformed one (``--data-dir`` without a value)."""
+    Raises ``argparse.ArgumentError`` for a malformed one (``--data-dir`` without a value); the
+    value itself is checked by the command's parser."""
     parser = argparse.ArgumentParser(add_help=False, exit_on_error=False)
-    _add_common_options(parser, after_command=False)
+    _add_common_options(parser, after_command=False, check=False)
     return parser.parse_known_args(argv)
 
 
@@ -77,10 +82,26 @@ def command_of(argv: list[str]) -> str | None:
     return next((word for word in rest if not word.startswith("-")), None)
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, with a refused value told in one line (``melograph scan: error:
+    argument --data-dir: ...``, exit status 2).  The usage is printed for a command line that
+    does not fit (an argument missing or unknown), not for a wrong number or path."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["exit_on_error"] = False  # ArgumentError reaches parse_known_args below
+        super().__init__(*args, **kwargs)
+
+    def parse_known_args(self, args=None, namespace=None):
+        try:
+            return super().parse_known_args(args, namespace)
+        except argparse.ArgumentError as err:
+            self.exit(2, f"{self.prog}: error: {err}\n")
+
+
 def build_parser(command: str | None) -> argparse.ArgumentParser:
     """The parser with ``command``'s arguments.  Only that command's module is imported: the
     others show their name and help line in --help, but their arguments are not known."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="melograph",
         description="Melograph: a music player that knows what it is playing. "
         "Run without a command (or with a FOLDER) to open the app.",
@@ -106,7 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     if not argv:
         parser.print_usage(sys.stderr)
         return 2
-    args = parser.parse_args(argv)  # exits 2 with usage on bad arguments, 0 after --help/--version
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # 2 after a usage error (told on stderr), 0 after --help / --version
+        return exc.code if isinstance(exc.code, int) else 0
     if "_module" not in args:
         parser.print_usage(sys.stderr)
         return 2
@@ -114,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(args._module.run(args) or 0)
     except CliError as exc:
         return fail(args, exc.message, exc.status)
+    except MelographError as exc:  # the catalog's, a file's, the recommender's: one sentence each
+        return fail(args, str(exc))
     except KeyboardInterrupt:
         return fail(args, "interrupted", 130)
     except BrokenPipeError:

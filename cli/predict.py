@@ -12,14 +12,16 @@ import argparse
 
 import numpy as np
 
-from cli.common import emit, fail
+from cli.common import emit, existing_folder, fail, nonempty, number
 from core.features import COLUMNS_PER_SECOND
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("files", nargs="+", metavar="FILE", help="audio files")
-    parser.add_argument("--model", metavar="DIR", default=None, help="model directory (default: the shipped model)")
-    parser.add_argument("--top", type=int, default=3, help="genres shown per window in text output (default 3)")
+    parser.add_argument("files", nargs="+", metavar="FILE", type=nonempty, help="audio files")
+    parser.add_argument("--model", metavar="DIR", default=None, type=existing_folder,
+                        help="model directory (default: the shipped model)")
+    parser.add_argument("--top", type=number(int, low=1), default=3, metavar="N",
+                        help="genres shown per window in text output (default 3)")
 
 
 def predict_file(model, path: str) -> dict:

@@ -11,13 +11,13 @@ from __future__ import annotations
 import argparse
 import time
 
-from cli.common import emit, fail, open_catalog
+from cli.common import emit, fail, nonempty, open_catalog
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", nargs="?", default="list", choices=("list", "add", "rename", "remove"),
                         help="what to do (default: list)")
-    parser.add_argument("names", nargs="*", metavar="NAME", help="add NAME | rename OLD NEW | remove NAME")
+    parser.add_argument("names", nargs="*", metavar="NAME", type=nonempty, help="add NAME | rename OLD NEW | remove NAME")
     parser.add_argument("--yes", action="store_true", help="remove a profile even though it has likes")
 
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import argparse
 
-from cli.common import emit, fail, open_catalog
+from cli.common import emit, fail, nonempty, number, open_catalog
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--profile", default=None, metavar="NAME",
+    parser.add_argument("--profile", default=None, metavar="NAME", type=nonempty,
                         help="whose recommendations (default: 'default'); each profile keeps its own model")
-    parser.add_argument("--top", type=int, default=20, metavar="N", help="how many tracks (default 20)")
+    parser.add_argument("--top", type=number(int, low=1), default=20, metavar="N", help="how many tracks (default 20)")
 
 
 def _label(track) -> str:

@@ -4,12 +4,12 @@ from __future__ import annotations
 import argparse
 import time
 
-from cli.common import emit, find_profile, open_catalog
+from cli.common import emit, find_profile, nonempty, open_catalog
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--failures", action="store_true", help="also list every file that could not be read")
-    parser.add_argument("--profile", default=None, metavar="NAME",
+    parser.add_argument("--profile", default=None, metavar="NAME", type=nonempty,
                         help="whose likes to count (default: 'default'; see the profiles command)")
 
 

@@ -11,62 +11,70 @@ import datetime as _dt
 import json
 from pathlib import Path
 
-from cli.common import emit, fail
+from cli.common import emit, existing_file, fail, new_or_folder, nonempty, number
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from models.architectures import ARCHITECTURES
 
+    count, at_least_0 = number(int, low=1), number(int, low=0)
+    amount, share = number(float, low=0), number(float, low=0, high=1)
+
     parser.add_argument("--arch", default="ours", choices=sorted(ARCHITECTURES), help="architecture (default: ours)")
-    parser.add_argument("--data", metavar="NPZ", default=None, help="training npz (default: the shared GTZAN log-mels)")
-    parser.add_argument("--out", metavar="DIR", default=None, help="output directory (default: runs/<arch>-<time>)")
-    parser.add_argument("--epochs", type=int, default=None, help="maximum epochs (default 60)")
-    parser.add_argument("--window", type=int, default=None, help="window width in columns (default 39 = 3 s)")
-    parser.add_argument("--hop", type=int, default=None, help="evaluation/inference hop in columns (default window//2)")
-    parser.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
-    parser.add_argument("--subset", type=int, default=None, help="train on only N train clips (smoke tests)")
-    parser.add_argument("--batch", type=int, default=None)
-    parser.add_argument("--lr", type=float, default=None)
-    parser.add_argument("--weight-decay", type=float, default=None)
-    parser.add_argument("--label-smoothing", type=float, default=None)
-    parser.add_argument("--crops", type=int, default=None, dest="crops_per_clip", help="random crops per clip per epoch")
-    parser.add_argument("--mixup", type=float, default=None, help="mixup Beta alpha (0 = off)")
+    parser.add_argument("--data", metavar="NPZ", default=None, type=existing_file,
+                        help="training npz (default: the shared GTZAN log-mels)")
+    parser.add_argument("--out", metavar="DIR", default=None, type=new_or_folder,
+                        help="output directory (default: runs/<arch>-<time>)")
+    parser.add_argument("--epochs", type=count, default=None, help="maximum epochs (default 60)")
+    parser.add_argument("--window", type=count, default=None, help="window width in columns (default 39 = 3 s)")
+    parser.add_argument("--hop", type=count, default=None, help="evaluation/inference hop in columns (default window//2)")
+    parser.add_argument("--seed", type=at_least_0, default=None, help="random seed (default 0)")
+    parser.add_argument("--subset", type=count, default=None, help="train on only N train clips (smoke tests)")
+    parser.add_argument("--batch", type=count, default=None)
+    parser.add_argument("--lr", type=number(float, above=0), default=None)
+    parser.add_argument("--weight-decay", type=amount, default=None)
+    parser.add_argument("--label-smoothing", type=share, default=None)
+    parser.add_argument("--crops", type=count, default=None, dest="crops_per_clip", help="random crops per clip per epoch")
+    parser.add_argument("--mixup", type=amount, default=None, help="mixup Beta alpha (0 = off)")
     parser.add_argument("--no-specaug", action="store_true", help="disable SpecAugment masks")
-    parser.add_argument("--eq-db", type=float, default=None, help="random EQ augmentation amplitude in dB (0 = off)")
-    parser.add_argument("--band-shift", type=int, default=None, help="random mel-band shift augmentation (bins)")
-    parser.add_argument("--contrast", type=float, default=None, help="random dB scaling augmentation (+-)")
-    parser.add_argument("--same-mix", type=float, default=None, dest="same_mix",
+    parser.add_argument("--eq-db", type=amount, default=None, help="random EQ augmentation amplitude in dB (0 = off)")
+    parser.add_argument("--band-shift", type=at_least_0, default=None, help="random mel-band shift augmentation (bins)")
+    parser.add_argument("--contrast", type=amount, default=None, help="random dB scaling augmentation (+-)")
+    parser.add_argument("--same-mix", type=share, default=None, dest="same_mix",
                         help="fraction of training crops mixed with a crop of another clip of the same genre (0 = off)")
-    parser.add_argument("--time-blur", type=float, default=None, dest="time_blur",
+    parser.add_argument("--time-blur", type=share, default=None, dest="time_blur",
                         help="fraction of training crops blurred over time by a random 3-column kernel (0 = off)")
-    parser.add_argument("--noise-db", type=float, default=None, help="Gaussian noise augmentation in dB (0 = off)")
-    parser.add_argument("--patience", type=int, default=None, help="early-stopping patience in epochs")
-    parser.add_argument("--warmup", type=int, default=None, dest="warmup_epochs")
-    parser.add_argument("--time-budget", type=float, default=None, dest="time_budget_s", help="stop after this many seconds")
+    parser.add_argument("--noise-db", type=amount, default=None, help="Gaussian noise augmentation in dB (0 = off)")
+    parser.add_argument("--patience", type=at_least_0, default=None, help="early-stopping patience in epochs")
+    parser.add_argument("--warmup", type=at_least_0, default=None, dest="warmup_epochs")
+    parser.add_argument("--time-budget", type=number(float, above=0), default=None, dest="time_budget_s",
+                        help="stop after this many seconds")
     parser.add_argument("--selection", choices=("valid", "last"), default=None,
                         help="keep the epoch with the best valid track accuracy (default) or the last epoch")
     parser.add_argument("--holdout-fold", default=None, metavar="I/K",
                         help="leave fold I of K of the train clips out (runs of consecutive ids per genre) and write the "
                              "model's predictions on them to heldout.npz (for --stack-folds)")
-    parser.add_argument("--config", default=None, help="architecture config overrides as JSON, e.g. '{\"dropout\": 0.5}'")
-    parser.add_argument("--members", nargs="+", metavar="DIR", default=None,
+    parser.add_argument("--config", default=None, metavar="JSON",
+                        help="architecture config overrides as JSON, e.g. '{\"dropout\": 0.5}'")
+    parser.add_argument("--members", nargs="+", metavar="DIR", default=None, type=nonempty,
                         help="combine these trained run directories into one averaging ensemble (no training)")
-    parser.add_argument("--floor-weight", type=float, default=None,
+    parser.add_argument("--floor-weight", type=share, default=None,
                         help="with --members: build the hybrid (30 s excerpt window) mixing the hand-made-feature "
                              "logistic regression with this weight")
-    parser.add_argument("--stack-folds", nargs="+", metavar="DIR", default=None,
+    parser.add_argument("--stack-folds", nargs="+", metavar="DIR", default=None, type=nonempty,
                         help="with --members: choose the floor weight on the train clips alone, from the "
                              "out-of-fold predictions of these runs (trained with --holdout-fold I/K, one per fold)")
-    parser.add_argument("--floor-c", type=float, default=0.03, help="logistic-regression C of the hybrid's floor")
+    parser.add_argument("--floor-c", type=number(float, above=0), default=0.03,
+                        help="logistic-regression C of the hybrid's floor")
     parser.add_argument("--pooling", choices=("arithmetic", "geometric"), default="arithmetic",
                         help="with --floor-weight: mix floor and CNN probabilities as a weighted mean (arithmetic) "
                              "or a normalised weighted product (geometric, a product of experts)")
-    parser.add_argument("--floor-smooth", type=int, default=1,
+    parser.add_argument("--floor-smooth", type=number(int, low=1, odd=True), default=1,
                         help="with --floor-weight: average the log-mel over this many columns (odd) before the "
                              "floor's features (1 = off, as in the shipped model)")
-    parser.add_argument("--floor-mfcc", type=int, default=20,
+    parser.add_argument("--floor-mfcc", type=number(int), default=20,
                         help="with --floor-weight/--stack-folds: MFCCs of the floor's features (up to 128: all of them)")
-    parser.add_argument("--floor-bands", type=int, default=16,
+    parser.add_argument("--floor-bands", type=count, default=16,
                         help="with --floor-weight/--stack-folds: band groups of the floor's band features (divides 128)")
     parser.add_argument("--floor-no-median", action="store_false", dest="floor_medians",
                         help="with --floor-weight: leave the medians out of the floor's statistics (they need a "
@@ -77,32 +85,41 @@ def run(args: argparse.Namespace) -> int:
     from core.features import N_MELS
     from models.architectures import SKLEARN_ARCHS
     from models.data import DEFAULT_NPZ, DataError, load_npz
-    from models.card import ModelError
+    from models.card import ModelError, read_card
 
+    # the arguments first: a mistake is told before the data loads (or TensorFlow)
+    try:
+        config = json.loads(args.config) if args.config is not None else None
+    except json.JSONDecodeError as exc:
+        return fail(args, f"--config is not valid JSON ({exc})")
+    if config is not None and not isinstance(config, dict):
+        return fail(args, f"--config must be a JSON object such as '{{\"dropout\": 0.5}}', got {args.config!r}")
+    holdout = None
+    if args.holdout_fold is not None:
+        try:
+            holdout = tuple(int(v) for v in args.holdout_fold.split("/"))
+            if len(holdout) != 2 or holdout[1] < 2 or not 0 <= holdout[0] < holdout[1]:
+                raise ValueError
+        except ValueError:
+            return fail(args, f"--holdout-fold must be I/K with 0 <= I < K and K >= 2, got {args.holdout_fold!r}")
+    if args.stack_folds and not args.members:
+        return fail(args, "--stack-folds needs --members (the runs whose hybrid it weighs)")
+    if not 1 <= args.floor_mfcc <= N_MELS:
+        return fail(args, f"--floor-mfcc must be in 1..{N_MELS}, got {args.floor_mfcc}")
+    if N_MELS % args.floor_bands:
+        return fail(args, f"--floor-bands must divide {N_MELS} (1, 2, 4, ..., 128), got {args.floor_bands}")
+    for run_dir in (args.members or []) + (args.stack_folds or []):
+        try:
+            read_card(run_dir)  # a trained run holds its card
+        except ModelError as exc:
+            return fail(args, f"{run_dir} is not a trained run: {exc}")
     data_path = Path(args.data) if args.data else DEFAULT_NPZ
     try:
         data = load_npz(data_path)
         if data.split is None:
             return fail(args, f"{data_path}: training needs a 'split' array with train/valid clips")
-        config = json.loads(args.config) if args.config else None
-        holdout = None
-        if args.holdout_fold:
-            try:
-                holdout = tuple(int(v) for v in args.holdout_fold.split("/"))
-                if len(holdout) != 2 or holdout[1] < 2 or not 0 <= holdout[0] < holdout[1]:
-                    raise ValueError
-            except ValueError:
-                return fail(args, f"--holdout-fold must be I/K with 0 <= I < K and K >= 2, got {args.holdout_fold!r}")
-        if args.stack_folds and not args.members:
-            return fail(args, "--stack-folds needs --members (the runs whose hybrid it weighs)")
-        if not 1 <= args.floor_mfcc <= N_MELS:
-            return fail(args, f"--floor-mfcc must be in 1..{N_MELS}, got {args.floor_mfcc}")
-        if args.floor_bands < 1 or N_MELS % args.floor_bands:
-            return fail(args, f"--floor-bands must divide {N_MELS} (1, 2, 4, ..., 128), got {args.floor_bands}")
     except DataError as exc:
         return fail(args, str(exc))
-    except json.JSONDecodeError as exc:
-        return fail(args, f"--config is not valid JSON ({exc})")
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     name = "ensemble" if args.members else args.arch
     out = Path(args.out) if args.out else Path("runs") / f"{name}-{stamp}"

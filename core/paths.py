@@ -4,12 +4,20 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from core.errors import MelographError
+
 ENV_DATA_DIR = "MELOGRAPH_DATA_DIR"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+class DataDirError(MelographError):
+    """The data directory cannot be made or used; ``str(err)`` is the sentence to show."""
+
+
 def data_dir(override: str | os.PathLike | None = None) -> Path:
-    """The data directory: ``override``, else $MELOGRAPH_DATA_DIR, else the user's data dir."""
+    """The data directory: ``override``, else $MELOGRAPH_DATA_DIR, else the user's data dir;
+    made if missing.  :class:`DataDirError` when it cannot be (it names a file, a file is in
+    the way, no permission)."""
     if override:
         path = Path(override)
     elif os.environ.get(ENV_DATA_DIR):
@@ -19,7 +27,14 @@ def data_dir(override: str | os.PathLike | None = None) -> Path:
 
         path = Path(platformdirs.user_data_dir("melograph", appauthor=False))
     path = path.expanduser().resolve()
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        in_the_way = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+        why = (f"{in_the_way} is a file, not a folder" if in_the_way is not None
+               else exc.strerror or str(exc))
+        raise DataDirError(f"{path}: cannot use it as the data folder ({why}); choose another with --data-dir "
+                           "or $MELOGRAPH_DATA_DIR") from exc
     return path
 
 

@@ -20,6 +20,9 @@ How it decides (DESIGN.md, "How data flows" 1):
    Otherwise a row is added.
 5. Rows below the folder whose file was not found are flagged **missing** (never deleted; likes
    stay), unless the scan was cancelled: a cancelled scan flags nothing missing.
+6. A like or dislike left on a missing file (or detached) moves to a present file of the same song
+   -- a re-encode, a retagged copy: same artist and title and a duration within 1 s
+   (``Catalog.follow_ratings``).
 
 A file that cannot be used is recorded in the catalog's failures with its kind (core/errors.py)
 and a one-line reason; the scan goes on.  A failure is cleared when the file later reads fine or
@@ -41,6 +44,7 @@ import time
 from typing import Any, Callable
 
 from core.audio import tags
+from core.audio.files import open_readable
 from core.audio.fingerprint import CHUNK, fingerprint_file
 from core.catalog import TRACK_FIELDS, Catalog
 from core.errors import ERROR_KINDS, DecodeFailed, FileError, UnreadableFile, reason_of
@@ -192,9 +196,10 @@ def walk(
 
 
 def read_file(path: str) -> dict:
-    """Fingerprint, stat, tags and stream info of one file (opened once).  Raises FileError."""
+    """Fingerprint, stat, tags and stream info of one file (opened once, and only if it is a
+    regular file: core.audio.files.open_readable).  Raises FileError."""
     try:
-        with open(path, "rb") as f:
+        with open_readable(path) as f:
             st = os.fstat(f.fileno())
             size = st.st_size
             if stat_mod.S_ISDIR(st.st_mode):
@@ -258,6 +263,9 @@ def _revive(path: str, r):
 def _worker_init() -> None:  # pragma: no cover - runs in the worker
     import signal
 
+    from core.childproc import die_with_parent
+
+    die_with_parent()  # a reader blocks on a pipe it holds both ends of: it would outlive a kill -9
     # Ctrl-C reaches the whole process group: the parent decides (it cancels the scan cleanly)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
@@ -273,7 +281,9 @@ def _read_ahead(paths: list[str], reader: Callable[[str], dict], workers: int):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    # "spawn": safe from a process that has threads (the desktop app scans from one)
+    # "spawn": safe from a process that has threads (the desktop app scans from one).  The readers
+    # are started by pool.submit below, on the thread that runs this generator and shuts the pool
+    # down: it outlives them, as core.childproc requires.
     try:
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_worker_init)
@@ -405,10 +415,9 @@ def scan(
         if not pending and not gone_ids:
             return
         with catalog.transaction():
-            reattach = catalog.has_detached_ratings()
             for action, a, b in pending:
                 if action == "add":
-                    catalog.add_track(a, now=now, reattach=reattach)
+                    catalog.add_track(a, now=now, reattach=False)  # likes follow at the end (follow_ratings)
                     result.added += 1
                 elif action == "update":
                     catalog.update_track(a, b, now=now)
@@ -514,6 +523,7 @@ def scan(
             # failures of files that are gone (or read fine now) are forgotten
             catalog.clear_failures_except(root, failures_now.keys())
             catalog.mark_library_scanned(root, now)
+        catalog.follow_ratings()  # a like left on a missing file follows its song to a file here
     result.missing = catalog.missing_count(root)
     result.failures = [{k: v for k, v in item.items() if k in ("path", "kind", "reason")}
                        for item in failures_now.values()] + transient

@@ -79,6 +79,9 @@ def _error_from(kind: str | None, path: str, reason: str) -> Exception:
 
 
 def _init_helper(nice: int) -> None:  # helper process
+    from core.childproc import die_with_parent
+
+    die_with_parent()
     if nice and hasattr(os, "nice"):
         try:
             os.nice(max(0, int(nice) - os.nice(0)))  # at least this nice
@@ -104,6 +107,9 @@ class DisplaySpectrograms(QObject):
         self.nice = nice
         self.max_columns = max_columns
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        # The helper is spawned by a pool.submit, and its death signal (core.childproc) follows
+        # the thread that spawned it: every submit runs on this one thread, alive until shutdown.
+        self._launcher: concurrent.futures.ThreadPoolExecutor | None = None
         self._pending: concurrent.futures.Future | None = None
         self._closed = False
         self._lock = threading.Lock()  # the pool is made and replaced from the GUI thread or a worker
@@ -142,13 +148,21 @@ class DisplaySpectrograms(QObject):
             if self._closed:
                 return None
             try:
-                fut = self._executor().submit(fn, *args)
+                fut = self._on_launcher(fn, *args)
             except (RuntimeError, concurrent.futures.BrokenExecutor) as exc:  # the helper died: a new one
                 log.warning("spectrogram helper: %s; starting a new one", exc)
                 self._drop_pool()
-                fut = self._executor().submit(fn, *args)
+                fut = self._on_launcher(fn, *args)
         fut.add_done_callback(lambda f, tid=track_id: self._on_done(tid, f))
         return fut  # (a helper that died fails its futures; the next submit meets the broken pool)
+
+    def _on_launcher(self, fn, *args) -> concurrent.futures.Future:  # with the lock held
+        """``pool.submit(fn, *args)``, made on the launcher thread (see ``__init__``)."""
+        import concurrent.futures
+
+        if self._launcher is None:
+            self._launcher = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="spectrogram-launcher")
+        return self._launcher.submit(lambda: self._executor().submit(fn, *args)).result()
 
     def _on_done(self, track_id, fut) -> None:  # the pool's thread
         if fut.cancelled() or track_id is None or self._closed:
@@ -179,6 +193,9 @@ class DisplaySpectrograms(QObject):
         with self._lock:
             self._closed = True
             pool, self._pool = self._pool, None
+            launcher, self._launcher = self._launcher, None
+        if launcher is not None:
+            launcher.shutdown(wait=False)
         if pool is None:
             return
         procs = list(getattr(pool, "_processes", {}).values())

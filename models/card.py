@@ -53,9 +53,10 @@ def read_card(model_dir: str | os.PathLike | None = None) -> dict:
     """The checked card of the model in ``model_dir`` (see :func:`model_dir` for the default).
 
     ``window`` and ``hop`` come back as ints.  Raises ``ModelError`` with a one-line reason for a
-    missing directory or card, a corrupt card (not JSON, keys missing, bad classes, window or
-    hop, a ``tflite`` without its checksums) or front-end parameters other than
-    ``core.features.FRONTEND_PARAMS``."""
+    missing directory or card, a corrupt card (not JSON, keys missing, classes not a list of at
+    least two distinct names, bad window or hop, a ``tflite`` without its checksums) or front-end
+    parameters other than ``core.features.FRONTEND_PARAMS``.  Whether the classes are as many as
+    the network's outputs only the loader can tell (``models.genre.GenreModel.load``)."""
     directory = _resolve(model_dir)
     card_path = directory / CARD_NAME
     if not directory.exists():
@@ -76,8 +77,10 @@ def read_card(model_dir: str | os.PathLike | None = None) -> dict:
         diff = sorted(k for k in set(theirs) | set(FRONTEND_PARAMS) if theirs.get(k) != FRONTEND_PARAMS.get(k))
         raise ModelError(f"{card_path}: the model was trained with other front-end parameters than this "
                          f"code computes (differs in: {', '.join(diff) or 'everything'}); it cannot be used")
-    if not isinstance(card["classes"], list) or len(card["classes"]) < 2:
-        raise ModelError(f"{card_path}: model card is corrupt (classes must be a list of names)")
+    classes = card["classes"]
+    if (not isinstance(classes, list) or len(classes) < 2
+            or not all(isinstance(c, str) and c.strip() for c in classes) or len(set(classes)) != len(classes)):
+        raise ModelError(f"{card_path}: model card is corrupt (classes must be a list of distinct names)")
     try:
         card["window"], card["hop"] = int(card["window"]), int(card["hop"])
     except (TypeError, ValueError):

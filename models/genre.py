@@ -19,8 +19,10 @@ Two runtimes compute the same function (``models/export.py`` checks them against
 
 Loading refuses, with a ``ModelError`` and a one-line reason, what ``models.card.read_card``
 refuses (a missing or corrupt card, other front-end parameters than the code's), a missing or
-corrupt weights or ``.tflite`` file (the card records their SHA-256), and a ``.tflite`` exported
-from other weights than the card's.
+corrupt weights or ``.tflite`` file (the card records their SHA-256), a ``.tflite`` exported
+from other weights than the card's, and a card that does not describe the network it loaded: an
+input other than the card's window, or a number of outputs other than the card's class names
+(results would be stored under the card's version with the wrong names).
 """
 from __future__ import annotations
 
@@ -67,6 +69,11 @@ class KerasBackend:
     @property
     def embedding_dim(self) -> int:
         return int(self.keras_model.outputs[1].shape[-1])
+
+    @property
+    def n_outputs(self) -> int:
+        """Classes the network scores (the size of its ``probs`` output)."""
+        return int(self.keras_model.outputs[0].shape[-1])
 
     @property
     def has_timeline(self) -> bool:
@@ -140,6 +147,7 @@ class LiteRTBackend:
         self._in = ins["logmel"]["index"]
         self._in_shape = [int(d) for d in ins["logmel"]["shape_signature"]]
         self._probs = outs["probs"]["index"]
+        self._n_outputs = int(outs["probs"]["shape_signature"][-1])
         self._emb = outs["embedding"]["index"]
         self._emb_dim = int(outs["embedding"]["shape_signature"][-1])
         self._timeline = outs["timeline"]["index"] if "timeline" in outs else None
@@ -154,6 +162,11 @@ class LiteRTBackend:
     @property
     def embedding_dim(self) -> int:
         return self._emb_dim
+
+    @property
+    def n_outputs(self) -> int:
+        """Classes the network scores (the size of its ``probs`` output)."""
+        return self._n_outputs
 
     @property
     def has_timeline(self) -> bool:
@@ -218,6 +231,9 @@ class GenreModel:
         if got != expected:
             name = card["weights"] if runtime == "keras" else card["tflite"]
             raise ModelError(f"{model_dir / name}: model input {got} does not match the card's window {expected}")
+        if backend.n_outputs != len(card["classes"]):
+            raise ModelError(f"{model_dir / CARD_NAME}: model card does not match the network "
+                             f"({len(card['classes'])} class names, {backend.n_outputs} outputs)")
         return cls(backend, card, model_dir)
 
     @staticmethod

@@ -1,5 +1,7 @@
 """Reading audio files, one module per job (callers import the module they use):
 
+- :mod:`~core.audio.files`: opening a file at all: regular files only (never a FIFO or a
+  device), the one check every reader below goes through;
 - :mod:`~core.audio.sniff`: what a file is, from its first bytes (one set of format names);
 - :mod:`~core.audio.tags`: its tags and stream information (mutagen), checked by
   :mod:`~core.audio.integrity` for a file cut short;

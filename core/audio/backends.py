@@ -2,8 +2,9 @@
 
 A :class:`Source` is an open file: ``info`` (:class:`AudioInfo`, what its headers say) and
 ``blocks(start_frame, block_frames)``, native-rate float32 ``(frames, channels)`` blocks from a
-start frame.  :func:`open_source` checks the path (:func:`check_readable`), picks the back end
-and turns what goes wrong into the :mod:`core.errors` taxonomy:
+start frame.  :func:`open_source` checks the path and names the content (:func:`identify`: only a
+regular file, and content that is surely not audio is refused before a decoder sees it), picks
+the back end and turns what goes wrong into the :mod:`core.errors` taxonomy:
 
 - :class:`SoundfileSource`, libsndfile (python-soundfile), for what it decodes (wav, flac, ogg
   vorbis/opus, aiff, mp3 with libsndfile >= 1.1; it is the fastest mp3 path here, see
@@ -18,13 +19,13 @@ before it on the exception as ``_partial_native``.
 from __future__ import annotations
 
 import os
-import stat
 from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
 
-from core.audio.sniff import sniff_file
+from core.audio.files import check_readable, open_readable
+from core.audio.sniff import describe_non_audio, find_mpeg_stream, sniff
 from core.errors import DecodeFailed, FileError, UnreadableFile, UnsupportedFile
 
 #: Extensions libsndfile is tried first for (anything else goes straight to PyAV).
@@ -60,22 +61,39 @@ class AudioInfo:
 # errors at the boundary
 
 
-def check_readable(path: str) -> None:
-    """Raise the :mod:`core.errors` taxonomy unless ``path`` is a readable, non-empty file."""
+#: what :func:`describe_non_audio` says of content that is surely not audio (no decoder is tried)
+NOT_AUDIO = frozenset({
+    "a PNG image", "a JPEG image", "a GIF image", "a PDF document", "a ZIP archive", "a program",
+    "a gzip archive", "only zero bytes", "a text file", "an HTML/XML text file",
+})
+_HEAD = 4096  # bytes read to name the content (describe_non_audio looks at as many)
+
+
+def identify(path: str) -> tuple[str | None, int]:
+    """``(format, offset)`` of the audio in ``path``, from its content: a :mod:`core.audio.sniff`
+    name (``"mp3"`` also for MPEG frames after junk) and the byte where that audio starts (0 but
+    for such junk); ``(None, 0)`` for content we cannot name, which FFmpeg may still know.
+
+    Checks the path first (:func:`check_readable`: a regular, readable, non-empty file) and reads
+    a few KiB, never more than :data:`core.audio.sniff.MPEG_SEARCH`.  Raises the
+    :mod:`core.errors` taxonomy: ``UnsupportedFile`` at once for content that is surely not audio
+    (a program, an image, text, only zero bytes ...), as the scan says it."""
+    check_readable(path)
     try:
-        st = os.stat(path)
-    except FileNotFoundError as exc:
-        raise UnreadableFile(path, "file not found") from exc
-    except PermissionError as exc:
-        raise UnreadableFile(path, "permission denied") from exc
+        with open_readable(path) as f:
+            head = f.read(_HEAD)
+            kind = sniff(head, f)
+            if kind is not None:
+                return kind, 0
+            at = find_mpeg_stream(f)
     except OSError as exc:
-        raise UnreadableFile(path, f"cannot stat the file ({exc.strerror or exc})") from exc
-    if stat.S_ISDIR(st.st_mode):
-        raise UnreadableFile(path, "is a folder, not a file")
-    if not os.access(path, os.R_OK):
-        raise UnreadableFile(path, "permission denied")
-    if st.st_size == 0:
-        raise UnsupportedFile(path, "empty file (0 bytes)")
+        raise UnreadableFile(path, f"read error: {exc.strerror or exc}") from exc
+    if at is not None:
+        return "mp3", at
+    what = describe_non_audio(head)
+    if what in NOT_AUDIO:
+        raise UnsupportedFile(path, f"not audio: {what}")
+    return None, 0
 
 
 def extension(path: str) -> str:
@@ -245,6 +263,13 @@ class AvSource(Source):
             raise
 
     def _to_float(self, frame) -> np.ndarray:
+        a = self._samples(frame)
+        channels = self.info.channels
+        if a.shape[1] != channels:  # the stream changes its channel count part-way: keep the first's
+            a = np.repeat(a.mean(axis=1, keepdims=True, dtype=np.float32), channels, axis=1)
+        return a
+
+    def _samples(self, frame) -> np.ndarray:
         a = frame.to_ndarray()
         fmt = frame.format
         if fmt.is_planar:
@@ -320,17 +345,17 @@ def open_source(path: str | os.PathLike) -> Source:
     """``path`` opened by the back end that takes it.  Raises :class:`UnreadableFile`,
     :class:`UnsupportedFile` (not audio) or :class:`DecodeFailed` (audio that cannot be opened)."""
     path = os.fspath(path)
-    check_readable(path)
+    kind, offset = identify(path)
     ext = extension(path)
     # libsndfile's MP3 reader prints "Note: Illegal Audio-MPEG-Header ..." lines on stderr for a
-    # file that only says .mp3; such a file goes to FFmpeg, which fails quietly
-    if ext in SOUNDFILE_EXTENSIONS and not (ext == "mp3" and sniff_file(path) is None):
+    # file that only says .mp3 or has junk before its frames; such a file goes to FFmpeg
+    if ext in SOUNDFILE_EXTENSIONS and not (ext == "mp3" and (kind is None or offset)):
         try:
             return SoundfileSource(path)
         except Exception:  # libsndfile cannot: give FFmpeg a chance
             pass
     try:
-        return AvSource(path)
+        src = AvSource(path)
     except FileError:
         raise
     except PermissionError as exc:
@@ -338,7 +363,11 @@ def open_source(path: str | os.PathLike) -> Source:
     except FileNotFoundError as exc:
         raise UnreadableFile(path, "file vanished while opening") from exc
     except Exception as exc:
-        kind = sniff_file(path)
         if kind is not None:  # it says it is audio: a damaged file, not a foreign one
             raise DecodeFailed(path, f"looks like {kind} audio but cannot be decoded (truncated or corrupt)") from exc
         raise UnsupportedFile(path, "not an audio file, or a format we cannot read") from exc
+    if kind is None and src.info.codec in ("mp1", "mp2", "mp3"):
+        # FFmpeg took a frame sync by chance for MPEG audio; there is no stream of frames
+        src.close()
+        raise UnsupportedFile(path, "not audio: no MPEG audio frames in a row, only stray frame syncs")
+    return src

@@ -7,6 +7,8 @@ The entry points, all raising the file-boundary taxonomy of :mod:`core.errors`:
   file or an excerpt in memory; ``y`` is float32 ``(n,)`` when ``mono`` else ``(n, channels)``.
 - :func:`open_stream` / :func:`stream`: the same audio as float32 ``(frames, channels)`` blocks,
   for long files and for the player, never holding more than a few blocks in memory.
+- :func:`consume_mono` ``(path, consume, *, sr, ...)``: what :func:`read` would return in mono,
+  handed to ``consume`` block by block (for measuring hours-long files).
 - :func:`mono_stream` ``(path, *, sr)``: a whole file as mono float32 blocks at ``sr``, the
   cheapest way there is (the analysis): an MP3 decodes through libmpg123 straight at the
   analysis rate, mono (its synthesis filterbank runs at half the rate); :func:`read` takes the
@@ -24,13 +26,15 @@ exception as ``partial``, a ``(y, sr)`` tuple, for callers that want it).
 from __future__ import annotations
 
 import os
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 import numpy as np
 
 from core.audio import mpg123
-from core.audio.backends import AudioInfo, Source, check_readable, extension, open_source
+from core.audio.backends import AudioInfo, Source, extension, identify, open_source
 from core.errors import DecodeFailed, TooShort
+
+T = TypeVar("T")
 
 RESAMPLE_QUALITY = "HQ"  #: libsoxr quality recipe for every rate change
 DEFAULT_BLOCK_FRAMES = 8192
@@ -121,8 +125,7 @@ def read(
     :class:`DecodeFailed` (with ``partial=(y, sr)`` of what decoded) or :class:`TooShort` (``start``
     beyond the end).
     """
-    if mono and sr and not start and duration is None and extension(os.fspath(path)) == "mp3":
-        check_readable(os.fspath(path))
+    if mono and sr and not start and duration is None and _is_mp3(os.fspath(path)):
         y = _read_mono_mp3(os.fspath(path), int(sr))
         if y is not None:
             return y, int(sr)
@@ -174,7 +177,7 @@ def mono_stream(path: str | os.PathLike, *, sr: int, block_frames: int = 1 << 16
     ``info`` (optional dict) gets ``decoder``: ``"mpg123"`` or ``"core.audio.decode"``."""
     path = os.fspath(path)
     info = info if info is not None else {}
-    if extension(path) == "mp3":
+    if _is_mp3(path):
         gen = mpg123.mono_blocks(path, sr=int(sr), quality=RESAMPLE_QUALITY, info=info)
         try:
             first = next(gen)
@@ -191,6 +194,59 @@ def mono_stream(path: str | os.PathLike, *, sr: int, block_frames: int = 1 << 16
             yield b[:, 0]
 
 
+def _is_mp3(path: str) -> bool:
+    """Is ``path`` an MP3 by its name and its content (the libmpg123 path)?  Checks the file first
+    (:func:`core.audio.backends.identify`: the file-boundary errors are raised here)."""
+    return extension(path) == "mp3" and identify(path)[0] == "mp3"
+
+
+def _short(n: int, info: dict, sr: int) -> bool:
+    """Did the libmpg123 path decode less than it should: damage, nothing, or well short of the
+    length the stream announces?  (The general path then decodes it again and names the problem.)"""
+    want = info.get("expected", -1)
+    return bool(info.get("damaged") or not n
+                or (want > 0 and want - n > max(_SHORTFALL_TOLERANCE_S * sr, _SHORTFALL_TOLERANCE_FRAC * want)))
+
+
+def consume_mono(
+    path: str | os.PathLike,
+    consume: Callable[[Iterator[np.ndarray]], T],
+    *,
+    sr: int,
+    start: float = 0.0,
+    duration: float | None = None,
+) -> T:
+    """``consume(blocks)`` over the audio ``read(path, sr=sr, mono=True, start=start,
+    duration=duration)`` returns, handed over as mono float32 ``(n,)`` blocks, so an hours-long
+    file never sits in memory; returns what ``consume`` returns.
+
+    The same decoders and errors as :func:`read`: a whole MP3 goes through libmpg123; when that
+    turns out damaged or short, ``consume`` is called a second time with the general path's
+    blocks (which end in :class:`~core.errors.DecodeFailed` if the file is damaged), and its
+    second result counts -- ``consume`` must start afresh on each call."""
+    path = os.fspath(path)
+    sr = int(sr)
+    if not start and duration is None and _is_mp3(path):
+        info: dict = {}
+        n = 0
+
+        def blocks() -> Iterator[np.ndarray]:
+            nonlocal n
+            for y in mpg123.mono_blocks(path, sr=sr, quality=RESAMPLE_QUALITY, info=info):
+                n += len(y)
+                yield y
+
+        try:
+            result = consume(blocks())
+        except mpg123.NoFastPath:
+            pass
+        else:
+            if not _short(n, info, sr):
+                return result
+    with open_stream(path, sr=sr, channels=1, start=start, duration=duration, block_frames=1 << 16) as s:
+        return consume(b[:, 0] for b in s)
+
+
 def _read_mono_mp3(path: str, sr: int) -> np.ndarray | None:
     """A whole MP3 through :func:`mono_stream`'s libmpg123 path, or None when the general path
     must do it (no libmpg123, a file it cannot take, damage or a length short of what the file
@@ -200,9 +256,7 @@ def _read_mono_mp3(path: str, sr: int) -> np.ndarray | None:
         parts = list(mpg123.mono_blocks(path, sr=sr, quality=RESAMPLE_QUALITY, info=info))
     except mpg123.NoFastPath:
         return None
-    n = sum(len(p) for p in parts)
-    want = info.get("expected", -1)
-    if info.get("damaged") or not n or (want > 0 and want - n > max(_SHORTFALL_TOLERANCE_S * sr, _SHORTFALL_TOLERANCE_FRAC * want)):
+    if _short(sum(len(p) for p in parts), info, sr):
         return None
     return np.concatenate(parts) if len(parts) > 1 else parts[0]
 

@@ -24,6 +24,8 @@ import hashlib
 import os
 from typing import BinaryIO
 
+from core.audio.files import open_readable
+
 CHUNK = 64 * 1024
 VERSION = 1  # change when the recipe changes (a catalog migration must then re-fingerprint)
 
@@ -51,6 +53,7 @@ def fingerprint_file(f: BinaryIO, size: int, head: bytes | None = None) -> str:
 
 
 def fingerprint(path: str | os.PathLike) -> str:
-    """Fingerprint of the file at ``path``."""
-    with open(path, "rb") as f:
+    """Fingerprint of the file at ``path``; :class:`~core.errors.UnreadableFile` for a special file
+    (a FIFO, a device: :func:`core.audio.files.open_readable`)."""
+    with open_readable(path) as f:
         return fingerprint_file(f, os.fstat(f.fileno()).st_size)

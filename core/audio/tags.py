@@ -25,7 +25,7 @@ import struct
 from typing import Any, BinaryIO
 
 from core.audio import integrity
-from core.audio.sniff import describe_non_audio, id3_size, read_at, sniff
+from core.audio.sniff import describe_non_audio, find_mpeg_stream, id3_size, read_at, sniff
 from core.errors import DecodeFailed, UnreadableFile, UnsupportedFile
 
 MAX_TEXT = 1000  # characters kept of any text tag (a giant frame must not bloat the catalog)
@@ -252,6 +252,8 @@ def read(f: BinaryIO, *, path: str | os.PathLike = "", size: int | None = None, 
             else:  # no format recognised, or none mutagen reads here: mutagen's own guess
                 audio = _guess(f, path, head)
                 fmt = _FORMAT_OF_CLASS.get(type(audio).__name__, type(audio).__name__.lower())
+                if fmt == "mp3" and find_mpeg_stream(f) is None:  # one frame sync by chance, no stream
+                    raise UnsupportedFile(path, f"not audio: {describe_non_audio(head)}")
         except (UnsupportedFile, DecodeFailed, UnreadableFile):
             raise
         except OSError as exc:

@@ -5,7 +5,9 @@ One module per job:
 
 * :mod:`~core.catalog.db` -- the engine, generic: a connection per thread, transactions,
   statements, SQLite errors turned into one-line :class:`CatalogError` s with advice, the
-  migration runner and its backups.
+  damage check at open (:class:`CatalogDamaged`), the migration runner and the rolling backups.
+* :mod:`~core.catalog.recovery` -- ``catalog check|backup|restore``: a restore carries over the
+  likes and profiles the replaced file still holds (imported by the CLI, not here).
 * :mod:`~core.catalog.migrations` -- the schema, as numbered migrations (``MIGRATIONS``).
 * :mod:`~core.catalog.rows` -- the row types handed out (:class:`Track`, :class:`Rating`, ...)
   and the profile-name rule.
@@ -30,14 +32,14 @@ Example::
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from core.catalog.analysis import AnalysisResult, AnalysisStore, AnalysisTask
 from core.catalog.codec import pack_array, unpack_array
-from core.catalog.db import CatalogError, Migration
+from core.catalog.db import KEEP_BACKUPS, CatalogDamaged, CatalogError, Migration
 from core.catalog.failures import FailureStore
 from core.catalog.migrations import MIGRATIONS, migration
-from core.catalog.ratings import RatingStore
+from core.catalog.ratings import RatingStore, Windows
 from core.catalog.rows import (
     DEFAULT_PROFILE,
     TRACK_FIELDS,
@@ -52,6 +54,8 @@ from core.catalog.rows import (
 __all__ = [
     "Catalog",
     "CatalogError",
+    "CatalogDamaged",
+    "KEEP_BACKUPS",
     "Track",
     "Rating",
     "Failure",
@@ -73,8 +77,11 @@ __all__ = [
 class Catalog(AnalysisStore, FailureStore, RatingStore):
     """A catalog file.  Safe to share between threads (each gets its own connection).
 
-    ``Catalog(path)`` opens (creating it if needed) and migrates to the newest schema.
-    ``migrations`` and ``target_version`` exist for tests of the migrations themselves.
+    ``Catalog(path)`` opens (creating it if needed) and migrates to the newest schema.  A
+    damaged file is refused (:class:`CatalogDamaged`) and never written to; an existing file is
+    backed up beside it before a migration and once a day (the newest ``keep_backups`` kept;
+    see :mod:`core.catalog.db`).  ``migrations`` and ``target_version`` exist for tests of the
+    migrations themselves.
     """
 
     def __init__(
@@ -84,9 +91,11 @@ class Catalog(AnalysisStore, FailureStore, RatingStore):
         migrations: Sequence[Migration] | None = None,
         target_version: int | None = None,
         timeout: float = 15.0,
+        check: bool = True,
+        keep_backups: int = KEEP_BACKUPS,
     ):
         super().__init__(path, MIGRATIONS if migrations is None else migrations,
-                         target_version=target_version, timeout=timeout)
+                         target_version=target_version, timeout=timeout, check=check, keep_backups=keep_backups)
 
     @classmethod
     def open(cls, data_dir: str | os.PathLike | None = None) -> "Catalog":
@@ -94,6 +103,22 @@ class Catalog(AnalysisStore, FailureStore, RatingStore):
         from core.paths import catalog_path
 
         return cls(catalog_path(data_dir))
+
+    def follow_ratings(self, track_ids: Iterable[int] | None = None, *, windows: Windows | None = None) -> int:
+        """:meth:`RatingStore.follow_ratings`, recognising untagged songs by the window
+        embeddings of their analysis results."""
+        def embeddings(fingerprint: str) -> tuple[str, Any] | None:
+            result = self.analysis_by_fingerprint(fingerprint)
+            return None if result is None else (result.model_version, result.embeddings)
+
+        return super().follow_ratings(track_ids, windows=windows or embeddings)
+
+    def store_analysis(self, track_id: int, result: Mapping[str, Any], *, now: float | None = None) -> None:
+        """:meth:`AnalysisStore.store_analysis`; in the same transaction, a rating left behind
+        by the same song, untagged, moves to this track now that its sound is known."""
+        with self.transaction():
+            super().store_analysis(track_id, result, now=now)
+            self.follow_ratings([track_id])
 
     def counts(self, *, profile: str | None = None) -> dict[str, int]:
         """tracks (present), missing, liked, disliked, detached_ratings (these three of

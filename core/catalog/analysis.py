@@ -308,6 +308,13 @@ class AnalysisStore(Database):
             "SELECT 1 FROM analysis_queue q JOIN tracks t ON t.id = q.track_id WHERE q.state = 'queued' "
             "AND q.model_version = ? AND t.missing = 0 LIMIT 1", (model_version,)) is not None
 
+    def drop_analysis_with_other_classes(self, model_version: str, classes: Sequence[str]) -> int:
+        """Delete the results of ``model_version`` whose class names are not ``classes`` (the
+        version's card): they were computed with a card that did not describe its network, and
+        :meth:`enqueue_analysis` queues their tracks again.  Returns how many were deleted."""
+        return self.execute("DELETE FROM analysis WHERE model_version = ? AND classes != ?",
+                            (model_version, json.dumps(list(classes))))
+
     def requeue_crashed(self, track_ids) -> None:
         """Give tracks blamed for a worker crash their attempts back (the set-up was at fault)."""
         with self.transaction():

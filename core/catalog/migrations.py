@@ -8,7 +8,8 @@ decorated function::
     def _v5_something(db):
         db.execute("CREATE TABLE something(...)")
 
-``rewrites_data=True`` asks for a copy of the file before the step runs.  A step gets the raw
+An existing file is backed up before any migration runs; ``rewrites_data=True`` makes that
+backup a condition: the step does not run if it could not be taken.  A step gets the raw
 connection inside its transaction: it runs its statements one by one (``executescript`` would
 commit).
 

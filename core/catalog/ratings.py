@@ -1,36 +1,43 @@
-"""Likes and dislikes, per profile, that outlive their track row.
+"""Likes and dislikes, per profile, that outlive their track row and follow their song.
 
 A rating points at its track row (``track_id``) and keeps a copy of the track's content
-fingerprint, artist, title and duration.  When the row is deleted
-(:meth:`~core.catalog.tracks.TrackStore.purge_missing`) the rating stays, detached
-(``track_id`` NULL), and is re-attached when a track with the same fingerprint -- or failing
-that the same artist + title and a duration within 2 s -- is added again, for each profile.  A
-rating goes only by ``set_rating(track_id, 0)`` or with its profile.
+fingerprint, artist, title and duration.  A rating left behind -- on a row flagged missing, or
+detached (``track_id`` NULL) when the row was deleted
+(:meth:`~core.catalog.tracks.TrackStore.purge_missing`) -- moves to a present track of the same
+song (:meth:`RatingStore.follow_ratings`): the same fingerprint, else the same song by
+:func:`core.songs.same_song` (artist and title, normalised, and a duration within 1 s; or, when
+either is untagged, the same sound by their analysis results).  A rating goes only by
+``set_rating(track_id, 0)`` or with its profile.
 
 :class:`RatingStore` extends the track writes so that ratings follow their tracks: a new row
-picks up detached ratings, a changed row updates its ratings' copy.
+picks up ratings left behind, a changed row updates its ratings' copy.
 """
 from __future__ import annotations
 
+import math
 import time
-from typing import Any, Mapping
+from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
 from core.catalog.db import CatalogError
 from core.catalog.rows import Rating
 from core.catalog.tracks import TrackStore
+from core.songs import SAME_SONG_SECONDS, same_song, song_key
+
+#: ``fingerprint -> (model version, window embeddings (W, D))`` of a file's analysis result, or None
+Windows = Callable[[str], "tuple[str, Any] | None"]
 
 
 class RatingStore(TrackStore):
     """Track rows with their ratings (a part of :class:`core.catalog.Catalog`)."""
 
     def add_track(self, fields: Mapping[str, Any], *, now: float | None = None, reattach: bool = True) -> int:
-        """Insert a track (see :meth:`TrackStore.add_track`) and give it the detached ratings
-        that match it.  ``reattach=False`` skips that look-up: for bulk inserts when
-        :meth:`has_detached_ratings` is False.  Returns its id."""
+        """Insert a track (see :meth:`TrackStore.add_track`) and give it the ratings left behind
+        that belong to its song (:meth:`follow_ratings`).  ``reattach=False`` skips that look-up
+        (a bulk insert that calls :meth:`follow_ratings` once at its end).  Returns its id."""
         with self.transaction():
             track_id = super().add_track(fields, now=now)
             if reattach:
-                self._reattach_ratings(track_id, fields)
+                self.follow_ratings([track_id])
         return track_id
 
     def update_track(self, track_id: int, fields: Mapping[str, Any], *, now: float | None = None) -> None:
@@ -89,27 +96,89 @@ class RatingStore(TrackStore):
             for r in self.fetchall(sql + " ORDER BY r.rated_at DESC, r.id DESC", (self._pid_or_none(profile),))
         ]
 
-    def _reattach_ratings(self, track_id: int, fields: Mapping[str, Any]) -> None:
-        """Give the new track row each profile's newest matching detached rating (by
-        fingerprint, else by artist + title + duration within 2 s)."""
-        if not self.has_detached_ratings():  # the usual case: one indexed look-up
-            return
-        found: dict[int, int] = {}  # profile id -> rating id
-        for pid, rid in self.fetchall(
-            "SELECT profile_id, id FROM ratings WHERE track_id IS NULL AND fingerprint = ? "
-            "ORDER BY rated_at DESC, id DESC", (fields["fingerprint"],),
-        ):
-            found.setdefault(pid, rid)
-        if fields.get("artist") and fields.get("title"):
-            duration = fields.get("duration")
-            for pid, rid in self.fetchall(
-                "SELECT profile_id, id FROM ratings WHERE track_id IS NULL AND lower(artist) = lower(?) "
-                "AND lower(title) = lower(?) AND (? IS NULL OR duration IS NULL OR abs(duration - ?) <= 2.0) "
-                "ORDER BY rated_at DESC, id DESC",
-                (fields["artist"], fields["title"], duration, duration),
-            ):
-                found.setdefault(pid, rid)  # only for profiles without a fingerprint match
-        for rid in found.values():
-            self.execute(
-                "UPDATE ratings SET track_id = ?, fingerprint = ? WHERE id = ?", (track_id, fields["fingerprint"], rid)
-            )
+    def follow_ratings(self, track_ids: Iterable[int] | None = None, *, windows: Windows | None = None) -> int:
+        """Move each rating left behind -- detached, or on a track flagged missing -- to a present
+        track of its song: one with the same fingerprint, else :func:`core.songs.same_song` of the
+        rating's copy and the track (artist and title, normalised, and a duration within 1 s; when
+        either is untagged, the same sound: ``windows(fingerprint)`` gives the window embeddings
+        of a file's analysis result, compared within one model version).  The closest duration
+        wins; the newest of a profile's ratings moves first; where the profile has rated a file
+        of the song itself, that rating stands and the one left behind stays where it is.
+
+        ``track_ids``: the tracks that may take a rating (default: every present track).
+        Returns how many ratings moved."""
+        if not self.fetchone(  # the usual case: none, in two indexed look-ups
+                "SELECT EXISTS (SELECT 1 FROM ratings WHERE track_id IS NULL) OR EXISTS "
+                "(SELECT 1 FROM tracks t JOIN ratings r ON r.track_id = t.id WHERE t.missing = 1)")[0]:
+            return 0
+        with self.transaction():  # one look at the ratings, and the moves, together
+            orphans = self.fetchall(
+                "SELECT id, profile_id, rated_at, fingerprint, artist, title, duration FROM ratings "
+                "WHERE track_id IS NULL UNION ALL "
+                "SELECT r.id, r.profile_id, r.rated_at, r.fingerprint, r.artist, r.title, r.duration FROM tracks t "
+                "JOIN ratings r ON r.track_id = t.id WHERE t.missing = 1")
+            sql = "SELECT id, fingerprint, artist, title, duration FROM tracks WHERE missing = 0"
+            if track_ids is None:
+                tracks = [_Tags(*row) for row in self.fetchall(sql)]
+            else:
+                ids = sorted({int(t) for t in track_ids})
+                tracks = [_Tags(*row) for i in range(0, len(ids), 500) for row in self.fetchall(
+                    sql + f" AND id IN ({', '.join('?' * len(ids[i:i + 500]))})", ids[i:i + 500])]
+            by_fingerprint: dict[str, list[_Tags]] = {}
+            by_second: dict[int, list[_Tags]] = {}
+            for t in tracks:
+                by_fingerprint.setdefault(t.fingerprint, []).append(t)
+                if t.duration is not None:
+                    by_second.setdefault(math.floor(t.duration), []).append(t)
+            sounds: dict[str, Any] = {}
+
+            def sound(fp: str | None):
+                if windows is None or not fp:
+                    return None
+                if fp not in sounds:
+                    sounds[fp] = windows(fp)
+                return sounds[fp]
+
+            keys: dict[int, tuple[str, str] | None] = {}  # each track's, computed once: the slow part
+
+            def same(o: _Tags, ko: tuple[str, str] | None, t: _Tags) -> bool:
+                """core.songs.same_song(o, t, with their sounds), without normalising t's tags twice."""
+                if t.id not in keys:
+                    keys[t.id] = song_key(t)
+                if ko is not None and keys[t.id] is not None:
+                    return ko == keys[t.id] and same_song(o, t)
+                so, st = sound(o.fingerprint), sound(t.fingerprint)
+                return so is not None and st is not None and so[0] == st[0] and same_song(o, t, so[1], st[1])
+
+            moved = 0
+            for rid, pid, _at, fp, artist, title, duration in sorted(orphans, key=lambda o: (-o[2], -o[0])):
+                o = _Tags(None, fp, artist, title, duration)
+                fits = list(by_fingerprint.get(fp, ()))
+                if not fits and duration is not None:
+                    seconds = [s for s in range(math.floor(duration - SAME_SONG_SECONDS),
+                                                math.floor(duration + SAME_SONG_SECONDS) + 1) if s in by_second]
+                    ko = song_key(o) if seconds else None
+                    fits = [t for s in seconds for t in by_second[s] if same(o, ko, t)]
+                if not fits or any(self.fetchone("SELECT 1 FROM ratings WHERE profile_id = ? AND track_id = ?",
+                                                 (pid, t.id)) for t in fits):
+                    continue  # no file of the song, or the profile has rated one itself
+                t = min(fits, key=lambda t: (abs((t.duration or 0.0) - (duration or 0.0)), -t.id))
+                # the copy takes the track's tags, and keeps its own where the track has none
+                self.execute(
+                    "UPDATE ratings SET (track_id, fingerprint, artist, title, duration) = "
+                    "(SELECT t.id, t.fingerprint, COALESCE(t.artist, ratings.artist), "
+                    "COALESCE(t.title, ratings.title), COALESCE(t.duration, ratings.duration) "
+                    "FROM tracks t WHERE t.id = ?) WHERE id = ?",
+                    (t.id, rid))
+                moved += 1
+        return moved
+
+
+class _Tags(NamedTuple):
+    """A track's (or a rating's copy of it) identity, as :func:`core.songs.same_song` reads it."""
+
+    id: int | None
+    fingerprint: str | None
+    artist: str | None
+    title: str | None
+    duration: float | None

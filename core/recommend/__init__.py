@@ -6,7 +6,7 @@ windows drawn at random from the rest, and every recommendation names its neares
 and its genres.
 
     vectors.py   TrackVectors (the library's window embeddings, tags, genre probabilities), TrackMeta
-    songs.py     song identity from tags: versions of one song are shown once
+    songs.py     versions of one song (core/songs.py: by tags, or by sound when untagged) are shown once
     network.py   the numpy network, Adam, the negative sampler
     model.py     RecommenderConfig, Recommender (fit, score, rank, save, load), Recommendation, Ranking
     store.py     ProfileStore: each profile's model file under ``<data dir>/profiles/<name>/``

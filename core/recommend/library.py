@@ -107,10 +107,31 @@ class VectorCache:
 def ratings_from_catalog(catalog: LibraryCatalog, profile: str | None = None) -> tuple[list, list]:
     """(liked track ids, disliked track ids) of ``profile`` (default: the catalog's current
     profile) from the catalog's ratings (attached ones only)."""
+    return _split(catalog.ratings(profile=profile, include_detached=False))
+
+
+def _split(ratings: Iterable[Any]) -> tuple[list, list]:
     liked, disliked = [], []
-    for r in catalog.ratings(profile=profile, include_detached=False):
-        (liked if r.rating > 0 else disliked).append(r.track_id)
+    for r in ratings:
+        if r.track_id is not None:
+            (liked if r.rating > 0 else disliked).append(r.track_id)
     return liked, disliked
+
+
+def rated_elsewhere(catalog: LibraryCatalog, ratings: Iterable[Any], vectors: TrackVectors,
+                    *, max_windows: int | None = MAX_WINDOWS) -> list[tuple[TrackMeta, np.ndarray | None]]:
+    """The rated songs that are not among ``vectors`` (their file is missing, their row purged,
+    or they are not analysed), as ``(meta, window embeddings or None)`` for
+    :meth:`Recommender.rank`: each rating's copy of its track's artist, title and duration, and
+    the analysis result of its fingerprint when the catalog still has one of ``vectors``' model."""
+    away = [r for r in ratings if r.track_id not in vectors.index]
+    wanted = sorted({r.fingerprint for r in away if r.fingerprint})
+    arrays = {}
+    if wanted and vectors.model_version:
+        for fp, _classes, _probs, e in catalog.analysis_arrays(vectors.model_version, wanted):
+            e = np.asarray(e, np.float32)
+            arrays[fp] = even_windows(e[None] if e.ndim == 1 else e, max_windows)
+    return [(TrackMeta(r.title or "", r.artist or "", "", r.duration), arrays.get(r.fingerprint)) for r in away]
 
 
 class LibraryRecommender:
@@ -143,7 +164,8 @@ class LibraryRecommender:
                 profile = catalog.find_profile(profile)
             except CatalogError as exc:
                 raise UnknownProfile(str(exc)) from None
-            liked, disliked = ratings_from_catalog(catalog, profile)
+            ratings = list(catalog.ratings(profile=profile, include_detached=True))
+            liked, disliked = _split(ratings)
             if not liked:
                 who = "" if profile == DEFAULT_PROFILE else f" in profile '{profile}'"
                 raise NoLikes(f"No liked tracks{who} yet: like a few tracks you enjoy (at least 3 to 5) "
@@ -155,7 +177,8 @@ class LibraryRecommender:
             else:
                 rec, how = self.store.load_or_fit(profile, vectors, liked, disliked, config=self.config)
                 self._models[profile] = rec
-            ranking = rec.rank(vectors, top=top)
+            ranking = rec.rank(vectors, top=top, rated_elsewhere=rated_elsewhere(
+                catalog, ratings, vectors, max_windows=self.cache.max_windows))
             info = {
                 "profile": profile, "model": how, "liked": len(liked), "disliked": len(disliked),
                 "liked_not_analysed": len(liked) - len(rec.liked), "analysed": len(vectors),

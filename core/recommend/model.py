@@ -15,11 +15,14 @@ prior worth ``prior_likes`` likes: weight ``prior_likes / (prior_likes + n_liked
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import errno
 import hashlib
 import json
 import math
 import os
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -30,7 +33,7 @@ import numpy as np
 from core.recommend.errors import CorruptProfile, NoLikes, NothingToRecommend, RecommenderError, StaleProfile
 from core.recommend.network import MLP, Adam, NegativeSampler, logit, sigmoid, single_blas_thread
 from core.recommend.songs import SeenSongs, fold, normalise_artist
-from core.recommend.vectors import TrackVectors
+from core.recommend.vectors import TrackMeta, TrackVectors
 
 FORMAT_VERSION = 2  #: 2: the similarity prior's calibration is saved with the networks
 KERNEL_WIDTH = 0.2  #: of the similarity prior's kernel density, in cosine (see Recommender.similarity)
@@ -444,12 +447,18 @@ class Recommender:
         return scores
 
     def rank(self, vectors: TrackVectors, *, top: int = 20, exclude: Iterable[Hashable] = (),
-             exact: bool | None = None) -> Ranking:
+             exact: bool | None = None,
+             rated_elsewhere: Iterable[tuple[TrackMeta, np.ndarray | None]] = ()) -> Ranking:
         """The ``top`` recommendations among ``vectors``, diversified and explained.
 
-        Liked and disliked tracks (and other versions of them) are excluded, as is ``exclude``;
-        at most 2 per album and 3 per artist in the first 20; one version of each song.
-        Raises :class:`NothingToRecommend` when no candidate is left.
+        Liked and disliked tracks (and other versions of them, :func:`core.songs.is_version`:
+        by their tags, or by their sound when untagged) are excluded, as is ``exclude``; at most
+        2 per album and 3 per artist in the first 20; one version of each song.  Raises
+        :class:`NothingToRecommend` when no candidate is left.
+
+        ``rated_elsewhere``: liked or disliked songs that are not among ``vectors`` (their file is
+        missing, or not analysed), as ``(meta, window embeddings or None)``: their versions are
+        not recommended either.
 
         ``exact``: score every window of every track (default: only when the library has at most
         ``SHORTLIST_ABOVE_WINDOWS`` windows; above, a shortlist by the mean embedding is scored
@@ -475,8 +484,11 @@ class Recommender:
         order = cand[np.argsort(-scores[cand], kind="stable")]
         # known versions of liked/disliked songs must not come back as "new"
         seen = SeenSongs()
+        windows = lambda r: vectors.X[vectors.offsets[r]:vectors.offsets[r + 1]]  # noqa: E731
         for r in vectors.rows(banned):
-            seen.add(vectors.meta[r])
+            seen.add(vectors.meta[r], windows(r))
+        for meta, embeddings in rated_elsewhere:
+            seen.add(meta, embeddings)
         picked: list[int] = []
         deferred: list[int] = []
         albums: dict[tuple, int] = {}
@@ -485,7 +497,7 @@ class Recommender:
 
         def take(r: int) -> None:
             picked.append(r)
-            seen.add(vectors.meta[r])
+            seen.add(vectors.meta[r], windows(r))
 
         # 1. the head: at most 2 per album and 3 per artist, capped tracks deferred
         head = min(top, TOP_CAPPED)
@@ -494,7 +506,7 @@ class Recommender:
             r = int(order[pos])
             pos += 1
             m = vectors.meta[r]
-            if m in seen:
+            if seen.has(m, windows(r)):
                 dup += 1
                 continue
             artist = normalise_artist(m.artist)
@@ -511,7 +523,7 @@ class Recommender:
         for r in [*deferred, *order[pos:].tolist()]:
             if len(picked) >= top:
                 break
-            if vectors.meta[r] in seen:
+            if seen.has(vectors.meta[r], windows(r)):
                 dup += 1
                 continue
             take(r)
@@ -542,11 +554,13 @@ class Recommender:
     # ------------------------------------------------------------------ persistence
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write the model to an ``.npz`` atomically (a crash never leaves half a file)."""
+        """Write the model to an ``.npz`` atomically: into a temporary file beside it, then
+        renamed over it, so a crash never leaves half a file.  A write that fails (a full disk,
+        a folder where the file goes, no permission) raises :class:`RecommenderError` in one
+        line and leaves nothing behind; the model in memory is still usable."""
         if not self.members:
             raise RecommenderError("nothing to save: the recommender has not been trained")
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         header = {
             "format": FORMAT_VERSION, "config": self.config.as_dict(), "liked": self.liked,
             "disliked": self.disliked, "liked_all": self.liked_all, "disliked_all": self.disliked_all,
@@ -558,12 +572,25 @@ class Recommender:
         for k, net in enumerate(self.members):
             for j, p in enumerate(net.params):
                 arrays[f"m{k}_p{j}"] = p
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        tmp = None
+        try:
+            if path.is_dir():
+                raise IsADirectoryError(errno.EISDIR, "a folder is in the way", str(path))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+            with open(fd, "wb") as f:
+                np.savez(f, **arrays)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+            tmp = None
+        except OSError as exc:
+            raise RecommenderError(f"{path}: cannot save the recommender ({exc.strerror or exc}); "
+                                   "the recommendations are not affected, it is trained again next time") from exc
+        finally:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
         return path
 
     @classmethod

@@ -1,21 +1,26 @@
 """Each profile's saved recommender: one model file under ``<data dir>/profiles/<name>/``.
 
 The likes are the truth (they live in the catalog); a model file is only a cache of the
-training, rebuilt whenever it is missing, corrupt, or trained from other likes.
+training, rebuilt whenever it is missing, corrupt, or trained from other likes.  A model that
+cannot be saved (a full disk, a folder in the way) is still used: the failure is logged as one
+warning line and the model is trained again next time.
 """
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from pathlib import Path
 from typing import Hashable, Iterable
 
 from core.catalog import check_profile_name
-from core.recommend.errors import CorruptProfile, StaleProfile
+from core.recommend.errors import CorruptProfile, RecommenderError, StaleProfile
 from core.recommend.model import Recommender, RecommenderConfig
 from core.recommend.vectors import TrackVectors
 
 MODEL_FILE = "recommender.npz"
+
+log = logging.getLogger(__name__)
 
 
 class ProfileStore:
@@ -70,5 +75,8 @@ class ProfileStore:
             except CorruptProfile:
                 how = "rebuilt"
         rec = Recommender(config).fit(vectors, liked, disliked, seed=seed)
-        rec.save(path)
+        try:
+            rec.save(path)
+        except RecommenderError as exc:  # a cache that cannot be written: rank anyway
+            log.warning("%s", exc)
         return rec, how

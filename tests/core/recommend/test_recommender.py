@@ -161,6 +161,55 @@ def test_a_new_version_of_a_liked_song_is_not_recommended():
     assert "t5" not in rec.rank(vectors, top=100).ids
 
 
+def _with_copies(copies: dict[int, int], untagged=()):
+    """A library where track ``k`` of ``copies`` is a re-encode of track ``v`` (the same
+    embeddings, a few hundredths of a second shorter), and the tracks ``untagged`` have no tags."""
+    vectors, cluster = library()
+    X = vectors.X.copy()
+    meta = list(vectors.meta)
+    for k, v in copies.items():
+        X[vectors.offsets[k]:vectors.offsets[k + 1]] = X[vectors.offsets[v]:vectors.offsets[v + 1]] * 1.001
+        meta[k] = TrackMeta(meta[v].title, meta[v].artist, "", meta[v].duration - 0.06)
+    for k in untagged:
+        meta[k] = TrackMeta(f"track{k:02d}", "", "", meta[k].duration)  # the file name, no artist
+    embeddings = [X[vectors.offsets[i]:vectors.offsets[i + 1]] for i in range(len(vectors))]
+    return TrackVectors.from_tracks(vectors.ids, embeddings, meta=meta, genre_probs=vectors.genre_probs,
+                                    classes=CLASSES), cluster
+
+
+def test_an_untagged_copy_of_a_liked_or_disliked_track_is_recommended_by_its_sound_never():
+    # t5 liked, t10 disliked (both tagged); t15 and t20 their untagged copies; t25 untagged, another sound
+    vectors, cluster = _with_copies({15: 5, 20: 10}, untagged=(15, 20, 25))
+    liked = ["t5", *liked_of(cluster, 0, 5, offset=30)]
+    rec = Recommender(FAST).fit(vectors, liked, ["t10"], seed=0)
+    ids = rec.rank(vectors, top=299).ids
+    assert "t15" not in ids and "t20" not in ids
+    assert "t25" in ids  # untagged alone is no reason to hide a track
+
+
+def test_two_untagged_copies_of_one_song_are_shown_once():
+    vectors, cluster = _with_copies({15: 5}, untagged=(5, 15))
+    rec = Recommender(FAST).fit(vectors, liked_of(cluster, 0, 5, offset=30), seed=0)
+    ranking = rec.rank(vectors, top=299)
+    assert len({"t5", "t15"} & set(ranking.ids)) == 1 and ranking.duplicates_hidden >= 1
+
+
+def test_versions_of_a_song_rated_on_a_missing_file_are_not_recommended():
+    vectors, cluster = library()
+    gone = TrackMeta("Hallelujah", "Jeff Buckley", "Grace", 413.0)  # its file is missing: not in vectors
+    sound = vectors.X[vectors.offsets[7]:vectors.offsets[8]]
+    meta = list(vectors.meta)
+    meta[5] = TrackMeta("Hallelujah (Remastered)", "Jeff Buckley", "Grace (Legacy Edition)", 412.0)
+    meta[7] = TrackMeta("track07", "", "", 200.0)  # untagged; it sounds like the disliked one
+    vectors = TrackVectors.from_tracks(vectors.ids, [vectors.X[vectors.offsets[i]:vectors.offsets[i + 1]]
+                                                     for i in range(len(vectors))], meta=meta, classes=CLASSES)
+    rec = Recommender(FAST).fit(vectors, liked_of(cluster, 0, 5, offset=30), seed=0)
+    assert {"t5", "t7"} <= set(rec.rank(vectors, top=299).ids)
+    ids = rec.rank(vectors, top=299, rated_elsewhere=[
+        (gone, None), (TrackMeta("Untitled", "Someone", "", 200.4), sound * 0.999)]).ids
+    assert "t5" not in ids and "t7" not in ids
+
+
 @pytest.mark.parametrize(
     "title,expected",
     [
