@@ -13,6 +13,8 @@ Signals (beyond those of the child widgets ``transport``, ``spectrogram``, ``gen
     seekRequested(float)       absolute seconds, from the slider, the spectrogram, the strip, ←/→
     filterTextChanged(str), genreFilterChanged(str)  ("" = all genres)
     workersChanged(int)
+    rateSelectedRequested(int) Ctrl+L / Ctrl+D while the table has focus: like (1) / dislike (-1)
+                               the selected rows
 """
 from __future__ import annotations
 
@@ -20,8 +22,8 @@ import logging
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -35,6 +37,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QStyle,
@@ -56,6 +59,34 @@ APP_NAME = "Melograph"
 SEEK_STEP = 5.0
 VOLUME_STEP = 5
 ALL_GENRES = "All genres"
+#: the window's size on a first start, if the screen has room for it
+DEFAULT_SIZE = QSize(1280, 800)
+#: the now-playing panel's share of the window's width on a first start (the table gets the rest)
+NOW_PLAYING_SHARE = 0.36
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that never asks for more width than it is given: a text too long for it
+    is cut with "…" and shown whole in the tooltip.  ``text()`` is the whole text."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802
+        super().setText(text)
+        self.setToolTip(text)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(0, super().minimumSizeHint().height())
+
+    def paintEvent(self, _event) -> None:  # noqa: N802
+        rect = self.contentsRect()
+        shown = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width())
+        painter = QPainter(self)
+        self.style().drawItemText(painter, rect, int(self.alignment()), self.palette(), self.isEnabled(),
+                                  shown, self.foregroundRole())
 
 
 class MainWindow(QMainWindow):
@@ -68,6 +99,7 @@ class MainWindow(QMainWindow):
     playSelectedRequested = Signal()
     analysisPauseRequested = Signal(bool)  # True: pause, False: resume
     retryAnalysisRequested = Signal()
+    rateSelectedRequested = Signal(int)
 
     def __init__(
         self, settings: Settings, parent: QWidget | None = None, *, restore: bool = True, lazy_charts: bool = False
@@ -94,7 +126,8 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_menus()
 
-        self.resize(1280, 800)
+        self.resize(self.sizeHint())
+        self.resizeDocks([self.now_playing_dock], [int(self.width() * NOW_PLAYING_SHARE)], Qt.Orientation.Horizontal)
         if restore:
             self.restore_settings()
 
@@ -110,6 +143,7 @@ class MainWindow(QMainWindow):
         self._filter_timer.timeout.connect(self._flush_filter)
         self.filter_edit.textChanged.connect(lambda _t: self._filter_timer.start())
         self.filter_edit.returnPressed.connect(self._flush_filter)
+        self.filter_edit.installEventFilter(self)  # Esc clears it, Down moves into the results
 
         self.genre_combo = QComboBox()
         self.genre_combo.setObjectName("genreCombo")
@@ -167,10 +201,10 @@ class MainWindow(QMainWindow):
         lay.addWidget(self.library_stack, 1)
 
     def _build_now_playing(self) -> None:
-        self.title_label = QLabel("Nothing playing")
+        # elided: a long title or album never widens the panel (the whole text is the tooltip)
+        self.title_label = ElidedLabel("Nothing playing")
         self.title_label.setObjectName("nowTitle")
-        self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.subtitle_label = QLabel("")
+        self.subtitle_label = ElidedLabel("")
         self.subtitle_label.setObjectName("nowSubtitle")
         self.banner = QLabel()
         self.banner.setObjectName("banner")
@@ -256,7 +290,8 @@ class MainWindow(QMainWindow):
         self.now_playing_dock = QDockWidget("Now playing", self)
         self.now_playing_dock.setObjectName("nowPlayingDock")
         self.now_playing_dock.setWidget(self.now_playing_pane)
-        self.now_playing_dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
+        # closable only from the View menu (no title bar): fixed in place otherwise
+        self.now_playing_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.now_playing_dock.setTitleBarWidget(QWidget())
         self.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -276,7 +311,6 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.queue_dock, self.failures_dock)
         self.recommendations_dock.raise_()
         self.resizeDocks([self.recommendations_dock], [230], Qt.Orientation.Vertical)
-        self.resizeDocks([self.now_playing_dock], [620], Qt.Orientation.Horizontal)
         self.failures.countChanged.connect(
             lambda n: self.failures_dock.setWindowTitle(f"Failed files ({n})" if n else "Failed files")
         )
@@ -348,6 +382,18 @@ class MainWindow(QMainWindow):
         self.like_action = self._action("&Like", "Ctrl+L", lambda: self._rate(1), name="likeAction")
         self.dislike_action = self._action("&Dislike", "Ctrl+D", lambda: self._rate(-1), name="dislikeAction")
         self.filter_action = self._action("&Filter library", QKeySequence.StandardKey.Find, self.focus_filter, name="filterAction")
+        # shuffle and repeat: the playback presenter owns the modes and keeps these checked
+        self.shuffle_action = self._action("Shu&ffle", "Ctrl+U", None, name="shuffleAction")
+        self.shuffle_action.setCheckable(True)
+        self.repeat_cycle_action = self._action("&Next repeat mode", "Ctrl+R", t.repeatClicked, name="repeatCycleAction")
+        self.repeat_group = QActionGroup(self)
+        self.repeat_group.setExclusive(True)
+        self.repeat_actions: dict[str, QAction] = {}
+        for mode, text in (("off", "Repeat &off"), ("all", "Repeat &all"), ("one", "Repeat this &track")):
+            a = QAction(text, self, checkable=True)
+            a.setObjectName(f"repeat{mode.capitalize()}Action")
+            self.repeat_group.addAction(a)
+            self.repeat_actions[mode] = a
         self.about_action = self._action("&About Melograph", None, self._about, name="aboutAction")
 
         self.pause_analysis_action = QAction("&Pause the analysis", self, checkable=True)
@@ -381,11 +427,24 @@ class MainWindow(QMainWindow):
         for a in (self.back_action, self.fwd_action, self.vol_up_action, self.vol_down_action):
             p.addAction(a)
         p.addSeparator()
+        p.addAction(self.shuffle_action)
+        r = p.addMenu("&Repeat")
+        for a in self.repeat_actions.values():
+            r.addAction(a)
+        r.addSeparator()
+        r.addAction(self.repeat_cycle_action)
+        p.addSeparator()
         p.addAction(self.like_action)
         p.addAction(self.dislike_action)
         v = mb.addMenu("&View")
         v.addAction(self.filter_action)
         v.addSeparator()
+        self.now_playing_action = self.now_playing_dock.toggleViewAction()
+        self.now_playing_action.setText("&Now playing")
+        self.now_playing_action.setObjectName("nowPlayingAction")
+        self.now_playing_action.setShortcut(QKeySequence("F9"))
+        self.addAction(self.now_playing_action)
+        v.addAction(self.now_playing_action)
         for d in (self.queue_dock, self.recommendations_dock, self.failures_dock):
             v.addAction(d.toggleViewAction())
         v.addSeparator()
@@ -432,6 +491,11 @@ class MainWindow(QMainWindow):
         self.transport.set_volume(min(100, max(0, self.transport.volume() + delta)))
 
     def _rate(self, rating: int) -> None:
+        """Ctrl+L / Ctrl+D: the selected rows when the table has focus, else the playing track."""
+        if self.library_view.hasFocus() and self.library_view.selectionModel() is not None \
+                and self.library_view.selectionModel().hasSelection():
+            self.rateSelectedRequested.emit(rating)
+            return
         if not self.transport.like_button.isEnabled():
             return
         new = 0 if self.transport.rating() == rating else rating  # a second press takes it back
@@ -448,6 +512,30 @@ class MainWindow(QMainWindow):
             "genre with a neural network on its spectrogram, shows the genres as the track plays, and "
             "learns what you like.</p><p>Everything runs on this computer.</p>",
         )
+
+    def eventFilter(self, obj, event):  # noqa: N802
+        if obj is self.filter_edit and event.type() == QEvent.Type.KeyPress:
+            key = event.key()
+            if key == Qt.Key.Key_Escape and self.filter_edit.text():
+                self.filter_edit.clear()
+                self._flush_filter()
+                return True
+            if key == Qt.Key.Key_Down and self.library_stack.currentWidget() is self.library_view:
+                self._flush_filter()  # the results of what was typed, not of the last pause
+                self._enter_results()
+                return True
+        return super().eventFilter(obj, event)
+
+    def _enter_results(self) -> None:
+        view = self.library_view
+        model = view.model()
+        if model is None or not model.rowCount():
+            return
+        view.setFocus(Qt.FocusReason.OtherFocusReason)
+        if not view.selectionModel().hasSelection():
+            view.selectRow(0)
+        elif not view.currentIndex().isValid():
+            view.setCurrentIndex(view.selectionModel().selectedRows()[0])
 
     # --- drag and drop a folder ---------------------------------------------------------------------
     @staticmethod
@@ -608,4 +696,8 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def sizeHint(self):  # noqa: N802
-        return QSize(1280, 800)
+        """``DEFAULT_SIZE``, or the screen's free area where that is smaller."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return QSize(DEFAULT_SIZE)
+        return DEFAULT_SIZE.boundedTo(screen.availableGeometry().size())

@@ -4,9 +4,10 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFontMetrics
+from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -17,11 +18,16 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QStackedWidget,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
+
+from desktop.fmt import format_time
 
 
 class _TwoLineLabel(QLabel):
@@ -70,13 +76,37 @@ def _placeholder(text: str) -> QLabel:
     return lab
 
 
+class _DurationDelegate(QStyledItemDelegate):
+    """Draws an item's text elided to leave room for its duration, right-aligned in grey."""
+
+    def paint(self, painter, option, index) -> None:
+        duration = index.data(QueuePanel.DURATION_ROLE) or ""
+        if not duration:
+            super().paint(painter, option, index)
+            return
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        fm = opt.fontMetrics
+        room = fm.horizontalAdvance(duration) + 12
+        text_rect = opt.rect.adjusted(0, 0, -room, 0)
+        opt.text = fm.elidedText(opt.text, Qt.TextElideMode.ElideRight, max(0, text_rect.width() - 8))
+        style = opt.widget.style() if opt.widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        painter.save()
+        painter.setPen(QColor("#9a9ab0"))
+        painter.drawText(opt.rect.adjusted(0, 0, -6, 0), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, duration)
+        painter.restore()
+
+
 class QueuePanel(QWidget):
-    """What plays next.  ``set_items([(key, text), ...])``; ``activated(key)`` on double-click;
-    ``removeRequested(key)`` on Delete; ``clearRequested()``."""
+    """What plays next.  ``set_items([(key, text, seconds), ...])`` (seconds: the duration
+    shown on the right; 0 or None: none); ``activated(key)`` on double-click;
+    ``removeRequested([key, ...])`` once for the selected entries on Delete; ``clearRequested()``."""
 
     activated = Signal(object)
-    removeRequested = Signal(object)
+    removeRequested = Signal(list)
     clearRequested = Signal()
+    DURATION_ROLE = Qt.ItemDataRole.UserRole + 1
 
     EMPTY = "The queue is empty. Right-click a track and choose “Add to queue” or “Play next”."
 
@@ -86,6 +116,7 @@ class QueuePanel(QWidget):
         self.list.setObjectName("queueList")
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.list.itemDoubleClicked.connect(self._on_double_click)
+        self.list.setItemDelegate(_DurationDelegate(self.list))
         self.empty = _placeholder(self.EMPTY)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
@@ -106,9 +137,11 @@ class QueuePanel(QWidget):
 
     def set_items(self, items) -> None:
         self.list.clear()
-        for key, text in items:
+        for key, text, *seconds in items:
             it = QListWidgetItem(text)
             it.setData(Qt.ItemDataRole.UserRole, key)
+            if seconds and seconds[0]:
+                it.setData(self.DURATION_ROLE, format_time(seconds[0]))
             self.list.addItem(it)
         self.stack.setCurrentWidget(self.list if self.list.count() else self.empty)
         self.clear_button.setEnabled(self.list.count() > 0)
@@ -116,10 +149,15 @@ class QueuePanel(QWidget):
     def keys(self) -> list:
         return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())]
 
+    def durations(self) -> list[str]:
+        """The durations shown, top to bottom ("" where none)."""
+        return [self.list.item(i).data(self.DURATION_ROLE) or "" for i in range(self.list.count())]
+
     def keyPressEvent(self, event):  # noqa: N802
         if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
-            for it in self.list.selectedItems():
-                self.removeRequested.emit(it.data(Qt.ItemDataRole.UserRole))
+            keys = [it.data(Qt.ItemDataRole.UserRole) for it in self.list.selectedItems()]
+            if keys:
+                self.removeRequested.emit(keys)
             return
         super().keyPressEvent(event)
 

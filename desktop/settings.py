@@ -1,6 +1,7 @@
 """Typed access to the persisted settings (QSettings): the window's layout (saved by the main
-window), and each feature's own (saved by its presenter): the last library, the volume and the
-play queue (track ids), the number of analysis workers, the current profile.  The composition root
+window), and each feature's own (saved by its presenter): the last library and its table's columns
+and sort, the volume and the play queue (track ids), the number of analysis workers, the current
+profile.  The composition root
 picks the QSettings backend (an INI file in the data directory), tests pass their own."""
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ class Settings:
     WORKERS = "analysis/workers"
     QUEUE = "player/queue"
     PROFILE = "recommendations/profile"
+    TABLE_HEADER = "library/header"
+    TABLE_SORT = "library/sort"
 
     def __init__(self, qsettings: QSettings):
         self.q = qsettings
@@ -88,6 +91,25 @@ class Settings:
         self.q.setValue(self.VOLUME, int(value))
 
     @property
+    def shuffle(self) -> bool:
+        """The play queue's shuffle, as the user last left it."""
+        return str(self.q.value("player/shuffle", "false")).lower() in ("true", "1")
+
+    @shuffle.setter
+    def shuffle(self, on: bool) -> None:
+        self.q.setValue("player/shuffle", bool(on))
+
+    @property
+    def repeat(self) -> str:
+        """The play queue's repeat mode: "off", "all" or "one"."""
+        v = str(self.q.value("player/repeat", "off") or "off")
+        return v if v in ("off", "all", "one") else "off"
+
+    @repeat.setter
+    def repeat(self, mode: str) -> None:
+        self.q.setValue("player/repeat", str(mode))
+
+    @property
     def workers(self) -> int:
         return self._int(self.WORKERS, default_workers(), 1, max(1, os.cpu_count() or 1) * 2)
 
@@ -114,6 +136,29 @@ class Settings:
             self.q.setValue(self.QUEUE, ",".join(map(str, ids)))
         else:
             self.q.remove(self.QUEUE)
+
+    @property
+    def table_header(self) -> QByteArray | None:
+        """The library table's columns (widths, order), as ``QHeaderView.saveState`` wrote them."""
+        return self._bytes(self.TABLE_HEADER)
+
+    @table_header.setter
+    def table_header(self, value: QByteArray) -> None:
+        self.q.setValue(self.TABLE_HEADER, value)
+
+    @property
+    def table_sort(self) -> tuple[int, bool] | None:
+        """The library table's sort: ``(column, descending)``, or ``None`` if never saved."""
+        parts = str(self.q.value(self.TABLE_SORT, "") or "").split(",")
+        try:
+            return int(parts[0]), parts[1] == "desc"
+        except (IndexError, ValueError):
+            return None
+
+    @table_sort.setter
+    def table_sort(self, value: tuple[int, bool]) -> None:
+        column, descending = value
+        self.q.setValue(self.TABLE_SORT, f"{int(column)},{'desc' if descending else 'asc'}")
 
     @property
     def profile(self) -> str:

@@ -8,9 +8,11 @@ Signals out:
     seekRequested(float seconds)           released handle, click on the groove, arrow keys
     volumeChanged(int percent 0..100)
     ratingChanged(int)                     +1 liked, -1 disliked, 0 neither (user action only)
+    shuffleToggled(bool)                   the shuffle button (user action only)
+    repeatClicked()                        the repeat button: the next mode, off → all → one → off
 Slots in:
     set_playing(bool), set_duration(seconds), set_position(seconds), set_volume(percent),
-    set_rating(int), set_track_loaded(bool)
+    set_rating(int), set_track_loaded(bool), set_shuffle(bool), set_repeat("off" | "all" | "one")
 """
 from __future__ import annotations
 
@@ -56,6 +58,12 @@ class TransportBar(QWidget):
     seekRequested = Signal(float)
     volumeChanged = Signal(int)
     ratingChanged = Signal(int)
+    shuffleToggled = Signal(bool)
+    repeatClicked = Signal()
+
+    #: the repeat button's tooltip and icon per mode
+    REPEAT_LOOKS = {"off": ("Repeat: off", "repeat"), "all": ("Repeat: all", "repeat-on"),
+                    "one": ("Repeat: this track", "repeat-one")}
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -79,6 +87,12 @@ class TransportBar(QWidget):
         self.play_button.setIconSize(QSize(30, 30))
         self.stop_button = button(std_icon(self, SP.SP_MediaStop), "Stop", "stopButton")
         self.next_button = button(std_icon(self, SP.SP_MediaSkipForward), "Next (Ctrl+Right)", "nextButton")
+        self.shuffle_button = button(svg_icon("shuffle", "shuffle-on"), "Shuffle", "shuffleButton")
+        self.shuffle_button.setCheckable(True)
+        self.shuffle_button.clicked.connect(self.shuffleToggled)
+        self.repeat_button = button(svg_icon("repeat"), "Repeat: off", "repeatButton")
+        self.repeat_button.clicked.connect(self.repeatClicked)
+        self._repeat = "off"
         self.prev_button.clicked.connect(self.previousClicked)
         self.play_button.clicked.connect(self.playPauseClicked)
         self.stop_button.clicked.connect(self.stopClicked)
@@ -124,6 +138,9 @@ class TransportBar(QWidget):
         lay.setSpacing(4)
         for w in (self.prev_button, self.play_button, self.stop_button, self.next_button):
             lay.addWidget(w)
+        lay.addSpacing(4)
+        lay.addWidget(self.shuffle_button)
+        lay.addWidget(self.repeat_button)
         lay.addSpacing(8)
         lay.addWidget(self.elapsed_label)
         lay.addWidget(self.seek_slider, 1)
@@ -177,6 +194,22 @@ class TransportBar(QWidget):
 
     def rating(self) -> int:
         return 1 if self.like_button.isChecked() else -1 if self.dislike_button.isChecked() else 0
+
+    def set_shuffle(self, on: bool) -> None:
+        self.shuffle_button.setChecked(bool(on))
+        self.shuffle_button.setToolTip("Shuffle: on" if on else "Shuffle: off")
+
+    def shuffle(self) -> bool:
+        return self.shuffle_button.isChecked()
+
+    def set_repeat(self, mode: str) -> None:
+        tip, icon = self.REPEAT_LOOKS[mode]
+        self._repeat = mode
+        self.repeat_button.setIcon(svg_icon(icon))
+        self.repeat_button.setToolTip(tip)
+
+    def repeat(self) -> str:
+        return self._repeat
 
     def set_track_loaded(self, loaded: bool) -> None:
         for w in (self.seek_slider, self.like_button, self.dislike_button, self.stop_button):

@@ -13,7 +13,9 @@ Three threads touch a :class:`Player`:
 - **the caller** (the UI): every public method returns at once; the engine carries it out.
 
 The output (:mod:`core.playback.output`) is a PortAudio device, or a :class:`NullOutput` for
-tests of the player's logic.  The queue and the history are a :class:`PlayQueue`.
+tests of the player's logic.  The queue and the history are a :class:`PlayQueue`, which also
+decides what plays next (shuffle, repeat off / all / one); a repeat is decoded gaplessly like any
+next track.
 
 Gapless: the next track of the queue is decoded straight after the current one into the same
 ring while its rate matches the open stream, so the device receives the two tracks' samples
@@ -58,7 +60,7 @@ from core.playback.events import (
     TrackStarted,
 )
 from core.playback.output import NO_DEVICE_REASON, NullOutput, SoundDeviceOutput
-from core.playback.queue import PlayQueue
+from core.playback.queue import REPEAT_MODES, PlayQueue
 from core.playback.ringbuffer import AudioRing
 
 log = logging.getLogger(__name__)
@@ -313,8 +315,37 @@ class Player:
         self._post(self._do_queue_edit, PlayQueue.clear, True)
 
     def remove_from_queue(self, index: int) -> None:
-        """Take out the track at ``index`` of :attr:`queue`."""
+        """Take out the track at ``index`` of :attr:`queue` as it is when the engine gets to it
+        (to take out tracks the user picked, use :meth:`remove_tracks`)."""
         self._post(self._do_queue_edit, lambda q: q.remove(index), True)
+
+    def remove_tracks(self, tracks) -> None:
+        """Take these entries out of the queue, all at once, by identity (the objects listed
+        by :attr:`queue` or sent in :class:`QueueChanged`): whatever else changes the queue in
+        between, exactly these go.  Entries no longer queued are ignored."""
+        tracks = list(tracks)
+        self._post(self._do_queue_edit, lambda q: q.remove_items(tracks), True)
+
+    @property
+    def shuffle(self) -> bool:
+        """Play the queue in a random order (see :class:`PlayQueue`)."""
+        return self._tracks.shuffle
+
+    @shuffle.setter
+    def shuffle(self, on: bool) -> None:
+        self._post(self._do_queue_edit, lambda q: setattr(q, "shuffle", bool(on)), True)
+
+    @property
+    def repeat(self) -> str:
+        """``"off"``, ``"all"`` (the round again after its last track) or ``"one"`` (the
+        current track again)."""
+        return self._tracks.repeat
+
+    @repeat.setter
+    def repeat(self, mode: str) -> None:
+        if mode not in REPEAT_MODES:
+            raise ValueError(f"repeat must be one of {', '.join(REPEAT_MODES)}, not {mode!r}")
+        self._post(self._do_queue_edit, lambda q: setattr(q, "repeat", mode), True)
 
     @property
     def queue(self) -> list:
@@ -324,7 +355,7 @@ class Player:
             pre = [s.track for s in self._segments[1:]]
             if self._pending is not None:
                 pre.append(self._pending.track)
-            return pre + list(self._tracks.upcoming)
+            return [t for t in pre if not self._tracks.is_repeat(t)] + list(self._tracks.upcoming)
 
     @property
     def history(self) -> list:
@@ -511,15 +542,20 @@ class Player:
     def _open_next_from_queue(self) -> None:
         """Gapless: start decoding the next queued track right after the current one, while the
         rates match; a track at another rate waits (``_pending``) until the ring has drained."""
+        failed: set[int] = set()  # (repeat must not retry a file that just failed, forever)
         while self._dec is None and self._pending is None:
             with self._qlock:
-                track = self._tracks.pop_next()
-            if track is None:
+                track = self._tracks.pop_next(skip=bool(failed))
+            if track is None or id(track) in failed:
+                if track is not None:
+                    with self._qlock:
+                        self._tracks.give_back(track)
                 self._expect_more = False
                 return
             try:
                 s = self._open_track(track, 0.0)
             except FileError as exc:
+                failed.add(id(track))
                 w = self._ring.written
                 self._segments.append(_Segment(track, _no_info(track), self._out.rate or 44100, 0.0, w, w, exc))
                 continue
@@ -596,19 +632,23 @@ class Player:
         if self._cannot_play(track):
             return
         self._end_current(reason)
+        with self._qlock:
+            self._tracks.start_round(track)
         self._begin(track, start)
 
     def _begin(self, track: Any, start: float) -> None:
         """Play ``track`` from ``start`` now; on a file error, report it and go on with the queue."""
-        while track is not None:
+        failed: set[int] = set()  # (repeat must not retry a file that just failed, forever)
+        while track is not None and id(track) not in failed:
             try:
                 s = self._open_track(track, start)
             except FileError as exc:
                 self._emit(PlaybackError(track, exc.kind, str(exc.reason)))
                 self._emit(TrackEnded(track, "error", 0.0))
+                failed.add(id(track))
                 with self._qlock:
                     self._tracks.played(track)
-                    track = self._tracks.pop_next()
+                    track = self._tracks.pop_next(skip=True)
                 start = 0.0
                 continue
             try:
@@ -622,11 +662,16 @@ class Player:
                 s.close()
                 self._device_failed(track, f"cannot play: {exc}")
                 return
+            with self._qlock:
+                self._tracks.now_playing(track)
             self._paused = False
             self._set_state(PLAYING)
             self._emit_position(force=True)
             self._emit(QueueChanged(tuple(self.queue)))
             return
+        if track is not None:  # every track left failed: stop, keeping it queued
+            with self._qlock:
+                self._tracks.give_back(track)
         self._teardown(reason="finished")
         self._set_state(STOPPED)
 
@@ -656,7 +701,7 @@ class Player:
             self._pending = None
         if back:
             with self._qlock:
-                self._tracks.play_next(*back)
+                self._tracks.give_back(*back)
 
     def _end_current(self, reason: str, *, to_history: bool = True) -> None:
         """The current track stops being heard (skip/stop); the caller replaces or discards its
@@ -672,7 +717,7 @@ class Player:
         self._close_decoder()  # the ring keeps playing until the next track replaces its audio
         self._segments = []
         with self._qlock:
-            self._tracks.play_next(*back)
+            self._tracks.give_back(*back)
             if seg is not None and to_history:
                 self._tracks.played(seg.track)
         if seg is not None and seg.started:
@@ -737,7 +782,7 @@ class Player:
     def _do_next(self) -> None:
         self._end_current("skipped")  # puts the pre-decoded tracks back at the queue's head
         with self._qlock:
-            track = self._tracks.pop_next()
+            track = self._tracks.pop_next(skip=True)
         if track is None:
             self._teardown(reason="skipped")
             self._set_state(STOPPED)
@@ -847,6 +892,8 @@ class Player:
                 except Exception as exc:
                     p.stream.close()
                     self._device_failed(p.track, f"cannot play: {exc}")
+                    return
+                self._emit(QueueChanged(tuple(self.queue)))  # it left the queue's list now
                 return
             # the queue ran out: let the device play its last samples, then stop
             self._expect_more = False

@@ -2,7 +2,7 @@
 of the selected rows, the context menu and "show in folder".
 
 State: the folder shown (``root``, saved as the last library), the rows (``model``), the scan in
-progress.  Rows are read from the catalog in bulk on a worker thread (``load_rows``); the GUI
+progress, the table's column widths and sort (saved at shutdown, restored at start).  Rows are read from the catalog in bulk on a worker thread (``load_rows``); the GUI
 thread only swaps them in.  A scan runs on its own thread at a lower priority while the table
 refreshes every ``SCAN_REFRESH_MS``.
 
@@ -27,7 +27,9 @@ from PySide6.QtCore import QItemSelection, QItemSelectionModel, QObject, Qt, QTi
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QHeaderView, QMenu
 
-from desktop.librarymodel import COL_ARTIST, COL_TITLE, TRACK_ID_ROLE, LibraryModel, Row, ids_of, load_rows, other_orders
+from desktop.librarymodel import (
+    COL_ARTIST, COL_RATING, COL_TITLE, COLUMNS, TRACK_ID_ROLE, LibraryModel, Row, ids_of, load_rows, other_orders,
+)
 from desktop.resources import svg_icon
 from desktop.tasks import Relay, TaskRunner
 
@@ -42,7 +44,7 @@ SCAN_NICE = 5
 SCAN_REFRESH_MS = 2500
 #: the track under the cursor is reported (``selectionSettled``) once it rests this long (ms)
 SELECTION_SETTLE_MS = 400
-COLUMN_WIDTHS = (220, 140, 140, 48, 90, 110, 30)
+COLUMN_WIDTHS = (220, 130, 130, 48, 90, 110, 30)
 
 
 class LibraryPresenter(QObject):
@@ -86,12 +88,14 @@ class LibraryPresenter(QObject):
         self.model.countsChanged.connect(window.set_track_count)
         view = window.library_view
         view.setModel(self.model)
-        view.sortByColumn(COL_ARTIST, Qt.SortOrder.AscendingOrder)
         hh = view.horizontalHeader()
         hh.setMinimumSectionSize(28)
         for col, width in enumerate(COLUMN_WIDTHS):
             hh.resizeSection(col, width)
-        hh.setSectionResizeMode(COL_TITLE, QHeaderView.ResizeMode.Stretch)
+        hh.setSectionResizeMode(COL_TITLE, QHeaderView.ResizeMode.Stretch)  # the title gets the spare width
+        self._restore_table()
+        view.clicked.connect(self._on_cell_clicked)
+        window.rateSelectedRequested.connect(self.toggle_rating_of_selected)
 
         self._select_timer = QTimer(self)
         self._select_timer.setSingleShot(True)
@@ -369,6 +373,45 @@ class LibraryPresenter(QObject):
         what = (f"“{r.title}”" if r else "the track") if len(ids) == 1 else f"{len(ids)} tracks"
         self.window.statusBar().showMessage(f"{word} {what}.", 3000)
 
+    def toggle_rating(self, track_ids: list[int], value: int) -> None:
+        """Like (1) or dislike (-1) ``track_ids``; if every one of them has it already, clear it
+        (as the transport's like button does for the playing track)."""
+        ids = [t for t in track_ids if self.model.by_id(t) is not None]
+        if ids:
+            same = all(self.model.by_id(t).rating == value for t in ids)
+            self.rate(ids, 0 if same else value)
+
+    def toggle_rating_of_selected(self, value: int) -> None:
+        self.toggle_rating(self.selected_ids(), value)
+
+    def _on_cell_clicked(self, index) -> None:
+        """A click in the ♥ column likes that row (or takes the like back)."""
+        if index.column() == COL_RATING:
+            tid = index.data(TRACK_ID_ROLE)
+            if tid is not None:
+                self.toggle_rating([tid], 1)
+
+    # --- the table's columns ----------------------------------------------------------------------
+    def _restore_table(self) -> None:
+        """The column widths and the sort of the last session (the defaults the first time)."""
+        view = self.window.library_view
+        hh = view.horizontalHeader()
+        state = self.settings.table_header
+        if state is not None and not hh.restoreState(state):
+            log.info("the saved table columns do not fit this table: using the defaults")
+        hh.setSectionResizeMode(COL_TITLE, QHeaderView.ResizeMode.Stretch)
+        column, descending = self.settings.table_sort or (COL_ARTIST, False)
+        if not 0 <= column < len(COLUMNS):
+            column, descending = COL_ARTIST, False
+        view.sortByColumn(column, Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder)
+
+    def save_table(self) -> None:
+        hh = self.window.library_view.horizontalHeader()
+        self.settings.table_header = hh.saveState()
+        self.settings.table_sort = (hh.sortIndicatorSection(),
+                                    hh.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder)
+        self.settings.sync()
+
     # --- context menu, show in folder -------------------------------------------------------------
     def _context_menu(self, pos) -> None:
         view = self.window.library_view
@@ -407,6 +450,7 @@ class LibraryPresenter(QObject):
     def shutdown(self) -> None:
         """Stop the scan and the refreshes (returns once the scan thread is done)."""
         self._closing = True
+        self.save_table()
         self.refresh_timer.stop()
         self._select_timer.stop()
         if self._scan_cancel is not None:

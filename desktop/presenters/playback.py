@@ -3,7 +3,8 @@
 The player (``core.playback.Player``) arrives once it is open (``set_player``); until then, and
 without a sound device, a track asked for is still shown (``trackChanged``) and the transport
 says why it cannot play.  The player calls back from its own thread; its events reach the GUI
-thread batched (``desktop.tasks.Relay``).  State saved: the volume and the play queue.
+thread batched (``desktop.tasks.Relay``).  State saved: the volume, the play queue, shuffle and
+repeat (shown on the transport's buttons and in the Playback menu; the player applies them).
 
 Signals, for the other features:
     trackChanged(object, float)  the current ``PlayItem`` and its duration in seconds (0: unknown)
@@ -35,6 +36,7 @@ class PlayItem:
     path: str
     title: str = ""
     artist: str = ""
+    duration: float = 0.0
 
     def label(self) -> str:
         return f"{self.title} — {self.artist}" if self.artist else self.title
@@ -67,6 +69,14 @@ class PlaybackPresenter(QObject):
         t.nextClicked.connect(self.next)
         t.previousClicked.connect(self.previous)
         t.volumeChanged.connect(self._on_volume)
+        self.shuffle = settings.shuffle
+        self.repeat = settings.repeat
+        t.shuffleToggled.connect(self.set_shuffle)
+        t.repeatClicked.connect(self.cycle_repeat)
+        window.shuffle_action.triggered.connect(self.set_shuffle)
+        for mode, action in window.repeat_actions.items():
+            action.triggered.connect(lambda _checked=False, mode=mode: self.set_repeat(mode))
+        self._show_modes()
         window.seekRequested.connect(self.seek)
         q = window.queue_panel
         q.activated.connect(self._play_from_queue)
@@ -84,6 +94,8 @@ class PlaybackPresenter(QObject):
         }
         self.player = player
         player.volume = self.window.transport.volume() / 100.0
+        player.shuffle = self.shuffle
+        player.repeat = self.repeat
         if not player.available:
             self._no_sound(player.unavailable_reason)
         self._unsubscribe = player.subscribe(self.events)
@@ -96,7 +108,7 @@ class PlaybackPresenter(QObject):
     # --- what the user asks -----------------------------------------------------------------------
     def _item(self, track_id: int) -> PlayItem | None:
         r = self.library.row(track_id)
-        return PlayItem(r.id, r.path, r.title, r.artist) if r else None
+        return PlayItem(r.id, r.path, r.title, r.artist, float(r.duration or 0.0)) if r else None
 
     def _set_current(self, item: PlayItem, duration: float | None = None) -> None:
         self.current = item
@@ -178,19 +190,46 @@ class PlaybackPresenter(QObject):
         if self.player is not None:
             self.player.volume = percent / 100.0
 
+    # --- shuffle and repeat ------------------------------------------------------------------------
+    REPEAT_ORDER = ("off", "all", "one")
+
+    def set_shuffle(self, on: bool) -> None:
+        self.shuffle = bool(on)
+        self.settings.shuffle = self.shuffle
+        if self.player is not None:
+            self.player.shuffle = self.shuffle
+        self._show_modes()
+
+    def set_repeat(self, mode: str) -> None:
+        self.repeat = mode
+        self.settings.repeat = mode
+        if self.player is not None:
+            self.player.repeat = mode
+        self._show_modes()
+
+    def cycle_repeat(self) -> None:
+        """Off → all → one → off (the repeat button, Ctrl+R)."""
+        self.set_repeat(self.REPEAT_ORDER[(self.REPEAT_ORDER.index(self.repeat) + 1) % len(self.REPEAT_ORDER)])
+
+    def _show_modes(self) -> None:
+        self.window.transport.set_shuffle(self.shuffle)
+        self.window.transport.set_repeat(self.repeat)
+        self.window.shuffle_action.setChecked(self.shuffle)
+        self.window.repeat_actions[self.repeat].setChecked(True)
+
     # --- the queue --------------------------------------------------------------------------------
     def _play_from_queue(self, item) -> None:
         if self.player is None:
             return
-        q = self.player.queue
-        if item in q:
-            self.player.remove_from_queue(q.index(item))
+        self.player.remove_tracks([item])  # that entry, by identity (the same song may be queued twice)
         self.player.play(item)
         self._set_current(item)
 
-    def _remove_from_queue(self, item) -> None:
-        if self.player is not None and item in self.player.queue:
-            self.player.remove_from_queue(self.player.queue.index(item))
+    def _remove_from_queue(self, items) -> None:
+        """The entries the panel showed, all at once: the player takes out exactly those, whatever
+        it did to its queue since the panel was drawn."""
+        if self.player is not None and items:
+            self.player.remove_tracks(items)
 
     def clear_queue(self) -> None:
         if self.player is not None:
@@ -235,7 +274,8 @@ class PlaybackPresenter(QObject):
 
     def _on_track_ended(self, ev) -> None:
         # the queue is empty and the track ran out: go on down the table, like a player does
-        if ev.reason != "finished" or self.player is None or self.player.queue:
+        # (unless repeat is on: then the player itself plays the track or the round again)
+        if ev.reason != "finished" or self.player is None or self.player.queue or self.repeat != "off":
             return
         item = ev.track
         if isinstance(item, PlayItem) and self.current is not None and self.current.id == item.id:
@@ -258,7 +298,8 @@ class PlaybackPresenter(QObject):
             self.library.add_failures([(ev.track.path, ev.message)])
 
     def _on_queue_changed(self, ev) -> None:
-        self.window.queue_panel.set_items([(it, it.label() if isinstance(it, PlayItem) else str(it)) for it in ev.queue])
+        self.window.queue_panel.set_items([
+            (it, it.label(), it.duration) if isinstance(it, PlayItem) else (it, str(it), 0.0) for it in ev.queue])
         if self._queue_restored:  # (before that, the new player's empty queue is not the user's)
             self.settings.queue_ids = [it.id for it in ev.queue if isinstance(it, PlayItem)]
 

@@ -114,7 +114,7 @@ def main_real(out: Path, title: str) -> int:
 
     holder = {}
     holder["p"] = c.player = Player(tap=lambda b: time.sleep(len(b) / (holder["p"].stream_rate or 44100)))
-    window.resize(1400, 860)
+    # the window at its default size (a fresh data directory: nothing restored), as on a first start
     window.show()
     c.start()
     state = {"t0": time.time(), "played": False}

@@ -82,3 +82,31 @@ def test_placeholder(chart):
     chart.set_placeholder("No genre model: Melograph can play but not tag.")
     assert not chart.has_data and "No genre model" in chart.placeholder.text()
     chart.set_position(3.0)  # harmless while hidden
+
+
+@pytest.mark.parametrize("seconds", [31, 45, 59, 61, 64.8, 95])
+def test_the_strip_and_now_bars_show_each_stored_3_second_cell_at_its_time(chart, tmp_path, seconds):
+    """A real analysis of a track whose length is no multiple of 3 s or 30 s: at the middle of
+    every 3 s cell the strip's colours and the "now" bars are that stored cell, to the end."""
+    import soundfile as sf
+
+    from analysis.worker import analyse_file
+    from core.audio.decode import read
+    from core.features import SR
+    from models.genre import GenreModel
+    from tests.models.conftest import SHARED, need
+
+    src = need(SHARED / "cc_music" / "Kevin_MacLeod_-_P_I_Tchaikovsky_Dance_of_the_Sugar_Plum_Fairy.ogg")
+    y, _ = read(src, sr=SR, mono=True)
+    path = tmp_path / "cut.wav"
+    sf.write(path, y[: int(seconds * SR)], SR)
+    r = analyse_file(GenreModel.load(), str(path))
+    cells = r["window_probs"]
+    chart.set_track(r["classes"], cells, r["track_probs"], r["window_s"], r["hop_s"], duration=r["duration"])
+    strip = chart.strip_image.image  # (classes, time bins) over [0, duration]
+    for k, cell in enumerate(cells):
+        mid = min((k + 0.5) * r["hop_s"], (k * r["hop_s"] + r["duration"]) / 2)
+        chart.set_position(mid)
+        assert np.allclose(chart.now_values(), cell), f"now bars at {mid:.1f} s are not cell {k}"
+        col = int(mid / chart.duration * strip.shape[1])
+        assert np.allclose(strip[:, col], cell), f"strip at {mid:.1f} s is not cell {k}"
