@@ -21,7 +21,8 @@ def _has_display() -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from cli.common import data_dir_problem, print_error
+    from cli.common import print_error
+    from core.paths import data_dir_problem
     from cli.main import COMMANDS, main as cli_main, split_common_options
 
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -18,6 +18,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
+from core.paths import data_dir_problem
+
 if TYPE_CHECKING:
     from core.catalog import Catalog
 
@@ -104,20 +106,6 @@ def number(kind: type = int, *, low: float | None = None, high: float | None = N
     return parse
 
 
-def data_dir_problem(path: str) -> str | None:
-    """Why ``path`` cannot be the data folder (empty, a file, below a file), or None when it can
-    (it exists as a folder, or can be made)."""
-    if not path.strip():
-        return "must not be empty (leave --data-dir out for the default location)"
-    p = Path(path).expanduser().absolute()
-    for at in (p, *p.parents):
-        if at.exists() or at.is_symlink():
-            if not at.is_dir():
-                return f"{at} is a file, not a folder" if at == p else f"{at} is a file, so {p} cannot be a folder"
-            return None
-    return None
-
-
 def data_dir_arg(value: str) -> str:
     """The argparse type of ``--data-dir`` (see :func:`data_dir_problem`)."""
     problem = data_dir_problem(value)
@@ -154,14 +142,10 @@ def new_or_folder(value: str) -> str:
 
 
 def open_catalog(args: argparse.Namespace) -> Catalog:
-    """The catalog in ``--data-dir`` (or the default data directory); CliError when it cannot open."""
+    """The catalog in ``--data-dir`` (or the default data directory); CliError when it cannot open
+    (a data folder that cannot be used raises ``core.paths.DataDirError``, a one-line error too)."""
     from core.catalog import Catalog, CatalogError  # here: --help and main.py's app path do not need it
-    from core.paths import ENV_DATA_DIR
 
-    if args.data_dir is None and os.environ.get(ENV_DATA_DIR):
-        problem = data_dir_problem(os.environ[ENV_DATA_DIR])
-        if problem:
-            raise CliError(f"${ENV_DATA_DIR}: {problem}")
     try:
         return Catalog.open(args.data_dir)
     except CatalogError as exc:

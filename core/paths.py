@@ -14,6 +14,20 @@ class DataDirError(MelographError):
     """The data directory cannot be made or used; ``str(err)`` is the sentence to show."""
 
 
+def data_dir_problem(path: str | os.PathLike) -> str | None:
+    """Why ``path`` cannot be the data folder (empty, a file, below a file), or None when it can
+    (it exists as a folder, or can be made)."""
+    if not str(path).strip():
+        return "must not be empty (leave --data-dir out for the default location)"
+    p = Path(path).expanduser().absolute()
+    for at in (p, *p.parents):
+        if at.exists() or at.is_symlink():
+            if not at.is_dir():
+                return f"{at} is a file, not a folder" if at == p else f"{at} is a file, so {p} cannot be a folder"
+            return None
+    return None
+
+
 def data_dir(override: str | os.PathLike | None = None) -> Path:
     """The data directory: ``override``, else $MELOGRAPH_DATA_DIR, else the user's data dir;
     made if missing.  :class:`DataDirError` when it cannot be (it names a file, a file is in
@@ -30,9 +44,7 @@ def data_dir(override: str | os.PathLike | None = None) -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        in_the_way = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
-        why = (f"{in_the_way} is a file, not a folder" if in_the_way is not None
-               else exc.strerror or str(exc))
+        why = data_dir_problem(path) or exc.strerror or str(exc)
         raise DataDirError(f"{path}: cannot use it as the data folder ({why}); choose another with --data-dir "
                            "or $MELOGRAPH_DATA_DIR") from exc
     return path

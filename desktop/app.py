@@ -35,8 +35,17 @@ ENV_QUIT_AFTER_START = "MELOGRAPH_QUIT_AFTER_START"
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="melograph", description="Melograph, the music player that knows what it plays.")
     p.add_argument("folder", nargs="?", help="a music folder to open (default: the last one)")
-    p.add_argument("--data-dir", metavar="DIR", default=None, help="catalog and settings location")
+    p.add_argument("--data-dir", metavar="DIR", default=None, type=_data_dir_arg, help="catalog and settings location")
     return p.parse_args(argv)
+
+
+def _data_dir_arg(value: str) -> str:
+    from core.paths import data_dir_problem
+
+    problem = data_dir_problem(value)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return value
 
 
 class App:

@@ -165,26 +165,34 @@ def read_rows(path: str | os.PathLike, sql: str, params: Sequence = ()) -> tuple
         conn.close()
 
 
+def _backup_to_file(conn: sqlite3.Connection, dest: Path) -> None:
+    """Copy the database behind ``conn`` into the new file ``dest`` with SQLite's backup API, in
+    rollback-journal mode (one self-contained file).  On any failure nothing is left at ``dest``."""
+    try:
+        target = sqlite3.connect(dest)
+        try:
+            conn.backup(target)
+            target.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            target.close()
+    except BaseException:
+        for leftover in (dest, Path(f"{dest}-journal"), Path(f"{dest}-wal"), Path(f"{dest}-shm")):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+        raise
+
+
 def copy_database(source: str | os.PathLike, dest: str | os.PathLike) -> None:
     """Copy the database file ``source`` (read as immutable: a backup nobody writes) to a new
-    file ``dest`` with SQLite's backup API, in rollback-journal mode.  CatalogError on failure
-    (nothing left at ``dest``)."""
+    file ``dest``.  CatalogError on failure (nothing left at ``dest``)."""
     source, dest = Path(source), Path(dest)
     try:
         src = sqlite3.connect(f"file:{source.as_posix()}?immutable=1", uri=True)
         try:
-            target = sqlite3.connect(dest)
-            try:
-                src.backup(target)
-                target.execute("PRAGMA journal_mode = DELETE")
-            finally:
-                target.close()
+            _backup_to_file(src, dest)
         finally:
             src.close()
     except sqlite3.Error as exc:
-        for leftover in (dest, Path(f"{dest}-journal")):
-            with contextlib.suppress(OSError):
-                leftover.unlink()
         raise _error(exc, source, "cannot copy it") from exc
 
 
@@ -455,8 +463,8 @@ class Database:
 
     def _backup(self, conn: sqlite3.Connection, version: int, *, keep: int) -> Path:
         """Copy the file (at schema ``version``) beside it, then keep the newest ``keep``
-        backups.  The copy is written under a ``.part`` name and renamed when complete, in
-        rollback-journal mode (one self-contained file); a failed copy leaves nothing."""
+        backups.  The copy is written under a ``.part`` name and renamed when complete; a failed
+        copy leaves nothing."""
         stamp = time.strftime("%Y%m%d-%H%M%S")
         dest = self.path.with_name(f"{self.path.name}.bak-v{version}-{stamp}")
         # several in one second: numbered after the highest number that second has
@@ -465,19 +473,8 @@ class Database:
         if taken or dest.exists():
             dest = dest.with_name(f"{dest.name}~{max(taken, default=0) + 1}")
         part = dest.with_name(dest.name + ".part")
-        try:
-            target = sqlite3.connect(part)
-            try:
-                conn.backup(target)
-                target.execute("PRAGMA journal_mode = DELETE")
-            finally:
-                target.close()
-            os.replace(part, dest)
-        except BaseException:
-            for leftover in (part, Path(f"{part}-journal"), Path(f"{part}-wal"), Path(f"{part}-shm")):
-                with contextlib.suppress(OSError):
-                    leftover.unlink()
-            raise
+        _backup_to_file(conn, part)
+        os.replace(part, dest)
         for old in backup_files(self.path)[max(1, keep):]:
             if old != dest:
                 with contextlib.suppress(OSError):
