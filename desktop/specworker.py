@@ -9,7 +9,8 @@ playhead's frame rate in the 3 s after a track starts.)
 
 ``DisplaySpectrograms`` keeps one such process for the session (started on first use or by
 ``warm_up()``, spawned so it shares no Qt or thread state), asks it for one track at a time
-(a newer request cancels an older one that has not started) and hands back, on the GUI thread:
+(the helper gets the next track only when it has finished the last one, so a newer request
+replaces a waiting one and a skip-skip-skip costs one computation, not three) and hands back, on the GUI thread:
 
     ready(int, object)     track id, ``(S, duration)``: S float32 ``(n_mels, n_columns)`` in dB
                            [-80, 0], at most ``MAX_DISPLAY_COLUMNS`` wide; duration in seconds
@@ -110,9 +111,10 @@ class DisplaySpectrograms(QObject):
         # The helper is spawned by a pool.submit, and its death signal (core.childproc) follows
         # the thread that spawned it: every submit runs on this one thread, alive until shutdown.
         self._launcher: concurrent.futures.ThreadPoolExecutor | None = None
-        self._pending: concurrent.futures.Future | None = None
+        self._inflight: concurrent.futures.Future | None = None  # the one the helper works on
+        self._waiting: tuple[int, str] | None = None  # the newest request not yet handed over
         self._closed = False
-        self._lock = threading.Lock()  # the pool is made and replaced from the GUI thread or a worker
+        self._lock = threading.RLock()  # GUI thread and a worker; re-entered when a future is done at once
         self._done.connect(self._deliver)  # queued: emitted from the pool's thread
 
     def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
@@ -130,29 +132,37 @@ class DisplaySpectrograms(QObject):
         """Start the helper now, before the first track (it imports numpy, scipy and the decoders
         once).  Any thread; spawning a process takes tens of milliseconds, so the app calls it
         from a worker thread rather than the GUI thread."""
-        if not self._closed:
-            self._submit(_ping, None)
+        with self._lock:
+            if not self._closed and not self._busy():
+                self._inflight = self._submit(_ping, None)
 
     def request(self, track_id: int, path: str) -> None:
-        """Compute ``path`` 's spectrogram; ``ready`` or ``failed`` follows for ``track_id``."""
-        if self._closed:
-            return
-        if self._pending is not None:
-            self._pending.cancel()  # not started yet: skip it (a started one runs out)
-        self._pending = self._submit(_compute_in_helper, track_id, path, self.max_columns)
-
-    def _submit(self, fn, track_id, *args):
-        import concurrent.futures
-
+        """Compute ``path`` 's spectrogram; ``ready`` or ``failed`` follows for ``track_id``,
+        unless a newer request comes before the helper is free (then only the newer one runs)."""
         with self._lock:
             if self._closed:
-                return None
-            try:
-                fut = self._on_launcher(fn, *args)
-            except (RuntimeError, concurrent.futures.BrokenExecutor) as exc:  # the helper died: a new one
-                log.warning("spectrogram helper: %s; starting a new one", exc)
-                self._drop_pool()
-                fut = self._on_launcher(fn, *args)
+                return
+            self._waiting = (track_id, path)
+            self._hand_over()
+
+    def _busy(self) -> bool:  # with the lock held
+        return self._inflight is not None and not self._inflight.done()
+
+    def _hand_over(self) -> None:  # with the lock held
+        if self._waiting is None or self._busy() or self._closed:
+            return
+        (track_id, path), self._waiting = self._waiting, None
+        self._inflight = self._submit(_compute_in_helper, track_id, path, self.max_columns)
+
+    def _submit(self, fn, track_id, *args):  # with the lock held
+        import concurrent.futures
+
+        try:
+            fut = self._on_launcher(fn, *args)
+        except (RuntimeError, concurrent.futures.BrokenExecutor) as exc:  # the helper died: a new one
+            log.warning("spectrogram helper: %s; starting a new one", exc)
+            self._drop_pool()
+            fut = self._on_launcher(fn, *args)
         fut.add_done_callback(lambda f, tid=track_id: self._on_done(tid, f))
         return fut  # (a helper that died fails its futures; the next submit meets the broken pool)
 
@@ -165,16 +175,21 @@ class DisplaySpectrograms(QObject):
         return self._launcher.submit(lambda: self._executor().submit(fn, *args)).result()
 
     def _on_done(self, track_id, fut) -> None:  # the pool's thread
-        if fut.cancelled() or track_id is None or self._closed:
+        if self._closed:
             return
-        exc = fut.exception()
+        exc = None if fut.cancelled() else fut.exception()
+        result = None if exc is not None or fut.cancelled() else fut.result()
         try:
-            self._done.emit(track_id, None if exc else fut.result(), exc)
+            self._done.emit(-1 if track_id is None else track_id, result, exc)  # -1: the warm-up
         except RuntimeError:  # the QObject is gone (app closing)
             pass
 
-    def _deliver(self, track_id: int, result, exc) -> None:
+    def _deliver(self, track_id: int, result, exc) -> None:  # GUI thread
         if self._closed:
+            return
+        with self._lock:
+            self._hand_over()  # the helper is free: the newest waiting request, if any
+        if track_id < 0 or (result is None and exc is None):
             return
         if exc is None and result[0] == "error":
             exc = _error_from(*result[1:])
