@@ -55,7 +55,7 @@ import threading
 import time
 from typing import Callable
 
-from analysis.worker import WORKER_NICE, worker_main
+from analysis.worker import WORKER_NICE, _label, worker_main
 from models.card import model_dir as resolve_model_dir, read_card
 
 __all__ = ["AnalysisService", "AnalysisProgress", "TrackEvent", "RunSummary", "run_analysis", "default_workers"]
@@ -104,6 +104,7 @@ class TrackEvent:
     reason: str | None = None  # one line (failure reason, or the result's note)
     final: bool = True  # False: a crash that will be retried
     timings: dict | None = None  # seconds per stage in the worker (decode+logmel, model)
+    label: tuple | None = None  # (genre, confidence, text) as the library shows it (core.genrelabel)
 
 
 @dataclasses.dataclass
@@ -223,6 +224,7 @@ class AnalysisService:
         self.on_state = on_state
         self.owner = _owner_id()
         self.model_version: str | None = None
+        self.music_version: str | None = None  # the music detector's, when one is installed
         self.summary = RunSummary()
         self._playing = bool(playing)
         self._paused = False
@@ -395,6 +397,9 @@ class AnalysisService:
             self._set_state("unavailable", f"no genre model: {exc}")
             return
         self.model_version = str(card["version"])
+        from models.music import installed_version
+
+        self.music_version = installed_version()
         cat = self.catalog
         s = self.summary
         s.model_version = self.model_version
@@ -402,8 +407,8 @@ class AnalysisService:
         cat.drop_analysis_with_other_classes(self.model_version, card["classes"])
         self._recover_dead_owners()
         if self.enqueue_on_start:
-            cat.enqueue_analysis(self.model_version)
-        counts = cat.analysis_counts(self.model_version)
+            cat.enqueue_analysis(self.model_version, music_version=self.music_version)
+        counts = cat.analysis_counts(self.model_version, self.music_version)
         s.skipped = counts["analysed"]
         s.previously_failed = counts["failed"]
         s.remaining = counts["queued"] + counts["running"]
@@ -423,7 +428,7 @@ class AnalysisService:
             if self._wake_more:
                 self._wake_more = False
                 self._dry_until = 0.0
-                if cat.enqueue_analysis(self.model_version):
+                if cat.enqueue_analysis(self.model_version, music_version=self.music_version):
                     self._refresh_remaining()
             self._apply_priorities()
             self._scale()
@@ -476,7 +481,7 @@ class AnalysisService:
         return True
 
     def _refresh_remaining(self) -> None:
-        c = self.catalog.analysis_counts(self.model_version)
+        c = self.catalog.analysis_counts(self.model_version, self.music_version)
         self.summary.remaining = c["queued"] + c["running"]
         self._progress()
 
@@ -491,7 +496,7 @@ class AnalysisService:
         for tid in ids:
             if not self.catalog.prioritize_analysis(tid):
                 # not queued yet (a new file), unless it is done, running or failed
-                if self.catalog.enqueue_analysis(self.model_version, [tid]):
+                if self.catalog.enqueue_analysis(self.model_version, [tid], music_version=self.music_version):
                     self.catalog.prioritize_analysis(tid)
                     self._refresh_remaining()
             self._dry_until = 0.0
@@ -606,11 +611,12 @@ class AnalysisService:
             timings = result.pop("timings", None)
             if kind == "result":
                 self.catalog.store_analysis(tid, result)
+                result["label"] = _label(result)
             self.summary.analysed += 1
             if result.get("note"):
                 self.summary.notes.append({"track_id": tid, "path": task.path if task else None, "note": result["note"]})
             event = TrackEvent(tid, True, result["top_genre"], float(result["confidence"]), reason=result.get("note"),
-                               timings=timings)
+                               timings=timings, label=tuple(result["label"]) if result.get("label") else None)
         else:  # ("error", tid, kind, reason)
             self.catalog.record_analysis_error(tid, msg[2], msg[3], max_attempts=1)
             self._failed(tid, task, msg[2], msg[3])
@@ -759,7 +765,7 @@ def run_analysis(
             svc.close()
     s = svc.summary
     try:
-        c = catalog.analysis_counts(svc.model_version) if svc.model_version else None
+        c = catalog.analysis_counts(svc.model_version, svc.music_version) if svc.model_version else None
         if c is not None:
             s.remaining = c["queued"] + c["running"]
     except Exception:  # noqa: BLE001

@@ -10,7 +10,8 @@ then per file::
     (core.audio.decode.mono_stream: an MP3's synthesis runs at the model's rate, mono) in 30 s
     excerpts (the front end normalises each excerpt on its own anyway, so a 3-hour file never
     sits in memory) -> core.features.logmel_excerpt per excerpt -> model windows, batched ->
-    one forward pass -> window probabilities + trunk embeddings -> the catalog.
+    one forward pass -> window probabilities + trunk embeddings, and the music detector
+    (models/music.py) on the same log-mel, one probability per 3 s cell -> the catalog.
 
 Nothing is computed that the result does not use: no display spectrogram, no stereo, no upper
 half of an MP3's spectrum, no full-length float buffer.
@@ -37,6 +38,11 @@ Bad input (what a user sees in the failures list, or in the result's ``note``):
 - silent (peak below -80 dBFS everywhere): failed, kind ``silent`` -- there is no genre to tell,
   and a confident label on silence would mislead.
 - shorter than one STFT window (about 93 ms): failed, kind ``too_short``.
+- NaN / infinite samples: taken as 0 and counted in the note (a noisy file with a few NaNs is
+  still analysed, not "silent").  These three rules are ``core.signalcheck``, which ``predict``
+  shares through :func:`prepare_file`.
+- replaced since the scan: analysed, and filed under the fingerprint of the bytes read (not the
+  catalog's); changed *while* decoding: failed, kind ``changed``.
 - shorter than one model window (30 s for the shipped model): analysed as one window filled by
   repeating the track's log-mel (``core.features.fill_window``; padding with silence left 10 s
   tracks near chance), with a note -- a 2-second jingle still gets a genre.
@@ -52,7 +58,7 @@ import time
 
 #: a damaged file is still analysed when at least this much of it decodes
 MIN_PARTIAL_SECONDS = 10.0
-#: peak amplitude below which a whole file counts as silent (-80 dBFS)
+#: peak amplitude below which a whole file counts as silent (-80 dBFS; core/signalcheck.py)
 SILENCE_PEAK = 1e-4
 #: log-mel columns per forward pass: bounds a batch's memory whatever the model's window (a 30 s
 #: window model gets 25 windows per batch, about 5 MB of input)
@@ -134,28 +140,29 @@ def _read_ahead(path: str) -> None:
 def _excerpt_audio(path: str, info_out: dict):
     """Yield the mono 22050 Hz audio of each 30 s excerpt of ``path``, cut by
     ``core.features.excerpts`` (as ``logmel_track`` cuts a whole track), decoding block by
-    block.  Fills ``info_out`` with ``samples``, ``peak`` and ``error`` (a DecodeFailed after the
+    block.  Fills ``info_out`` with ``stats`` (a :class:`core.signalcheck.SignalStats`: samples,
+    peak, NaN/inf samples, which the blocks carry as 0) and ``error`` (a DecodeFailed after the
     last good block; what decoded before it is still yielded)."""
     from core import features as F
     from core.audio import decode
     from core.errors import DecodeFailed
+    from core.signalcheck import SignalStats
 
-    info_out.update(samples=0, peak=0.0, error=None)
+    stats = SignalStats()
+    info_out.update(stats=stats, error=None)
 
     def blocks():
         try:
             for y in decode.mono_stream(path, sr=F.SR, block_frames=STREAM_BLOCK, info=info_out):
                 if len(y):
-                    info_out["samples"] += len(y)
-                    info_out["peak"] = max(info_out["peak"], float(y.max()), -float(y.min()))
-                    yield y
+                    yield stats.add(y)
         except DecodeFailed as exc:
             info_out["error"] = exc
 
     yield from F.excerpts(blocks())
 
 
-def analyse_file(model, path: str, *, fingerprint: str | None = None) -> dict:
+def analyse_file(model, path: str, *, fingerprint: str | None = None, music=None) -> dict:
     """Analyse one audio file with a loaded :class:`models.genre.GenreModel`.
 
     Returns the result dict :meth:`core.catalog.Catalog.store_analysis` takes:
@@ -167,6 +174,9 @@ def analyse_file(model, path: str, *, fingerprint: str | None = None) -> dict:
       ``window_s``/``hop_s`` its cell and step in seconds;
     - ``embeddings`` ``(W, D)`` float16, one per model window;
     - ``duration`` analysed in seconds, ``note`` or None;
+    - with a :class:`models.music.MusicDetector` ``music``: ``music_probability``, ``is_music``,
+      ``music_kind``, ``music_cells`` (one per 3 s cell of the timeline's grid), ``music_version``;
+    - ``fingerprint``: of the bytes actually decoded (see :func:`prepare_file`);
     - ``timings`` {stage: seconds}: wall-clock ``decode+logmel`` and ``model``, and the CPU time
       of this thread in ``cpu_decode`` (fingerprint, decoding, cutting), ``cpu_logmel``,
       ``cpu_model``.
@@ -174,27 +184,38 @@ def analyse_file(model, path: str, *, fingerprint: str | None = None) -> dict:
     Raises the core.errors taxonomy (``kind``/``reason``) for a file that cannot be analysed;
     see the module docstring for the rules."""
     prep = prepare_file(path, fingerprint=fingerprint)
-    return infer_prepared(model, prep)
+    return infer_prepared(model, prep, music=music)
 
 
 def prepare_file(path: str, *, fingerprint: str | None = None) -> dict:
     """Decode + log-mel, the part that needs no model: ``{"path", "fingerprint", "S" (128,
     n_columns), "seconds" (decoded), "note" (or None), "decoder", "timings"}``.  Raises what
-    :func:`analyse_file` raises."""
+    :func:`analyse_file` raises.
+
+    ``fingerprint`` is what the catalog knows of the file (the scan's).  The file's fingerprint
+    is computed again here, just before and just after decoding: the result is filed under the
+    one of the bytes actually decoded (``"fingerprint"``; ``"catalog_fingerprint"`` keeps the one
+    given), so a file replaced between the scan and the analysis never lends its result to the
+    old bytes; a file that changed *while* it decoded is refused (kind ``changed``), and its
+    next analysis reads it whole again."""
     import numpy as np
 
     from core import features as F
-    from core.errors import DecodeFailed, FileError, TooShort
+    from core.errors import DecodeFailed, FileError
     from core.audio.fingerprint import fingerprint as fingerprint_of
 
     t0, c0 = time.perf_counter(), time.thread_time()
-    try:
-        fp = fingerprint or fingerprint_of(path)
-    except OSError as exc:
-        from core.audio.files import check_readable
 
-        check_readable(path)  # raises the right FileError
-        raise DecodeFailed(path, f"cannot read the file: {exc}") from exc
+    def read_fingerprint() -> str:
+        try:
+            return fingerprint_of(path)
+        except OSError as exc:
+            from core.audio.files import check_readable
+
+            check_readable(path)  # raises the right FileError
+            raise DecodeFailed(path, f"cannot read the file: {exc}") from exc
+
+    fp = read_fingerprint()
     info: dict = {}
     parts = []
     cpu_logmel = 0.0
@@ -203,29 +224,32 @@ def prepare_file(path: str, *, fingerprint: str | None = None) -> dict:
             c = time.thread_time()
             parts.append(F.logmel_excerpt(y=y, sr=F.SR))
             cpu_logmel += time.thread_time() - c
+    if read_fingerprint() != fp:
+        e = FileError(path, "the file changed while it was being analysed; it is analysed again after the next scan")
+        e.kind = "changed"
+        raise e
     t1, c1 = time.perf_counter(), time.thread_time()
-    seconds = info["samples"] / F.SR
+    stats = info["stats"]
+    seconds = stats.samples / F.SR
     note = None
     err = info.get("error")
     if err is not None:
         if seconds < MIN_PARTIAL_SECONDS or not parts:
             raise err
         note = f"damaged file: analysed the first {seconds:.0f} s that decode ({err.reason})"
-    if info["samples"] < F.N_FFT:
-        raise TooShort(path, f"only {1000 * seconds:.0f} ms of audio, too short to analyse")
-    if info["peak"] < SILENCE_PEAK:
-        e = FileError(path, "the file is silent (no sound above -80 dBFS): there is no genre to tell")
-        e.kind = "silent"
-        raise e
+    stats.check(path, sr=F.SR)  # too short, silent: the check predict and the analysis share
+    if stats.note():
+        note = stats.note() if note is None else note + "; " + stats.note()
     S = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
-    return {"path": path, "fingerprint": fp, "S": S, "seconds": seconds, "note": note,
-            "decoder": info.get("decoder"),
+    return {"path": path, "fingerprint": fp, "catalog_fingerprint": fingerprint or fp, "S": S, "seconds": seconds,
+            "note": note, "decoder": info.get("decoder"),
             "timings": {"decode+logmel": t1 - t0, "cpu_decode": c1 - c0 - cpu_logmel, "cpu_logmel": cpu_logmel}}
 
 
-def infer_prepared(model, prep: dict) -> dict:
+def infer_prepared(model, prep: dict, *, music=None) -> dict:
     """The network part of :func:`analyse_file` on :func:`prepare_file`'s output
-    (:meth:`models.genre.GenreModel.analyse_track`, a batch of at most ``BATCH_COLUMNS`` at a time)."""
+    (:meth:`models.genre.GenreModel.analyse_track`, a batch of at most ``BATCH_COLUMNS`` at a time;
+    and :meth:`models.music.MusicDetector.analyse_track` with a detector ``music``)."""
     import numpy as np
 
     from core import features as F
@@ -241,6 +265,11 @@ def infer_prepared(model, prep: dict) -> dict:
     track_probs = r["track_probs"]
     top = int(track_probs.argmax())
     classes = model.classes
+    detected = {}
+    if music is not None:
+        m = music.analyse_track(S)
+        detected = {"music_probability": m["music_probability"], "is_music": m["is_music"], "music_kind": m["kind"],
+                    "music_cells": np.ascontiguousarray(m["cell_music"], np.float32), "music_version": m["version"]}
     return {
         "fingerprint": prep["fingerprint"],
         "model_version": model.version,
@@ -255,7 +284,17 @@ def infer_prepared(model, prep: dict) -> dict:
         "duration": prep["seconds"],
         "note": note,
         "timings": dict(prep["timings"], model=time.perf_counter() - t0, cpu_model=time.thread_time() - c0),
+        **detected,
     }
+
+
+def _label(result: dict) -> tuple:
+    """``(genre, confidence, text)`` of a result for the library table (``core.genrelabel``)."""
+    from core.genrelabel import label_of_probs
+
+    lab = label_of_probs(result["classes"], result["track_probs"], is_music=result.get("is_music"),
+                         kind=result.get("music_kind"), music_probability=result.get("music_probability"))
+    return (lab.genre, lab.confidence, lab.text)
 
 
 # --------------------------------------------------------------------------------------------
@@ -365,6 +404,13 @@ def worker_main(conn, model_dir: str | None, threads: int, nice: int = WORKER_NI
 
         send(("fatal", f"cannot load the genre model: {reason_of(exc)}"))
         return
+    music = None
+    try:
+        from models.music import MusicDetector
+
+        music = MusicDetector.load(threads=1)
+    except Exception as exc:  # noqa: BLE001 - genres still work; results then carry no music verdict
+        print(f"melograph analysis: no music detector ({exc})", file=sys.stderr)
     # warm up so the first real file does not pay for it (LiteRT: the first invoke sets up its
     # kernels; Keras: tracing, with two batch shapes so tf.function traces a shape-generic graph)
     try:
@@ -391,7 +437,7 @@ def worker_main(conn, model_dir: str | None, threads: int, nice: int = WORKER_NI
         if exc is None:
             try:
                 with cpu:
-                    result = infer_prepared(model, prep)
+                    result = infer_prepared(model, prep, music=music)
             except BaseException as e:  # noqa: BLE001
                 exc = e
         if exc is not None:
@@ -405,7 +451,7 @@ def worker_main(conn, model_dir: str | None, threads: int, nice: int = WORKER_NI
                 catalog.store_analysis(tid, result)
                 timings["store"] = time.perf_counter() - t
                 send(("stored", tid, {"top_genre": result["top_genre"], "confidence": result["confidence"],
-                                      "note": result["note"], "timings": timings}))
+                                      "label": _label(result), "note": result["note"], "timings": timings}))
             except Exception:  # noqa: BLE001 - e.g. the catalog stayed locked: the parent stores it
                 result["timings"] = timings
                 send(("result", tid, result))

@@ -1,6 +1,6 @@
 """Simulated listeners: does the recommender find the rest of a taste from a few likes?
 
-    .venv/bin/python bench/eval_recommender.py [--draws 30] [--seed 0] [--variants]
+    .venv/bin/python bench/eval_recommender.py [--draws 30] [--seed 0] [--variants] [--history]
 
 Data: the VALID clips of ../shared/data/gtzan_logmel/gtzan_logmel_trainval.npz (197 clips,
 unseen by the genre network's weights).  Embeddings: the SHIPPED genre model's window
@@ -19,6 +19,14 @@ A second block ("with dislikes") simulates a listener who, shown the centroid ba
 non-taste clips, dislikes 5 of them; every method is then scored on the clips left.  The
 recommender always leaves disliked tracks out of its ranking; the "hard negatives" rows also
 train on them as weighted negatives (the default does not: it measured worse).
+
+``--history`` adds a simulated listening history to every listener of both blocks: as many
+5 tracks played through (each a held-out taste clip with probability 0.8, else another clip: a
+track heard at a friend's) and 5 skipped (each a clip outside the taste with probability 0.8,
+else a taste clip), leaving at least 3 held-out taste clips to rank.  The played and skipped clips leave the clips ranked for
+every method (the listener knows them), and the "+ history" rows train with them as weak
+signals (``RecommenderConfig.play_weight`` / ``skip_weight``); under each table, their lead
+over the recommender without them on the same listeners.
 """
 from __future__ import annotations
 
@@ -173,7 +181,35 @@ EXTRA_VARIANTS = {
 }
 
 
-def run(E, y, genres, *, draws, seed, variants, with_dislikes):
+#: --history: the weak-signal weights measured (play weight, skip weight)
+HISTORY_WEIGHTS = ((0.3, 0.0), (0.0, 0.5), (0.3, 0.5))
+PLAYED_FROM_TASTE = 0.8  #: a simulated full play is of a taste clip with this probability
+SKIPPED_FROM_OTHER = 0.8  #: a simulated skip is of a clip outside the taste with this probability
+HISTORY_TRACKS = 5  #: clips played through, and clips skipped, per simulated listener
+KEEP_HELD = 3  #: held-out taste clips a simulated history leaves to rank
+
+
+def history_variants(base: RecommenderConfig) -> dict[str, RecommenderConfig]:
+    import dataclasses
+
+    return {f"+ history, play {p:g} skip {s:g}": dataclasses.replace(base, play_weight=p, skip_weight=s)
+            for p, s in HISTORY_WEIGHTS}
+
+
+def _draw_history(rng, held, other, k=HISTORY_TRACKS):
+    """``k`` clips played through and ``k`` skipped, as the module docstring says; at least
+    ``KEEP_HELD`` held-out taste clips are left to rank."""
+    pool_taste, pool_other = list(held), list(other)
+    played, skipped = [], []
+    for picks, from_taste in ((played, PLAYED_FROM_TASTE), (skipped, 1.0 - SKIPPED_FROM_OTHER)):
+        for _ in range(k):
+            taste = rng.random() < from_taste and len(pool_taste) > KEEP_HELD
+            pool = pool_taste if taste else pool_other
+            picks.append(pool.pop(int(rng.integers(len(pool)))))
+    return np.array(sorted(played), int), np.array(sorted(skipped), int)
+
+
+def run(E, y, genres, *, draws, seed, variants, with_dislikes, history=False):
     n = len(E)
     vectors = TrackVectors.from_tracks(list(range(n)), E)
     rng = np.random.default_rng(seed)
@@ -206,6 +242,10 @@ def run(E, y, genres, *, draws, seed, variants, with_dislikes):
                 top_wrong = other[np.argsort(-sims_std["centroid"][other])][:10]
                 disliked = np.sort(rng.choice(top_wrong, 5, replace=False))
                 other = np.setdiff1d(other, disliked)
+            played = skipped = np.zeros(0, int)
+            if history:
+                played, skipped = _draw_history(rng, held, other)
+                held, other = np.setdiff1d(held, played), np.setdiff1d(other, np.concatenate([played, skipped]))
             counts[(t, k)] += 1
             results_max[(t, k)].append(min(10, len(held)) / len(held))
             scores = {
@@ -216,7 +256,8 @@ def run(E, y, genres, *, draws, seed, variants, with_dislikes):
             for name, cfg in variants.items():
                 t0 = time.perf_counter()
                 use_dis = disliked.tolist() if with_dislikes else []
-                rec = Recommender(cfg).fit(vectors, liked.tolist(), use_dis, seed=d)
+                rec = Recommender(cfg).fit(vectors, liked.tolist(), use_dis, seed=d,
+                                           played_ids=played.tolist(), skipped_ids=skipped.tolist())
                 fit_seconds.append(time.perf_counter() - t0)
                 scores[name] = rec.score(vectors)
             cand = np.concatenate([held, other])
@@ -245,16 +286,20 @@ def print_table(title, results, results_max, counts, settings):
     print(f"{'(draws)':34s}" + "".join(f"| {counts[s]:>4d}            " for s in settings) + "|")
     # paired differences (the same listeners): is the lead over a baseline more than noise?
     rec = next((n for n in results if n.startswith("recommender")), None)
-    for base in ("centroid (std.)", "nearest (std.)"):
-        if rec is None or base not in results:
+    pairs = [(rec, base) for base in ("centroid (std.)", "nearest (std.)")]
+    pairs += [(name, rec) for name in results if name.startswith("+ history")]
+    for better, base in pairs:
+        if better is None or base is None or base not in results:
             continue
         for j, metric in enumerate(("AUC", "R@10")):
             cells = []
             for s in settings:
-                d = (np.array(results[rec][s]) - np.array(results[base][s]))[:, j]
+                d = (np.array(results[better][s]) - np.array(results[base][s])).reshape(-1, 2)[:, j]
                 se = d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else float("nan")
                 cells.append(f"| {d.mean():+.3f} ±{se:.3f}    ")
-            print(f"{'(lead over ' + base + ', ' + metric + ')':34s}" + "".join(cells) + "|")
+            label = (f"(lead over {base}, {metric})" if better == rec
+                     else f"({better[2:].replace('history, ', '')} vs rec., {metric})")
+            print(f"{label[:33]:34s}" + "".join(cells) + "|")
     print(f"{'':34s}(paired over the same listeners, ± one standard error)")
 
 
@@ -267,6 +312,8 @@ def main(argv=None) -> int:
     ap.add_argument("--model", type=Path, default=None, help="a model directory (card.json + weights) other "
                     "than the shipped one (development only)")
     ap.add_argument("--no-dislikes", action="store_true", help="skip the block with dislikes")
+    ap.add_argument("--history", action="store_true", help="simulate a listening history (plays, skips) and "
+                    "measure the recommender with it as weak signals against the recommender without")
     args = ap.parse_args(argv)
     if not NPZ.exists():
         print(f"eval_recommender: {NPZ} is missing (../shared/data)", file=sys.stderr)
@@ -279,14 +326,18 @@ def main(argv=None) -> int:
     variants = dict(VARIANTS)
     if args.variants:
         variants.update(EXTRA_VARIANTS)
-    res = run(E, y, genres, draws=args.draws, seed=args.seed, variants=variants, with_dislikes=False)
+    if args.history:
+        variants.update(history_variants(VARIANTS["recommender (default)"]))
+    res = run(E, y, genres, draws=args.draws, seed=args.seed, variants=variants, with_dislikes=False,
+              history=args.history)
     print_table("Likes only (ROC-AUC and recall@10 of held-out taste clips; mean over listeners)", *res[:4])
     fit_s = res[4]
     if not args.no_dislikes:
         dv = {name: cfg for name, cfg in variants.items()}
         for w in ((0.5, 1.0, 2.0, 4.0) if args.variants else (1.0,)):
             dv[f"dislikes as hard negatives, w {w:g}"] = RecommenderConfig(dislike_weight=w)
-        res = run(E, y, genres, draws=args.draws, seed=args.seed + 1000, variants=dv, with_dislikes=True)
+        res = run(E, y, genres, draws=args.draws, seed=args.seed + 1000, variants=dv, with_dislikes=True,
+                  history=args.history)
         print_table("With 5 dislikes among the centroid baseline's top-10 wrong clips", *res[:4])
         fit_s += res[4]
     print(f"\nfit time per listener: median {np.median(fit_s) * 1000:.0f} ms; total {time.time() - t0:.0f} s")

@@ -95,7 +95,9 @@ def run(args: argparse.Namespace) -> int:
             if not show or tty or not e.final:
                 return
             if e.ok:
-                print(f"ok {e.track_id} {e.top_genre} {e.confidence:.2f} {shown(path_of(e.track_id))}", flush=True)
+                label = e.label[2] if e.label and not e.label[2].startswith(str(e.top_genre) + " ") else None
+                print(f"ok {e.track_id} {e.top_genre} {e.confidence:.2f} " + (f"[{label}] " if label else "")
+                      + shown(path_of(e.track_id)), flush=True)
             else:
                 print(f"failed {e.track_id} {shown(path_of(e.track_id))}: {e.reason} [{e.kind}]", flush=True)
 

@@ -41,10 +41,14 @@ COMMANDS: dict[str, Command] = {
                                           "(needs analysed tracks)"),
     "profiles": Command("cli.profiles", "list, add, rename or remove profiles (each has its own likes and "
                                         "recommendations)"),
+    "playlists": Command("cli.playlists", "list, show, create, add to, import (M3U/M3U8), export, rename or "
+                                          "delete playlists"),
     "decode-check": Command("cli.decode_check", "decode audio files (as analysis does) and print format, rate, channels, "
                                                 "duration, level"),
     "train-genre": Command("cli.train_genre", "train a genre model (or combine trained runs into an ensemble) and "
                                               "write its card"),
+    "train-music": Command("cli.train_music", "train the music / not-music detector (needs espeak-ng) and write "
+                                              "its card"),
     "evaluate-genre": Command("cli.evaluate_genre", "evaluate a genre model on an npz of log-mels (track-level "
                                                     "accuracy, macro-F1, confusion)"),
     "predict": Command("cli.predict", "print the genre distribution of audio files, whole track and per window"),

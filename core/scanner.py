@@ -4,6 +4,7 @@
     result.counts()   # {"added": .., "updated": .., "unchanged": .., "moved": .., "restored": ..,
                       #  "missing": .., "newly_missing": .., "failed": ..}
     result.failures   # [{"path", "kind", "reason"}, ...]
+    scan_paths(catalog, ["/music/a.mp3", "/music/New album"])   # only these files and folders
 
 How it decides (DESIGN.md, "How data flows" 1):
 
@@ -41,7 +42,7 @@ import os
 import stat as stat_mod
 import threading
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from core.audio import tags
 from core.audio.files import open_readable
@@ -345,6 +346,7 @@ def scan(
     batch_size: int = 500,
     reader: Callable[[str], dict] = read_file,
     workers: int | None = None,
+    add_library: bool = True,
 ) -> ScanResult:
     """Scan ``root`` into ``catalog``.  ``progress(ScanProgress)`` is called for every folder
     walked and every file handled (keep it cheap; throttle in the UI).  ``cancel`` (an Event, or
@@ -353,6 +355,8 @@ def scan(
 
     ``workers``: processes reading files in parallel (default: up to 4 when at least
     ``POOL_THRESHOLD`` files must be opened, else the calling thread reads them).
+    ``add_library``: put ``root`` in the catalog's library folders (False: the caller keeps
+    that list itself, as the app does).
 
     Raises ``UnreadableFile`` when ``root`` does not exist or is not a folder."""
     t0 = time.perf_counter()
@@ -364,7 +368,8 @@ def scan(
     should_stop = _stopper(cancel)
     result = ScanResult(root=root)
     now = time.time()
-    catalog.add_library(root)
+    if add_library:
+        catalog.add_library(root)
 
     walk_failures: list[tuple[str, str, str]] = []
     try:
@@ -380,6 +385,123 @@ def scan(
 
     known = catalog.rows_under(root)  # path -> (id, size, mtime_ns, missing, fingerprint)
     failmap = catalog.failure_map(root)
+    failures_now, transient = _reconcile(
+        catalog, result, files, walk_failures, known, failmap, now=now, should_stop=should_stop,
+        progress=progress, batch_size=batch_size, reader=reader, workers=workers,
+        forget_failures=lambda keep: catalog.clear_failures_except(root, keep),
+        completed=lambda: catalog.mark_library_scanned(root, now))
+    result.missing = catalog.missing_count(root)
+    return _finish(result, failures_now, transient, t0)
+
+
+def scan_paths(
+    catalog: Catalog,
+    paths: Iterable[str | os.PathLike],
+    *,
+    progress: Callable[[ScanProgress], None] | None = None,
+    cancel: threading.Event | Callable[[], bool] | None = None,
+    batch_size: int = 500,
+    reader: Callable[[str], dict] = read_file,
+    workers: int | None = None,
+) -> ScanResult:
+    """Bring the catalog in step with ``paths`` only (what a file watcher reports): an audio
+    file there is read if it is new or changed, a path whose file is gone has its row flagged
+    missing, a folder is walked as :func:`scan` walks a library folder, and the rows below a
+    folder that is gone are flagged missing.  A file renamed or moved between two of the
+    paths keeps its row and its like (the same fingerprint rule as :func:`scan`).  Library
+    folders are not added; ``result.root`` is the paths' common folder.  Other arguments as
+    for :func:`scan`."""
+    t0 = time.perf_counter()
+    targets = sorted({os.path.abspath(os.fspath(p)) for p in paths})
+    # a path below another one in the list is covered by that folder's walk
+    kept: list[str] = []
+    for p in targets:
+        if not any(p.startswith(k.rstrip(os.sep) + os.sep) for k in kept):
+            kept.append(p)
+    targets = kept
+    should_stop = _stopper(cancel)
+    result = ScanResult(root=os.path.commonpath(targets) if targets else "")
+    if not targets:
+        return result
+    now = time.time()
+    walk_failures: list[tuple[str, str, str]] = []
+    files: list[tuple[str, int, int]] = []
+    known: dict[str, tuple[int, int, int, bool, str]] = {}
+    folders: list[str] = []
+    single: list[str] = []
+    try:
+        for p in targets:
+            if should_stop():
+                raise ScanCancelled
+            known.update(catalog.rows_under(p))  # rows below it, if it is (or was) a folder
+            try:
+                st = os.stat(p)
+            except OSError:
+                st = None
+            if st is not None and stat_mod.S_ISDIR(st.st_mode):
+                folders.append(p)
+                files += walk(p, lambda fp, k, r: walk_failures.append((fp, k, r)), should_stop=should_stop,
+                              on_folder=(lambda d: progress(ScanProgress("walk", 0, 0, d))) if progress else None)
+                continue
+            single.append(p)
+            t = catalog.track_by_path(p)
+            if t is not None:
+                known[t.path] = (t.id, t.size, t.mtime_ns, t.missing, t.fingerprint)
+            name = os.path.basename(p)
+            dot = name.rfind(".")
+            if st is None or dot < 0 or name[dot:].lower() not in EXTENSIONS or name.startswith("._"):
+                continue  # gone (or not audio): its row, if any, is flagged missing
+            if not stat_mod.S_ISREG(st.st_mode):
+                walk_failures.append((p, "unreadable", "not a regular file"))
+                continue
+            files.append((p, st.st_size, st.st_mtime_ns))
+    except ScanCancelled:
+        result.cancelled = True
+        result.seconds = time.perf_counter() - t0
+        return result
+    result.files = len(files)
+    single_set = set(single)
+    prefixes = tuple(f.rstrip(os.sep) + os.sep for f in folders + single)
+    failmap = {f.path: f for f in catalog.failures() if f.path in single_set or f.path.startswith(prefixes)}
+
+    def forget(keep):
+        keep = set(keep)
+        with catalog.transaction():
+            for path in failmap:
+                if path not in keep:
+                    catalog.clear_failure(path)
+
+    failures_now, transient = _reconcile(
+        catalog, result, files, walk_failures, known, failmap, now=now, should_stop=should_stop,
+        progress=progress, batch_size=batch_size, reader=reader, workers=workers, forget_failures=forget)
+    result.missing = sum(catalog.missing_count(f) for f in folders + single)
+    for p in single:
+        t = catalog.track_by_path(p)
+        result.missing += bool(t is not None and t.missing)
+    return _finish(result, failures_now, transient, t0)
+
+
+def _finish(result: ScanResult, failures_now: dict[str, dict], transient: list[dict], t0: float) -> ScanResult:
+    result.failures = [{k: v for k, v in item.items() if k in ("path", "kind", "reason")}
+                       for item in failures_now.values()] + transient
+    result.failures.sort(key=lambda d: d["path"])
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _reconcile(
+    catalog: Catalog, result: ScanResult, files: list[tuple[str, int, int]],
+    walk_failures: list[tuple[str, str, str]], known: dict, failmap: dict, *, now: float,
+    should_stop: Callable[[], bool], progress, batch_size: int, reader: Callable[[str], dict],
+    workers: int | None, forget_failures: Callable[[Iterable[str]], Any],
+    completed: Callable[[], Any] | None = None,
+) -> tuple[dict[str, dict], list[dict]]:
+    """Bring the catalog's rows ``known`` (path -> (id, size, mtime_ns, missing, fingerprint):
+    every row of the part of the library that was looked at) in step with ``files`` (what is
+    on disk there), steps 2-6 of the module's docstring.  ``forget_failures(keep)`` clears the
+    failures of that part whose path is not in ``keep``; ``completed()`` runs in the last
+    transaction unless the scan was cancelled.  Returns (failures of this scan by path, the
+    failures reported but not stored)."""
     on_disk = {p for p, _, _ in files}
     vanished: dict[str, list[int]] = {}  # fingerprint -> ids of rows whose file left its path
     vanished_ids: set[int] = set()
@@ -521,18 +643,11 @@ def scan(
         if not result.cancelled:
             result.newly_missing += catalog.mark_missing(vanished_ids, now=now)
             # failures of files that are gone (or read fine now) are forgotten
-            catalog.clear_failures_except(root, failures_now.keys())
-            catalog.mark_library_scanned(root, now)
+            forget_failures(failures_now.keys())
+            if completed is not None:
+                completed()
         catalog.follow_ratings()  # a like left on a missing file follows its song to a file here
-    result.missing = catalog.missing_count(root)
-    result.failures = [{k: v for k, v in item.items() if k in ("path", "kind", "reason")}
-                       for item in failures_now.values()] + transient
-    result.failures.sort(key=lambda d: d["path"])
-    result.seconds = time.perf_counter() - t0
-    return result
-
-
-
+    return failures_now, transient
 
 
 _FIELDS = frozenset(TRACK_FIELDS)

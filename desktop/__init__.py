@@ -7,6 +7,7 @@
     mainwindow.py, panels.py, transport.py, spectrogram.py, genrechart.py, librarymodel.py
                     the views: widgets that show what they are given and emit what the user asks
     specworker.py   the now-playing spectrogram's helper process
+    covers.py, trackinfo.py   cover thumbnails (cached in the data directory), the track-info dialog
     tasks.py        background jobs and batched callbacks onto the GUI thread
     settings.py, resources.py, theme.py, fmt.py, qtfix.py   small shared helpers
 

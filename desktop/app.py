@@ -18,10 +18,14 @@ import sys
 import time
 from pathlib import Path
 
+from desktop.covers import CoverCache
 from desktop.presenters.analysis import AnalysisPresenter
+from desktop.presenters.browse import BrowsePresenter
+from desktop.presenters.history import HistoryPresenter
 from desktop.presenters.library import LibraryPresenter
 from desktop.presenters.nowplaying import NowPlayingPresenter
 from desktop.presenters.playback import PlaybackPresenter
+from desktop.presenters.playlists import PlaylistsPresenter
 from desktop.presenters.profiles import ProfilesPresenter
 from desktop.presenters.recommendations import RecommendationsPresenter
 from desktop.tasks import TaskRunner, warm_imports
@@ -50,8 +54,8 @@ def _data_dir_arg(value: str) -> str:
 
 class App:
     """The running app's parts: the window, the catalog and the player once open, and the
-    presenters ``profiles``, ``library``, ``playback``, ``analysis``, ``now_playing``,
-    ``recommendations``.
+    presenters ``profiles``, ``library``, ``browse``, ``playback``, ``history``, ``analysis``, ``now_playing``,
+    ``recommendations``, ``playlists``; ``covers``, the cover thumbnails (``desktop.covers.CoverCache``).
 
     ``catalog`` / ``player``: use these instead of opening the default ones (tests and the
     benchmark set ``player`` before ``start()``); ``open_player=False``: no player at all;
@@ -73,24 +77,42 @@ class App:
         # shared background threads: bulk reads, and catalog writes (one thread: in order)
         self.reader = TaskRunner(window, max_threads=2)
         self.writer = TaskRunner(window, max_threads=1)
+        # cover thumbnails: found, scaled and kept in <data dir>/covers/ on a thread of their own
+        self.covers = CoverCache(self.data_dir, window)
+        # the session bus (MPRIS, the file manager): connected in start(); None without one
+        self.bus = None
+        self.mpris = None
+        self.preferences = None  # the open Preferences dialog, if any
+        window.preferencesRequested.connect(self.open_preferences)
 
         self.profiles = ProfilesPresenter(window, settings, writer=self.writer, data_dir=self.data_dir)
         self.library = LibraryPresenter(window, settings, reader=self.reader, writer=self.writer,
-                                        profiles=self.profiles, folder=folder)
+                                        profiles=self.profiles, folder=folder, covers=self.covers)
         self.playback = PlaybackPresenter(window, settings, library=self.library)
+        self.browse = BrowsePresenter(window, settings, reader=self.reader, library=self.library,
+                                      playback=self.playback)
+        self.history = HistoryPresenter(window, settings, reader=self.reader, writer=self.writer,
+                                        library=self.library, playback=self.playback, profiles=self.profiles)
         self.analysis = AnalysisPresenter(window, settings, reader=self.reader, writer=self.writer,
                                           library=self.library, service_factory=analysis_factory)
         self.now_playing = NowPlayingPresenter(window, reader=self.reader, library=self.library,
-                                               playback=self.playback, analysis=self.analysis)
+                                               playback=self.playback, analysis=self.analysis, covers=self.covers)
         self.recommendations = RecommendationsPresenter(window, data_dir=self.data_dir, library=self.library,
-                                                        profiles=self.profiles, analysis=self.analysis)
+                                                        profiles=self.profiles, analysis=self.analysis,
+                                                        covers=self.covers)
+        self.playlists = PlaylistsPresenter(window, settings, reader=self.reader, writer=self.writer,
+                                            library=self.library, playback=self.playback)
+        self.library.playlists = self.playlists  # the table's context menu: "Add to playlist ▸"
 
         # who tells whom what
         library, playback, analysis = self.library, self.playback, self.analysis
         now_playing, recommendations = self.now_playing, self.recommendations
         library.firstRowsShown.connect(self._on_first_rows)
         library.rowsShown.connect(now_playing.rows_shown)
+        library.rowsShown.connect(recommendations.rows_changed)
+        library.folders.foldersChanged.connect(recommendations.refresh)  # another library: other candidates
         library.playRequested.connect(playback.play_ids)
+        library.playTheseRequested.connect(playback.play_these)
         library.enqueueRequested.connect(playback.enqueue)
         library.rated.connect(now_playing.on_rated)
         library.ratingsStored.connect(recommendations.refresh)
@@ -104,13 +126,18 @@ class App:
         analysis.trackFailed.connect(now_playing.on_analysis_failed)
         analysis.modelProblem.connect(now_playing.on_model_problem)
         analysis.libraryAnalysed.connect(recommendations.refresh)  # new embeddings: new candidates
+        library.scanFinished.connect(self.playlists.reload)  # entries follow moved and re-encoded songs
         recommendations.playRequested.connect(playback.play_ids)
         self.profiles.profileChanged.connect(library.profile_changed)
         self.profiles.profileChanged.connect(recommendations.profile_changed)
+        self.profiles.profileChanged.connect(self.history.profile_changed)
+        self.folders_dialog = None  # File ▸ Library folders…, made on first use
+        window.folders_action.triggered.connect(self.show_library_folders)
 
     # --- start ------------------------------------------------------------------------------------
     def start(self) -> None:
         """Open the catalog and the player (call it once the window is on screen)."""
+        self._start_desktop_integration()
         if self.catalog is None:
             from core.catalog import Catalog
             from core.paths import catalog_path
@@ -123,11 +150,11 @@ class App:
         else:
             self._catalog_ready()
         if self.player is None and self._open_player:
-            from core.playback import Player
+            from desktop.outputdevice import open_player
 
             # PortAudio start-up (device discovery) can take a moment: not on the GUI thread
             self.reader.submit(
-                Player, on_result=self._on_player,
+                open_player, self.settings.output_device, on_result=self._on_opened_player,
                 on_error=lambda exc, tb: self.window.set_notice(
                     "player", f"Cannot play: {exc}. Browsing and analysis still work."),
             )
@@ -142,7 +169,8 @@ class App:
         self._catalog_ready()
 
     def _catalog_ready(self) -> None:
-        for p in (self.profiles, self.library, self.analysis, self.now_playing, self.recommendations):
+        for p in (self.profiles, self.library, self.analysis, self.now_playing, self.recommendations, self.history,
+                  self.playlists):
             p.set_catalog(self.catalog)
         if self.library.root is None:  # no library to show first: the analysis need not wait
             self.analysis.start_later()
@@ -154,9 +182,99 @@ class App:
         self.player = player
         self._player_ready()
 
+    def _on_opened_player(self, opened) -> None:
+        player, missing = opened
+        self._on_player(player)
+        if missing and not self._closing:
+            from desktop.outputdevice import missing_device_message
+
+            self.window.statusBar().showMessage(missing_device_message(missing), 15000)
+
+    def open_preferences(self) -> None:
+        """Edit ▸ Preferences…: the library's folders, the output device, the analysis."""
+        from desktop.settingsdialog import SettingsDialog
+
+        if self.preferences is not None:
+            self.preferences.raise_()
+            self.preferences.activateWindow()
+            return
+        dialog = self.preferences = SettingsDialog(self.settings, library=self.library, parent=self.window)
+        dialog.outputDeviceChanged.connect(self.switch_output_device)
+        dialog.workersChanged.connect(self._workers_chosen)
+        dialog.pauseWhilePlayingChanged.connect(self.analysis.set_pause_while_playing)
+        dialog.finished.connect(self._preferences_closed)
+        dialog.open()
+
+    def _preferences_closed(self, _result: int) -> None:
+        if self.preferences is not None:
+            self.preferences.deleteLater()
+            self.preferences = None
+
+    def _workers_chosen(self, n: int) -> None:
+        self.window.set_workers(n)  # the View ▸ Genre analysis ▸ Workers menu shows it too
+        self.window.workersChanged.emit(n)
+
+    def switch_output_device(self, device: str | None) -> None:
+        """Play on ``device`` (None: the system's default) from now on: the player is opened
+        again there, with the queue, and the track that was playing goes on where it was."""
+        from desktop.outputdevice import missing_device_message, open_player
+
+        self.settings.output_device = device
+        old = self.player
+        if old is None:
+            return  # not open yet (or never): start() opens it on the chosen device
+        playing = self.playback.current if self.playback.state in ("playing", "paused") else None
+        resume = (playing, old.position, self.playback.state == "paused") if playing is not None else None
+        queue = list(old.queue)
+        self.player = None
+        old.close()
+
+        def opened(result):
+            player, missing = result
+            if self._closing:
+                player.close()
+                return
+            self.player = player
+            self._player_ready()
+            if queue and player.available:
+                player.enqueue(*queue)
+            if resume is not None and player.available:
+                track, position, paused = resume
+                player.play(track, start=position)
+                if paused:
+                    player.pause()
+            self.window.statusBar().showMessage(
+                missing_device_message(missing) if missing else f"Playing on {device or 'the system default output'}.",
+                15000)
+
+        self.reader.submit(open_player, device, on_result=opened,
+                           on_error=lambda exc, tb: self.window.set_notice("player", f"Cannot play: {exc}."))
+
+    def _start_desktop_integration(self) -> None:
+        """MPRIS (media keys, the sound menu) and the file manager, over the session bus;
+        without one the app says nothing and works as before."""
+        from desktop.dbus import SessionBus
+        from desktop.mpris import MprisService
+
+        self.bus = SessionBus.open(self.window)
+        self.library.bus = self.bus
+        self.mpris = MprisService.start(self.bus, window=self.window, playback=self.playback, library=self.library,
+                                        covers=self.covers, reader=self.reader)
+        if self.mpris is not None:
+            self.analysis.tracksAnalysed.connect(self.mpris.refresh)  # the playing track's genre
+
     def _player_ready(self) -> None:
         self.playback.set_player(self.player)
         self.now_playing.player_ready(self.player.available)
+
+    def show_library_folders(self, _checked: bool = False) -> None:
+        """File ▸ Library folders…: the library's folders, their state, Add… and Remove."""
+        from desktop.folders import LibraryFoldersDialog
+
+        if self.folders_dialog is None:
+            self.folders_dialog = LibraryFoldersDialog(self.library, self.window)
+        self.folders_dialog.show()
+        self.folders_dialog.raise_()
 
     def _on_first_rows(self) -> None:
         # what the next seconds import on the GUI thread (analysis, recommender), compiled now on
@@ -171,8 +289,10 @@ class App:
         """Stop everything in order: the presenters' own work, the player, the background
         threads, the catalog last."""
         self._closing = True
-        for p in (self.library, self.playback, self.analysis, self.now_playing, self.recommendations):
+        for p in (self.library, self.playback, self.history, self.analysis, self.now_playing, self.recommendations,
+                  self.playlists):
             p.shutdown()
+        self.covers.shutdown()
         for r in (self.reader, self.writer):
             r.cancel_all()
         if self.player is not None:
@@ -187,6 +307,8 @@ class App:
                 self.catalog.close()
             except Exception:  # noqa: BLE001
                 log.exception("closing the catalog")
+        if self.bus is not None:
+            self.bus.close()
 
 
 def build(argv: list[str] | None = None, *, app=None, lazy_charts: bool = False):

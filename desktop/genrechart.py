@@ -5,6 +5,12 @@ Data (per track, from the analysis): ``classes`` (names in model order), ``windo
 seconds.  Window ``i`` starts at ``i * hop_seconds``; when the track ``duration`` is known the
 last window is aligned to the end of the track (as ``core.features.windows`` cuts them).
 
+With the music detector's verdict (``music_cells``: the music probability of each 3 s cell,
+``is_music``, ``kind``) the strip gets a "music" row on top, the genre rows are blanked where a
+cell is not music, and the header says "Not music (speech)" for a track (or a moment) that is
+not music, and "uncertain: jazz or blues" where the genre network is unsure
+(``core.genrelabel``).
+
 Everything is created once: a new track or a new moment changes the existing items with
 ``setOpts``/``setImage``; ``set_position`` only touches the "now" bars when the window under
 the playhead changes.
@@ -19,10 +25,12 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
+from core.genrelabel import MUSIC_ROW, genre_label, label_of_probs, not_music_text, top_two
 from desktop.spectrogram import AXIS_WIDTH, BACKGROUND, FOREGROUND, PLAYHEAD_COLOUR, TimeAxis
 
 NOW_COLOUR = "#4fd1ff"
 TRACK_COLOUR = "#b084f5"
+NOT_MUSIC_COLOUR = "#5a5a6a"  # bars of a moment / track the detector calls not music
 BAR_HEIGHT = 0.38
 MAX_STRIP_COLUMNS = 4000
 
@@ -66,6 +74,11 @@ class GenreChart(QWidget):
         self.duration = 0.0
         self.current_window = -1
         self._bounds = np.zeros(0)  # midpoints between window centres
+        self.music_cells: np.ndarray | None = None  # music probability per cell (NaN: silent)
+        self.music_cell_seconds = 0.0
+        self.is_music: bool | None = None
+        self.kind: str | None = None
+        self.music_probability: float | None = None
 
         self.header = QLabel()
         self.header.setObjectName("genreHeader")
@@ -160,7 +173,15 @@ class GenreChart(QWidget):
         hop_seconds: float,
         *,
         duration: float | None = None,
+        music_cells=None,
+        music_cell_seconds: float | None = None,
+        is_music: bool | None = None,
+        kind: str | None = None,
+        music_probability: float | None = None,
     ) -> None:
+        """Show a track's analysis; ``music_cells`` ``(n_cells,)`` (one music probability per cell
+        of ``music_cell_seconds``, default ``window_seconds``), ``is_music``, ``kind`` and
+        ``music_probability``: the music detector's verdict (None: genres only)."""
         classes = [str(c) for c in classes]
         wp = np.ascontiguousarray(window_probs, dtype=np.float32)
         tp = np.ascontiguousarray(track_probs, dtype=np.float32).reshape(-1)
@@ -178,12 +199,17 @@ class GenreChart(QWidget):
         total = float(duration) if duration else float(starts[-1] + win)
         self.classes, self.window_probs, self.track_probs = classes, wp, tp
         self.window_starts, self.window_seconds, self.duration = starts, win, total
+        cells = None if music_cells is None else np.asarray(music_cells, np.float32).reshape(-1)
+        self.music_cells = cells if cells is not None and len(cells) else None
+        self.music_cell_seconds = float(music_cell_seconds or win)
+        self.is_music, self.kind, self.music_probability = is_music, kind, music_probability
         centres = starts + win / 2.0
         self._bounds = (centres[1:] + centres[:-1]) / 2.0
 
         ys = np.arange(n_cls, dtype=np.float64)
-        for axis in (self.bar_axis, self.strip_axis):
-            axis.set_names(classes)
+        self.bar_axis.set_names(classes)
+        rows = ([MUSIC_ROW] if self.music_cells is not None else []) + classes
+        self.strip_axis.set_names(rows)
         self.track_bars.setOpts(x0=np.zeros(n_cls), y=ys + BAR_HEIGHT / 2 + 0.01, height=BAR_HEIGHT, width=tp)
         self.now_bars.setOpts(x0=np.zeros(n_cls), y=ys - BAR_HEIGHT / 2 - 0.01, height=BAR_HEIGHT, width=wp[0])
         self.bar_plot.setYRange(-0.5, n_cls - 0.5, padding=0.0)
@@ -194,11 +220,18 @@ class GenreChart(QWidget):
         t = (np.arange(n_bins) + 0.5) * (total / n_bins)
         idx = np.searchsorted(self._bounds, t)
         strip = np.ascontiguousarray(wp[idx].T)  # (n_cls, n_bins)
+        if self.music_cells is not None:  # a "music" row on top; the genres blanked where it is not music
+            m = self.music_cells[np.minimum((t / self.music_cell_seconds).astype(np.int64), len(self.music_cells) - 1)]
+            m = np.nan_to_num(m, nan=0.0)
+            strip[:, m < 0.5] = 0.0
+            strip = np.ascontiguousarray(np.vstack([m[None, :], strip]), dtype=np.float32)
+        n_rows = strip.shape[0]
         self.strip_image.setImage(strip, autoLevels=False, levels=(0.0, 1.0))
-        self.strip_image.setRect(0.0, -0.5, total, float(n_cls))
+        self.strip_image.setRect(0.0, -0.5, total, float(n_rows))
         self.strip_plot.setXRange(0.0, total, padding=0.0)
-        self.strip_plot.setYRange(-0.5, n_cls - 0.5, padding=0.0)
+        self.strip_plot.setYRange(-0.5, n_rows - 0.5, padding=0.0)
 
+        self.track_bars.setOpts(brush=pg.mkBrush(NOT_MUSIC_COLOUR if is_music is False else TRACK_COLOUR))
         self.current_window = -1
         self.stack.setCurrentWidget(self.chart_page)
         self.set_position(0.0)
@@ -209,6 +242,7 @@ class GenreChart(QWidget):
 
     def clear(self) -> None:
         self.classes = []
+        self.music_cells = None
         self.current_window = -1
         self.set_placeholder(self.NOT_ANALYSED)
 
@@ -228,8 +262,26 @@ class GenreChart(QWidget):
         i = self.window_at(x)
         if i != self.current_window:
             self.current_window = i
-            self.now_bars.setOpts(width=self.window_probs[i])
+            m = self.music_at(self.window_starts[i] + self.window_seconds / 2.0)
+            self.now_bars.setOpts(width=self.window_probs[i],
+                                  brush=pg.mkBrush(NOT_MUSIC_COLOUR if m is not None and m < 0.5 else NOW_COLOUR))
             self._update_header()
+
+    def music_at(self, seconds: float) -> float | None:
+        """The music probability of the cell under ``seconds`` (None without a verdict or when silent)."""
+        if self.music_cells is None:
+            return None
+        k = min(max(int(float(seconds) / self.music_cell_seconds), 0), len(self.music_cells) - 1)
+        v = float(self.music_cells[k])
+        return None if v != v else v
+
+    def header_text(self) -> str:
+        """The header's words without markup (what a user reads)."""
+        from PySide6.QtGui import QTextDocument
+
+        doc = QTextDocument()
+        doc.setHtml(self.header.text())
+        return doc.toPlainText()
 
     def now_values(self) -> np.ndarray:
         return np.asarray(self.now_bars.opts["width"], dtype=np.float32)
@@ -238,14 +290,28 @@ class GenreChart(QWidget):
         return np.asarray(self.track_bars.opts["width"], dtype=np.float32)
 
     def _update_header(self) -> None:
-        def top(p):
-            k = int(np.argmax(p))
-            return f"<b>{html.escape(self.classes[k])}</b> {100 * float(p[k]):.0f}%"
+        def shown(lab):
+            if not lab.is_music:
+                return f"<b>{html.escape(lab.text)}</b>"
+            if lab.uncertain:
+                return f"<i>{html.escape(lab.text)}</i>"
+            return f"<b>{html.escape(lab.genre)}</b> {100 * lab.confidence:.0f}%"
 
         now = self.window_probs[self.current_window]
+        centre = self.window_starts[self.current_window] + self.window_seconds / 2.0
+        m = self.music_at(centre)
+        (g1, p1), second = top_two(self.classes, now)
+        now_lab = genre_label(g1, p1, *(second or (None, None)),
+                              is_music=None if m is None else m >= 0.5, kind=None)
+        if m is not None and m < 0.5:
+            now_text = f"<b>{html.escape(not_music_text(None).lower())}</b>"
+        else:
+            now_text = shown(now_lab)
+        whole = label_of_probs(self.classes, self.track_probs, is_music=self.is_music, kind=self.kind,
+                               music_probability=self.music_probability)
         self.header.setText(
-            f"<span style='color:{NOW_COLOUR}'>&#9632;</span> Now: {top(now)}"
-            f"&nbsp;&nbsp;&nbsp;<span style='color:{TRACK_COLOUR}'>&#9632;</span> Whole track: {top(self.track_probs)}"
+            f"<span style='color:{NOW_COLOUR}'>&#9632;</span> Now: {now_text}"
+            f"&nbsp;&nbsp;&nbsp;<span style='color:{TRACK_COLOUR}'>&#9632;</span> Whole track: {shown(whole)}"
         )
 
     def _on_scene_click(self, event) -> None:

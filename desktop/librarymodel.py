@@ -14,15 +14,20 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 from typing import Any, Iterable, Mapping, Sequence
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 
-from desktop.fmt import format_time
+from core.genres import split_genres
+from desktop.fmt import format_time, format_when
 
-COLUMNS = ("Title", "Artist", "Album", "Time", "Genre tag", "Predicted genre", "♥")
-COL_TITLE, COL_ARTIST, COL_ALBUM, COL_DURATION, COL_TAG, COL_PREDICTED, COL_RATING = range(len(COLUMNS))
+COLUMNS = ("Title", "Artist", "Album", "Time", "Genre tag", "Predicted genre", "♥", "Plays", "Last played", "Skips")
+(COL_TITLE, COL_ARTIST, COL_ALBUM, COL_DURATION, COL_TAG, COL_PREDICTED, COL_RATING,
+ COL_PLAYS, COL_LAST_PLAYED, COL_SKIPS) = range(len(COLUMNS))
+#: the listening-history columns (hidden until shown from View ▸ Listening history columns)
+HISTORY_COLUMNS = (COL_PLAYS, COL_LAST_PLAYED, COL_SKIPS)
 TRACK_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 LIKED_COLOUR = QColor("#ff5a7a")
@@ -42,13 +47,27 @@ class Row:
     duration: float | None
     genre_tag: str
     rating: int = 0
-    predicted: str = ""  # top genre, "" until analysed
+    predicted: str = ""  # top genre or "Not music" (what the genre filter matches), "" until analysed
     confidence: float = 0.0
+    label: str = ""  # what the column shows (core.genrelabel): "jazz 80%", "Not music (speech)", "uncertain: ..."
     search: str = ""
     track_no: int = 0
     disc_no: int = 0
+    plays: int = 0  # the current profile's listening history
+    skips: int = 0
+    last_played: float | None = None
+    album_artist: str = ""
+    genres: tuple[str, ...] = ()  # the genre tag's values ("Rock; Pop" -> Rock, Pop)
+    genre_keys: frozenset[str] = frozenset()  # the same, case-folded (what the genre filter compares)
+
+    def __post_init__(self) -> None:
+        if self.genre_tag and not self.genres:
+            self.genres = tuple(split_genres(self.genre_tag))
+            self.genre_keys = frozenset(g.casefold() for g in self.genres)
 
     def predicted_text(self) -> str:
+        if self.label:
+            return self.label
         return f"{self.predicted} {100 * self.confidence:.0f}%" if self.predicted else ""
 
 
@@ -58,7 +77,7 @@ def row_from_track(t) -> Row:
     r = Row(
         id=int(t.id), path=t.path, title=title, artist=t.artist or "", album=t.album or "",
         duration=t.duration, genre_tag=t.genre_tag or "", rating=int(t.rating or 0),
-        track_no=t.track_no or 0, disc_no=t.disc_no or 0,
+        track_no=t.track_no or 0, disc_no=t.disc_no or 0, album_artist=t.album_artist or "",
     )
     r.search = " ".join((title, r.artist, r.album, t.album_artist or "", os.path.basename(t.path))).casefold()
     return r
@@ -66,15 +85,22 @@ def row_from_track(t) -> Row:
 
 def load_rows(
     catalog, root: str | None = None, predictions: Mapping[int, tuple[str, float]] | None = None,
-    *, sort_column: int = 1,
+    *, sort_column: int = 1, exclude: Iterable[str] = (),
 ) -> "RowSet":
-    """Every present track (under ``root``), prepared for the model: call it in a background task."""
-    rows = [row_from_track(t) for t in catalog.tracks(root=root, sort="id")]
+    """Every present track of the library (under ``root``; none below the folders in
+    ``exclude``), prepared for the model: call it in a background task."""
+    rows = [row_from_track(t) for t in catalog.tracks(root=root, exclude=exclude, sort="id")]
+    history = catalog.play_stats()
+    for r in rows:
+        h = history.get(r.id)
+        if h is not None:
+            r.plays, r.skips, r.last_played = h.plays, h.skips, h.last_played_at
     if predictions:
         for r in rows:
             p = predictions.get(r.id)
             if p:
                 r.predicted, r.confidence = p[0], float(p[1])
+                r.label = p[2] if len(p) > 2 else ""
     return prepare_rows(rows, sort_column=sort_column)
 
 
@@ -86,12 +112,16 @@ _SORT_KEYS = {
     COL_TAG: lambda r: (r.genre_tag.casefold(), r.artist.casefold()),
     COL_PREDICTED: lambda r: (r.predicted, -r.confidence),
     COL_RATING: lambda r: (-r.rating, r.artist.casefold()),
+    COL_PLAYS: lambda r: (r.plays, r.last_played or 0.0),
+    COL_LAST_PLAYED: lambda r: r.last_played or 0.0,
+    COL_SKIPS: lambda r: (r.skips, r.artist.casefold()),
 }
 #: columns whose empty values sort last in both directions
 _EMPTY = {
     COL_TITLE: lambda r: not r.title, COL_ARTIST: lambda r: not r.artist, COL_ALBUM: lambda r: not r.album,
     COL_DURATION: lambda r: r.duration is None, COL_TAG: lambda r: not r.genre_tag,
     COL_PREDICTED: lambda r: not r.predicted, COL_RATING: lambda r: False,
+    COL_PLAYS: lambda r: not r.plays, COL_LAST_PLAYED: lambda r: r.last_played is None, COL_SKIPS: lambda r: not r.skips,
 }
 
 
@@ -141,8 +171,8 @@ def _column_order(rows: list[Row], col: int) -> tuple[list[int], list[int]]:
 class LibraryModel(QAbstractTableModel):
     """Flat table of ``Row`` s with in-memory sort and filter.
 
-    ``set_rows(rows)``; ``set_filter(text=None, genre=None)``; ``sort(column, order)`` (the view
-    calls it); ``set_rating(track_id, value)``, ``set_predictions({id: (genre, conf)})``;
+    ``set_rows(rows)``; ``set_filter(text=None, genre=None)``; ``set_browse(ids)`` (the
+    browser's pick); ``sort(column, order)`` (the view calls it); ``visible_rows()``; ``set_rating(track_id, value)``, ``set_predictions({id: (genre, conf)})``;
     ``row_for(track_id)``, ``track_id(row)``, ``row_data(row)``.
     ``countsChanged(shown, total)`` after every change of rows or filter.
     """
@@ -161,6 +191,8 @@ class LibraryModel(QAbstractTableModel):
         self._stale_cols: set[int] = set()  # columns edited since the rows came (ratings, genres)
         self._text_mask: bytearray | None = None  # None: every row passes
         self._genre_mask: bytearray | None = None
+        self._browse_ids: frozenset[int] | None = None  # the artist / album picked in the browser
+        self._browse_mask: bytearray | None = None
         self._text_words: list[str] = []
         self._genre = ""
         self._sort_col = COL_ARTIST
@@ -218,6 +250,12 @@ class LibraryModel(QAbstractTableModel):
                 return r.predicted_text()
             if col == COL_RATING:
                 return "" if COL_RATING in self._icons_for(r) else ("♥" if r.rating > 0 else "✕" if r.rating < 0 else "")
+            if col == COL_PLAYS:
+                return str(r.plays) if r.plays else ""
+            if col == COL_LAST_PLAYED:
+                return format_when(r.last_played) if r.last_played else ""
+            if col == COL_SKIPS:
+                return str(r.skips) if r.skips else ""
             return None
         if role == Qt.ItemDataRole.DecorationRole and col == COL_RATING:
             return self._icons_for(r).get(COL_RATING)
@@ -227,12 +265,18 @@ class LibraryModel(QAbstractTableModel):
             if col == COL_TITLE:
                 return r.path
             if col == COL_PREDICTED and r.predicted:
+                if r.label.startswith("Not music"):
+                    return f"Melograph hears no music in most of this track: {r.label[len('Not music'):].strip(' ()') or 'not music'}"
+                if r.label.startswith("uncertain"):
+                    return f"The genre model is unsure: {r.label[len('uncertain: '):]} (top {100 * r.confidence:.0f}%)"
                 return f"The model hears {r.predicted} ({100 * r.confidence:.0f}% of the track)"
             if col == COL_RATING:
                 return "Liked" if r.rating > 0 else "Disliked" if r.rating < 0 else None
+            if col == COL_LAST_PLAYED and r.last_played:
+                return time.strftime("%Y-%m-%d %H:%M", time.localtime(r.last_played))
             return None
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            if col == COL_DURATION:
+            if col in (COL_DURATION, COL_PLAYS, COL_SKIPS):
                 return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             if col == COL_RATING:
                 return int(Qt.AlignmentFlag.AlignCenter)
@@ -285,6 +329,7 @@ class LibraryModel(QAbstractTableModel):
         self._stale_cols = set()
         self._text_mask = self._make_text_mask(self._text_words)
         self._genre_mask = self._make_genre_mask(self._genre)
+        self._browse_mask = self._make_browse_mask(self._browse_ids)
         self._rebuild_visible()
         self.endResetModel()
         self.countsChanged.emit(len(self._visible), len(self._all))
@@ -303,8 +348,8 @@ class LibraryModel(QAbstractTableModel):
 
     def set_filter(self, text: str | None = None, genre: str | None = None) -> None:
         """Keep rows containing every word of ``text`` (title, artist, album, file name) and, if
-        ``genre`` is given, whose predicted genre or genre tag is ``genre``.  ``None`` keeps the
-        current value of that part."""
+        ``genre`` is given, whose predicted genre or one of whose genre tag's values is
+        ``genre``.  ``None`` keeps the current value of that part."""
         if text is not None:
             words = text.casefold().split()
             if words != self._text_words:
@@ -321,6 +366,24 @@ class LibraryModel(QAbstractTableModel):
         self.endResetModel()
         self.countsChanged.emit(len(self._visible), len(self._all))
 
+    def set_browse(self, ids: Iterable[int] | None) -> None:
+        """Keep only the tracks ``ids`` (the artist or album picked in the browser), on top of
+        the text and genre filters; None: no such limit."""
+        ids = frozenset(ids) if ids is not None else None
+        if ids == self._browse_ids:
+            return
+        self._browse_ids = ids
+        self._browse_mask = self._make_browse_mask(ids)
+        self.beginResetModel()
+        self._rebuild_visible()
+        self.endResetModel()
+        self.countsChanged.emit(len(self._visible), len(self._all))
+
+    def visible_rows(self) -> Sequence[Row]:
+        """The rows shown, in order.  The list is replaced on every change, never edited in
+        place, so another thread (the player's) may read the one it got."""
+        return self._visible
+
     def set_rating(self, track_id: int, value: int) -> None:
         r = self._by_id.get(track_id)
         if r is None or r.rating == value:
@@ -335,10 +398,11 @@ class LibraryModel(QAbstractTableModel):
 
     def set_predictions(self, predictions: Mapping[int, tuple[str, float]]) -> None:
         changed = []
-        for tid, (genre, conf) in predictions.items():
+        for tid, (genre, conf, *label) in predictions.items():
             r = self._by_id.get(tid)
-            if r is not None and (r.predicted, r.confidence) != (genre, float(conf)):
-                r.predicted, r.confidence = genre, float(conf)
+            label = label[0] if label else ""
+            if r is not None and (r.predicted, r.confidence, r.label) != (genre, float(conf), label):
+                r.predicted, r.confidence, r.label = genre, float(conf), label
                 if tid in self._row_of:
                     changed.append(self._row_of[tid])
         self._orders.pop(COL_PREDICTED, None)
@@ -367,6 +431,19 @@ class LibraryModel(QAbstractTableModel):
             runs = [[rows[0], rows[-1]]]
         for a, b in runs:
             self.dataChanged.emit(self.index(a, col), self.index(b, col))
+
+    def set_history(self, track_id: int, plays: int, skips: int, last_played: float | None) -> None:
+        """A track's listening history changed (a play or a skip was counted)."""
+        r = self._by_id.get(track_id)
+        if r is None or (r.plays, r.skips, r.last_played) == (plays, skips, last_played):
+            return
+        r.plays, r.skips, r.last_played = int(plays), int(skips), last_played
+        for col in HISTORY_COLUMNS:
+            self._orders.pop(col, None)
+            self._stale_cols.add(col)
+        row = self._row_of.get(track_id)
+        if row is not None:
+            self.dataChanged.emit(self.index(row, COL_PLAYS), self.index(row, COL_SKIPS))
 
     def set_current(self, track_id: int | None) -> None:
         """Show the playing track in bold."""
@@ -400,8 +477,8 @@ class LibraryModel(QAbstractTableModel):
                 seen.setdefault(r.predicted.casefold(), r.predicted)
         tags: dict[str, str] = {}
         for r in self._all:
-            if r.genre_tag:
-                tags.setdefault(r.genre_tag.casefold(), r.genre_tag)
+            for g in r.genres:
+                tags.setdefault(g.casefold(), g)
         for k, v in tags.items():
             seen.setdefault(k, v)
         return sorted(seen.values(), key=str.casefold)
@@ -434,7 +511,12 @@ class LibraryModel(QAbstractTableModel):
     def _make_genre_mask(self, genre: str) -> bytearray | None:
         if not genre:
             return None
-        return bytearray(1 if (r.predicted.casefold() == genre or r.genre_tag.casefold() == genre) else 0 for r in self._all)
+        return bytearray(1 if (r.predicted.casefold() == genre or genre in r.genre_keys) else 0 for r in self._all)
+
+    def _make_browse_mask(self, ids: frozenset[int] | None) -> bytearray | None:
+        if ids is None:
+            return None
+        return bytearray(1 if r.id in ids else 0 for r in self._all)
 
     def _order(self, col: int) -> tuple[list[int], list[int]]:
         """Indices into ``_all``: non-empty values ascending, then the empty ones (by path)."""
@@ -446,13 +528,16 @@ class LibraryModel(QAbstractTableModel):
     def _rebuild_visible(self) -> None:
         full, blank = self._order(self._sort_col)
         order = (full[::-1] if self._sort_order == Qt.SortOrder.DescendingOrder else full) + blank
-        tm, gm = self._text_mask, self._genre_mask
-        if tm is not None and gm is not None:
-            order = [i for i in order if tm[i] and gm[i]]
-        elif tm is not None:
-            order = [i for i in order if tm[i]]
-        elif gm is not None:
-            order = [i for i in order if gm[i]]
+        masks = [m for m in (self._text_mask, self._genre_mask, self._browse_mask) if m is not None]
+        if len(masks) == 1:
+            m = masks[0]
+            order = [i for i in order if m[i]]
+        elif len(masks) == 2:
+            a, b = masks
+            order = [i for i in order if a[i] and b[i]]
+        elif masks:
+            a, b, c = masks
+            order = [i for i in order if a[i] and b[i] and c[i]]
         rows = self._all
         self._visible = [rows[i] for i in order]
         self._row_of_cache = None

@@ -1,5 +1,5 @@
 """The main window: library table, filters, now playing (spectrogram + genre chart), transport,
-queue / recommendations / failed-files panels, status bar with scan and analysis progress.
+queue / recommendations / playlists / failed-files panels, status bar with scan and analysis progress.
 
 A view: it owns widgets and user-facing actions and emits what the user asked for; the
 presenters (``desktop/presenters/``) listen to those signals and call the ``set_*`` / ``show_*``
@@ -7,7 +7,8 @@ methods with what the catalog, the player and the analysis report.  It saves its
 (geometry, docks, splitter) in the settings.
 
 Signals (beyond those of the child widgets ``transport``, ``spectrogram``, ``genre_chart``,
-``queue_panel``, ``recommendations``, ``failures``):
+``queue_panel``, ``recommendations``, ``playlists_panel``, ``failures``, ``browser``: the artist /
+album browser in a left dock, View ▸ Artists and albums, Ctrl+B):
     openFolderRequested(str)   File ▸ Open folder…, a folder dropped on the window
     rescanRequested()
     seekRequested(float)       absolute seconds, from the slider, the spectrogram, the strip, ←/→
@@ -15,6 +16,7 @@ Signals (beyond those of the child widgets ``transport``, ``spectrogram``, ``gen
     workersChanged(int)
     rateSelectedRequested(int) Ctrl+L / Ctrl+D while the table has focus: like (1) / dislike (-1)
                                the selected rows
+    trackInfoRequested()       View ▸ Track info… (Ctrl+I): the selected track's details
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence, QPainter
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -48,7 +50,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.browser import BrowserPanel
+from desktop.history import RecentlyPlayedPanel
 from desktop.panels import FailuresPanel, QueuePanel, RecommendationsPanel
+from desktop.playlistspanel import PlaylistsPanel
 from desktop.resources import svg_icon
 from desktop.settings import Settings
 from desktop.transport import TransportBar
@@ -63,6 +68,11 @@ ALL_GENRES = "All genres"
 DEFAULT_SIZE = QSize(1280, 800)
 #: the now-playing panel's share of the window's width on a first start (the table gets the rest)
 NOW_PLAYING_SHARE = 0.36
+#: the artist / album browser's width when it is shown (taken from the now-playing panel)
+BROWSER_WIDTH = 180
+MIN_NOW_PLAYING = 240
+#: the now-playing cover's side (logical pixels)
+COVER_SIZE = 64
 
 
 class ElidedLabel(QLabel):
@@ -100,6 +110,8 @@ class MainWindow(QMainWindow):
     analysisPauseRequested = Signal(bool)  # True: pause, False: resume
     retryAnalysisRequested = Signal()
     rateSelectedRequested = Signal(int)
+    trackInfoRequested = Signal()
+    preferencesRequested = Signal()  # Edit ▸ Preferences… (Ctrl+,)
 
     def __init__(
         self, settings: Settings, parent: QWidget | None = None, *, restore: bool = True, lazy_charts: bool = False
@@ -226,8 +238,25 @@ class MainWindow(QMainWindow):
         lay = QVBoxLayout(self.now_playing_pane)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.setSpacing(4)
-        lay.addWidget(self.title_label)
-        lay.addWidget(self.subtitle_label)
+        # the cover beside the title and the artist — album line
+        self.cover_label = QLabel()
+        self.cover_label.setObjectName("nowCover")
+        self.cover_label.setFixedSize(COVER_SIZE, COVER_SIZE)
+        self.cover_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.set_cover(None)
+        titles = QVBoxLayout()
+        titles.setContentsMargins(0, 0, 0, 0)
+        titles.setSpacing(2)
+        titles.addStretch(1)
+        titles.addWidget(self.title_label)
+        titles.addWidget(self.subtitle_label)
+        titles.addStretch(1)
+        header = QHBoxLayout()
+        header.setContentsMargins(0, 0, 0, 0)
+        header.setSpacing(10)
+        header.addWidget(self.cover_label)
+        header.addLayout(titles, 1)
+        lay.addLayout(header)
         lay.addWidget(self.banner)
         lay.addWidget(self.np_splitter, 1)
         if not self._lazy_charts:
@@ -303,17 +332,32 @@ class MainWindow(QMainWindow):
         self.queue_dock = self._dock("Queue", "queueDock", self.queue_panel)
         self.recommendations_dock = self._dock("Recommendations", "recommendationsDock", self.recommendations)
         self.failures_dock = self._dock("Failed files", "failuresDock", self.failures)
+        self.history_panel = RecentlyPlayedPanel()
+        self.history_dock = self._dock("Recently played", "historyDock", self.history_panel)
         area = Qt.DockWidgetArea.BottomDockWidgetArea
         self.addDockWidget(area, self.recommendations_dock)
         self.addDockWidget(area, self.queue_dock)
         self.addDockWidget(area, self.failures_dock)
         self.tabifyDockWidget(self.recommendations_dock, self.queue_dock)
         self.tabifyDockWidget(self.queue_dock, self.failures_dock)
+        self.addDockWidget(area, self.history_dock)
+        self.tabifyDockWidget(self.failures_dock, self.history_dock)
+        self.playlists_panel = PlaylistsPanel()
+        self.playlists_dock = self._dock("Playlists", "playlistsDock", self.playlists_panel)
+        self.addDockWidget(area, self.playlists_dock)
+        self.tabifyDockWidget(self.queue_dock, self.playlists_dock)
         self.recommendations_dock.raise_()
         self.resizeDocks([self.recommendations_dock], [230], Qt.Orientation.Vertical)
         self.failures.countChanged.connect(
             lambda n: self.failures_dock.setWindowTitle(f"Failed files ({n})" if n else "Failed files")
         )
+
+        # the artist / album browser, left of the table; hidden on a first start
+        self.browser = BrowserPanel()
+        self.browser_dock = self._dock("Artists and albums", "browserDock", self.browser)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.browser_dock)
+        self.resizeDocks([self.browser_dock], [BROWSER_WIDTH], Qt.Orientation.Horizontal)
+        self.browser_dock.hide()
 
     def _build_status_bar(self) -> None:
         sb = self.statusBar()
@@ -370,6 +414,9 @@ class MainWindow(QMainWindow):
         t = self.transport
         self.open_action = self._action("&Open folder…", QKeySequence.StandardKey.Open, self.choose_folder, name="openAction")
         self.rescan_action = self._action("&Rescan library", "F5", self.rescanRequested, name="rescanAction")
+        # the library folders presenter (desktop/presenters/folders.py) connects these two
+        self.add_folder_action = self._action("&Add folder to library…", "Ctrl+Shift+O", None, name="addFolderAction")
+        self.folders_action = self._action("Library &folders…", None, None, name="libraryFoldersAction")
         self.quit_action = self._action("&Quit", QKeySequence.StandardKey.Quit, self.close, name="quitAction")
         self.play_action = self._action("&Play / pause", K.Key_Space, t.playPauseClicked, name="playAction")
         self.stop_action = self._action("&Stop", "Ctrl+.", t.stopClicked, name="stopAction")
@@ -382,6 +429,12 @@ class MainWindow(QMainWindow):
         self.like_action = self._action("&Like", "Ctrl+L", lambda: self._rate(1), name="likeAction")
         self.dislike_action = self._action("&Dislike", "Ctrl+D", lambda: self._rate(-1), name="dislikeAction")
         self.filter_action = self._action("&Filter library", QKeySequence.StandardKey.Find, self.focus_filter, name="filterAction")
+        # the library presenter shows or hides the table's Plays, Last played and Skips columns
+        self.history_columns_action = self._action("Listening &history columns", None, None, name="historyColumnsAction",
+                                                   tip="Show how often and when each track was played and skipped")
+        self.history_columns_action.setCheckable(True)
+        self.track_info_action = self._action("Track &info…", "Ctrl+I", self._on_track_info, name="trackInfoAction",
+                                              tip="Every tag, the file, the stream and the predicted genres")
         # shuffle and repeat: the playback presenter owns the modes and keeps these checked
         self.shuffle_action = self._action("Shu&ffle", "Ctrl+U", None, name="shuffleAction")
         self.shuffle_action.setCheckable(True)
@@ -395,6 +448,8 @@ class MainWindow(QMainWindow):
             self.repeat_group.addAction(a)
             self.repeat_actions[mode] = a
         self.about_action = self._action("&About Melograph", None, self._about, name="aboutAction")
+        self.preferences_action = self._action("&Preferences…", "Ctrl+,", self.preferencesRequested,
+                                               name="preferencesAction")
 
         self.pause_analysis_action = QAction("&Pause the analysis", self, checkable=True)
         self.pause_analysis_action.setObjectName("pauseAnalysisAction")
@@ -417,9 +472,13 @@ class MainWindow(QMainWindow):
         mb = self.menuBar()
         f = mb.addMenu("&File")
         f.addAction(self.open_action)
+        f.addAction(self.add_folder_action)
+        f.addAction(self.folders_action)
         f.addAction(self.rescan_action)
         f.addSeparator()
         f.addAction(self.quit_action)
+        e = mb.addMenu("&Edit")
+        e.addAction(self.preferences_action)
         p = mb.addMenu("&Playback")
         for a in (self.play_action, self.stop_action, self.prev_action, self.next_action):
             p.addAction(a)
@@ -438,6 +497,7 @@ class MainWindow(QMainWindow):
         p.addAction(self.dislike_action)
         v = mb.addMenu("&View")
         v.addAction(self.filter_action)
+        v.addAction(self.track_info_action)
         v.addSeparator()
         self.now_playing_action = self.now_playing_dock.toggleViewAction()
         self.now_playing_action.setText("&Now playing")
@@ -445,8 +505,17 @@ class MainWindow(QMainWindow):
         self.now_playing_action.setShortcut(QKeySequence("F9"))
         self.addAction(self.now_playing_action)
         v.addAction(self.now_playing_action)
-        for d in (self.queue_dock, self.recommendations_dock, self.failures_dock):
+        self.browser_action = self.browser_dock.toggleViewAction()
+        self.browser_action.setText("&Artists and albums")
+        self.browser_action.setObjectName("browserAction")
+        self.browser_action.setShortcut(QKeySequence("Ctrl+B"))
+        self.browser_action.triggered.connect(self._on_browser_toggled)
+        self.addAction(self.browser_action)
+        v.addAction(self.browser_action)
+        for d in (self.queue_dock, self.recommendations_dock, self.playlists_dock, self.failures_dock,
+                  self.history_dock):
             v.addAction(d.toggleViewAction())
+        v.addAction(self.history_columns_action)
         v.addSeparator()
         an = v.addMenu("Genre &analysis")
         an.addAction(self.pause_analysis_action)
@@ -501,17 +570,30 @@ class MainWindow(QMainWindow):
         new = 0 if self.transport.rating() == rating else rating  # a second press takes it back
         self.transport._on_rating_clicked(new)
 
+    def _on_track_info(self, _checked: bool = False) -> None:
+        self.trackInfoRequested.emit()
+
     def _set_workers(self, n: int) -> None:
         self.workersChanged.emit(n)
 
+    def _on_browser_toggled(self, shown: bool) -> None:
+        """The browser takes its width from the now-playing panel, not from the table (whose
+        Title column must stay readable); hidden, it gives the width back."""
+        if not self.now_playing_dock.isVisible() or self.browser_dock.isFloating():
+            return
+        np = self.now_playing_dock.width()
+        if shown:
+            self.resizeDocks([self.browser_dock, self.now_playing_dock],
+                             [BROWSER_WIDTH, max(MIN_NOW_PLAYING, np - BROWSER_WIDTH)], Qt.Orientation.Horizontal)
+        else:
+            self.resizeDocks([self.now_playing_dock], [np + self.browser_dock.width()], Qt.Orientation.Horizontal)
+
     def _about(self) -> None:
-        QMessageBox.about(
-            self,
-            f"About {APP_NAME}",
-            f"<h3>{APP_NAME}</h3><p>A music player that knows what it is playing: it tags each track's "
-            "genre with a neural network on its spectrogram, shows the genres as the track plays, and "
-            "learns what you like.</p><p>Everything runs on this computer.</p>",
-        )
+        from desktop.about import AboutDialog
+
+        dialog = AboutDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     def eventFilter(self, obj, event):  # noqa: N802
         if obj is self.filter_edit and event.type() == QEvent.Type.KeyPress:
@@ -670,8 +752,26 @@ class MainWindow(QMainWindow):
         if action is not None:
             action.setChecked(True)
 
+    def set_cover(self, pixmap: QPixmap | None) -> None:
+        """Show the playing track's cover (scaled to fit), or the neutral placeholder for None."""
+        from desktop.covers import placeholder_pixmap
+
+        dpr = self.devicePixelRatioF()
+        self.cover_shown = pixmap is not None and not pixmap.isNull()
+        if self.cover_shown:
+            scaled = pixmap.scaled(int(COVER_SIZE * dpr), int(COVER_SIZE * dpr), Qt.AspectRatioMode.KeepAspectRatio,
+                                   Qt.TransformationMode.SmoothTransformation)
+            scaled.setDevicePixelRatio(dpr)
+            self.cover_label.setPixmap(scaled)
+            self.cover_label.setToolTip("")
+        else:
+            self.cover_label.setPixmap(placeholder_pixmap(COVER_SIZE, dpr=dpr))
+            self.cover_label.setToolTip("No cover art" if self.title_label.text() != "Nothing playing" else "")
+
     def set_now_playing(self, title: str | None, artist: str | None = None, album: str | None = None) -> None:
         self.title_label.setText(title or "Nothing playing")
+        if not title:
+            self.set_cover(None)
         self.subtitle_label.setText(" — ".join(x for x in (artist, album) if x))
         self.transport.set_track_loaded(bool(title))
         self.setWindowTitle(f"{title} — {APP_NAME}" if title else APP_NAME)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFontMetrics
+from PySide6.QtCore import QRect, Qt, Signal
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QMessageBox,
     QPushButton,
     QStackedWidget,
@@ -34,9 +35,13 @@ class _TwoLineLabel(QLabel):
     """A bold title over a grey reason, each on one line and elided with "…" to the width it
     gets (re-elided when the panel is resized), never cut off mid-letter by the list's edge."""
 
+    #: the side of the picture drawn left of the text (``set_icon``)
+    ICON = 32
+
     def __init__(self, title: str, reason: str, parent: QWidget | None = None):
         super().__init__(parent)
         self._title, self._reason = title, reason
+        self._icon: QPixmap | None = None
         self.setTextFormat(Qt.TextFormat.RichText)
         self.setWordWrap(False)
         self.setContentsMargins(6, 2, 6, 2)
@@ -65,6 +70,33 @@ class _TwoLineLabel(QLabel):
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         self._render(event.size().width())
         super().resizeEvent(event)
+
+    def set_icon(self, pixmap: QPixmap | None) -> None:
+        """A picture (a cover) left of the text, ``ICON`` pixels a side; None: none."""
+        self._icon = pixmap
+        self.setContentsMargins(self.ICON + 12 if pixmap is not None else 6, 2, 6, 2)
+        self._render(self.width() if self.isVisible() else 10_000)
+        self.update()
+
+    def icon(self) -> QPixmap | None:
+        return self._icon
+
+    def sizeHint(self):  # noqa: N802
+        hint = super().sizeHint()
+        if self._icon is not None:
+            hint.setHeight(max(hint.height(), self.ICON + 4))
+        return hint
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        super().paintEvent(event)
+        if self._icon is not None:
+            painter = QPainter(self)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            side = self.ICON
+            size = self._icon.deviceIndependentSize().toSize().scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio)
+            x, y = 6 + (side - size.width()) // 2, (self.height() - size.height()) // 2
+            painter.drawPixmap(QRect(x, y, size.width(), size.height()), self._icon)
+            painter.end()
 
 
 def _placeholder(text: str) -> QLabel:
@@ -98,24 +130,94 @@ class _DurationDelegate(QStyledItemDelegate):
         painter.restore()
 
 
+def _emit(signal, *args) -> None:
+    """Emit ``signal`` from a menu's lambda (a slot must return None: see desktop/mainwindow.py)."""
+    signal.emit(*args)
+
+
+class _QueueList(QListWidget):
+    """The queue's list, whose entries the user drags to another place.  A drop moves the
+    dragged (selected) entries there at once and emits ``moved(keys, before)``: those entries
+    in their queue order, and the entry they now stand before (None: the end); the player
+    then makes its queue the same."""
+
+    moved = Signal(list, object)
+    #: what Qt's item views put in a drag of their rows
+    ROWS_MIME = "application/x-qabstractitemmodeldatalist"
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.setDropIndicatorShown(True)
+
+    def keys(self) -> list:
+        return [self.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.count())]
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        if event.source() not in (self, None) or not event.mimeData().hasFormat(self.ROWS_MIME):
+            event.ignore()
+            return
+        pos = event.position().toPoint()
+        idx = self.indexAt(pos)
+        if not idx.isValid():
+            row = self.count()
+        else:
+            row = idx.row() + (1 if pos.y() > self.visualRect(idx).center().y() else 0)
+        self.move_selected_to(row)
+        # handled here: Qt must not move (or, after a move, delete) the rows itself
+        event.setDropAction(Qt.DropAction.IgnoreAction)
+        event.ignore()
+
+    def move_selected_to(self, row: int) -> None:
+        """Move the selected entries to stand before row ``row`` (``count()``: the end)."""
+        rows = sorted(self.row(it) for it in self.selectedItems())
+        if not rows:
+            return
+        keys = self.keys()
+        moved = [keys[r] for r in rows]
+        moving = {id(k) for k in moved}
+        head = [k for k in keys[:row] if id(k) not in moving]
+        tail = [k for k in keys[row:] if id(k) not in moving]
+        if [id(k) for k in head + moved + tail] == [id(k) for k in keys]:
+            return  # dropped where they were
+        items = [self.takeItem(r) for r in reversed(rows)][::-1]
+        for n, it in enumerate(items):
+            self.insertItem(len(head) + n, it)
+            it.setSelected(True)
+        self.moved.emit(moved, tail[0] if tail else None)
+
+
 class QueuePanel(QWidget):
     """What plays next.  ``set_items([(key, text, seconds), ...])`` (seconds: the duration
-    shown on the right; 0 or None: none); ``activated(key)`` on double-click;
-    ``removeRequested([key, ...])`` once for the selected entries on Delete; ``clearRequested()``."""
+    shown on the right; 0 or None: none); ``activated(key)`` on double-click and "Play now";
+    ``removeRequested([key, ...])`` once for the selected entries on Delete and "Remove";
+    ``clearRequested()``; ``moveRequested([key, ...], before)`` when entries are dragged to
+    another place or moved to the bottom (``before`` None); ``moveToTopRequested([key, ...])``;
+    ``showRequested(key)``: "Show in folder".  The context menu (:meth:`build_menu`) has them all,
+    then what ``menu_extension(menu, keys)`` adds (set by the app: "Add to playlist ▸")."""
 
     activated = Signal(object)
     removeRequested = Signal(list)
     clearRequested = Signal()
+    moveRequested = Signal(list, object)
+    moveToTopRequested = Signal(list)
+    showRequested = Signal(object)
     DURATION_ROLE = Qt.ItemDataRole.UserRole + 1
 
     EMPTY = "The queue is empty. Right-click a track and choose “Add to queue” or “Play next”."
+    #: ``fn(menu, keys)`` adding entries at the end of the context menu (None: nothing)
+    menu_extension = None
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.list = QListWidget()
+        self.list = _QueueList()
         self.list.setObjectName("queueList")
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.list.itemDoubleClicked.connect(self._on_double_click)
+        self.list.moved.connect(self.moveRequested)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._context_menu)
         self.list.setItemDelegate(_DurationDelegate(self.list))
         self.empty = _placeholder(self.EMPTY)
         self.stack = QStackedWidget()
@@ -147,7 +249,43 @@ class QueuePanel(QWidget):
         self.clear_button.setEnabled(self.list.count() > 0)
 
     def keys(self) -> list:
-        return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())]
+        return self.list.keys()
+
+    def selected_keys(self) -> list:
+        """The selected entries, top to bottom."""
+        rows = sorted(self.list.row(it) for it in self.list.selectedItems())
+        return [self.list.item(r).data(Qt.ItemDataRole.UserRole) for r in rows]
+
+    def _context_menu(self, pos) -> None:
+        item = self.list.itemAt(pos)
+        if item is None:
+            return
+        if not item.isSelected():
+            self.list.setCurrentItem(item)  # a right-click outside the selection picks that entry
+        self.build_menu(item.data(Qt.ItemDataRole.UserRole), self.selected_keys()).exec(
+            self.list.viewport().mapToGlobal(pos))
+
+    def build_menu(self, key, keys: list) -> QMenu:
+        """The context menu for the entry ``key`` among the selected ``keys``."""
+        keys = keys or [key]
+        menu = QMenu(self)
+        for text, name, slot in (
+            ("Play now", "queuePlayNow", lambda: _emit(self.activated, key)),
+            ("Move to top", "queueMoveTop", lambda: _emit(self.moveToTopRequested, keys)),
+            ("Move to bottom", "queueMoveBottom", lambda: _emit(self.moveRequested, keys, None)),
+            ("Remove", "queueRemove", lambda: _emit(self.removeRequested, keys)),
+            (None, None, None),
+            ("Show in folder", "queueShow", lambda: _emit(self.showRequested, key)),
+            (None, None, None),
+            ("Clear queue", "queueClear", lambda: _emit(self.clearRequested)),
+        ):
+            if text is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(text, slot).setObjectName(name)
+        if self.menu_extension is not None:
+            self.menu_extension(menu, keys)
+        return menu
 
     def durations(self) -> list[str]:
         """The durations shown, top to bottom ("" where none)."""
@@ -176,6 +314,10 @@ class RecommendationsPanel(QWidget):
     new)`` and "Remove “X”…" (:meth:`confirm_remove`: its likes go with it) emits
     ``profileRemoveRequested(name)``.  The panel never changes profiles by itself: the app does,
     then calls ``set_profiles`` again.
+
+    Right-clicking recommendations gives "Play" (``activated``) or "Play these"
+    (``playAllRequested`` with the selected keys), then what ``menu_extension(menu, keys)`` adds
+    (set by the app: "Add to playlist ▸").
     """
 
     activated = Signal(object)
@@ -215,6 +357,10 @@ class RecommendationsPanel(QWidget):
         self.list.setSpacing(1)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.itemDoubleClicked.connect(self._on_double_click)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._context_menu)
+        self.menu_extension = None  # fn(menu, keys) adding entries at the end of the context menu
         self.stack = QStackedWidget()
         self.stack.addWidget(self.message)
         self.stack.addWidget(self.list)
@@ -232,6 +378,31 @@ class RecommendationsPanel(QWidget):
 
     def _on_double_click(self, item) -> None:
         self.activated.emit(item.data(Qt.ItemDataRole.UserRole))
+
+    def selected_keys(self) -> list:
+        """The selected recommendations, top to bottom."""
+        rows = sorted(self.list.row(it) for it in self.list.selectedItems())
+        return [self.list.item(r).data(Qt.ItemDataRole.UserRole) for r in rows]
+
+    def _context_menu(self, pos) -> None:
+        item = self.list.itemAt(pos)
+        if item is None:
+            return
+        if not item.isSelected():
+            self.list.setCurrentItem(item)
+        self.build_menu(self.selected_keys() or [item.data(Qt.ItemDataRole.UserRole)]).exec(
+            self.list.viewport().mapToGlobal(pos))
+
+    def build_menu(self, keys: list) -> QMenu:
+        """The context menu for the recommendations ``keys``."""
+        menu = QMenu(self)
+        if len(keys) > 1:
+            menu.addAction("Play these", lambda: _emit(self.playAllRequested, keys)).setObjectName("recPlayThese")
+        else:
+            menu.addAction("Play", lambda: _emit(self.activated, keys[0])).setObjectName("recPlay")
+        if self.menu_extension is not None:
+            self.menu_extension(menu, keys)
+        return menu
 
     # -- profiles ------------------------------------------------------------------------------
     def set_profiles(self, names, current: str) -> None:
@@ -332,6 +503,26 @@ class RecommendationsPanel(QWidget):
 
     def keys(self) -> list:
         return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())]
+
+    def set_cover(self, key, pixmap: QPixmap | None) -> None:
+        """Show ``pixmap`` (a cover) beside the recommendation ``key``; None: the placeholder."""
+        from desktop.covers import placeholder_pixmap
+
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            if item.data(Qt.ItemDataRole.UserRole) == key:
+                label = self.list.itemWidget(item)
+                label.setProperty("hasCover", pixmap is not None)
+                label.set_icon(pixmap if pixmap is not None else placeholder_pixmap(
+                    label.ICON, dpr=self.devicePixelRatioF()))
+                hint = label.sizeHint()
+                hint.setWidth(min(hint.width(), 200))
+                item.setSizeHint(hint)
+
+    def covered_keys(self) -> list:
+        """The recommendations shown with a cover (not the placeholder), top to bottom."""
+        return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())
+                if self.list.itemWidget(self.list.item(i)).property("hasCover")]
 
     def texts(self) -> list[str]:
         """Each recommendation as one line of plain text (title — reason)."""

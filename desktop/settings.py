@@ -1,6 +1,6 @@
 """Typed access to the persisted settings (QSettings): the window's layout (saved by the main
 window), and each feature's own (saved by its presenter): the last library and its table's columns
-and sort, the volume and the play queue (track ids), the number of analysis workers, the current
+and sort, the volume, the play queue (track ids) and where playback left off, the number of analysis workers, the current
 profile.  The composition root
 picks the QSettings backend (an INI file in the data directory), tests pass their own."""
 from __future__ import annotations
@@ -110,6 +110,27 @@ class Settings:
         self.q.setValue("player/repeat", str(mode))
 
     @property
+    def play_these(self) -> str:
+        """What "Play these" does to a queue that is not empty: "ask", "replace" or "append"
+        (the answer given with "don't ask again")."""
+        v = str(self.q.value("player/play_these", "ask") or "ask")
+        return v if v in ("ask", "replace", "append") else "ask"
+
+    @play_these.setter
+    def play_these(self, choice: str) -> None:
+        self.q.setValue("player/play_these", str(choice))
+
+    @property
+    def browser_group_by(self) -> str:
+        """How the artist / album browser groups the library: "artist" or "genre"."""
+        v = str(self.q.value("library/browser_group_by", "artist") or "artist")
+        return v if v in ("artist", "genre") else "artist"
+
+    @browser_group_by.setter
+    def browser_group_by(self, key: str) -> None:
+        self.q.setValue("library/browser_group_by", str(key))
+
+    @property
     def workers(self) -> int:
         return self._int(self.WORKERS, default_workers(), 1, max(1, os.cpu_count() or 1) * 2)
 
@@ -168,6 +189,65 @@ class Settings:
     @profile.setter
     def profile(self, name: str) -> None:
         self.q.setValue(self.PROFILE, str(name))
+
+    @property
+    def resume(self) -> tuple[int, float] | None:
+        """Where the last session left off: ``(track id, seconds into it)``, or None."""
+        parts = str(self.q.value("player/resume", "") or "").split(",")
+        try:
+            track_id, position = int(parts[0]), float(parts[1])
+        except (IndexError, ValueError):
+            return None
+        return (track_id, max(0.0, position)) if position == position else None  # (NaN: none)
+
+    @resume.setter
+    def resume(self, value: tuple[int, float] | None) -> None:
+        if value is None:
+            self.q.remove("player/resume")
+        else:
+            self.q.setValue("player/resume", f"{int(value[0])},{float(value[1]):.3f}")
+
+    @property
+    def history_columns(self) -> bool:
+        """Whether the table shows the Plays, Last played and Skips columns (hidden by default)."""
+        return str(self.q.value("library/history_columns", "false")).lower() in ("true", "1")
+
+    @history_columns.setter
+    def history_columns(self, on: bool) -> None:
+        self.q.setValue("library/history_columns", bool(on))
+
+    @property
+    def library_folders_adopted(self) -> bool:
+        """Whether the library is the catalog's set of folders already (a settings file from
+        before that names one folder, ``library_folder``, as the library shown)."""
+        return str(self.q.value("library/folders_adopted", "false")).lower() in ("true", "1")
+
+    @library_folders_adopted.setter
+    def library_folders_adopted(self, on: bool) -> None:
+        self.q.setValue("library/folders_adopted", bool(on))
+
+    @property
+    def output_device(self) -> str | None:
+        """The chosen output device as sounddevice finds it (``"<name>, <host API>"``), or None
+        for the system's default.  Kept while the device is away."""
+        v = self.q.value("player/output_device", "")
+        return str(v) if v else None
+
+    @output_device.setter
+    def output_device(self, device: str | None) -> None:
+        if device:
+            self.q.setValue("player/output_device", str(device))
+        else:
+            self.q.remove("player/output_device")
+
+    @property
+    def pause_analysis_while_playing(self) -> bool:
+        """Whether the genre analysis waits while music plays (else it goes on with one worker)."""
+        return str(self.q.value("analysis/pause_while_playing", "false")).lower() in ("true", "1")
+
+    @pause_analysis_while_playing.setter
+    def pause_analysis_while_playing(self, on: bool) -> None:
+        self.q.setValue("analysis/pause_while_playing", bool(on))
 
     def sync(self) -> None:
         self.q.sync()

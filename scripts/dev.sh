@@ -20,6 +20,8 @@ APT_PACKAGES=(
   libxcb-render0 libxcb-shape0 libxcb-util1 libxcb-xkb1 libxkbcommon-x11-0
   # encoders used by the tests and benchmarks to generate fixture media of every format
   ffmpeg lame
+  # the tests' private D-Bus session bus (MPRIS, "show in folder")
+  dbus-daemon
 )
 
 missing=()

@@ -1,4 +1,5 @@
-"""Fixture media made by the tests: short tones/noise in every supported format, and broken files.
+"""Fixture media made by the tests: short tones/noise/real music in every supported format, and
+broken files.
 
 Uses the ffmpeg command line (installed by scripts/dev.sh).  Files are generated once per
 session into a cache folder and copied where a test wants them (``make``).
@@ -32,12 +33,27 @@ def have_ffmpeg() -> bool:
     return shutil.which("ffmpeg") is not None
 
 
+#: real music for ``kind="music"``: the GTZAN clips beside the project (../shared/data)
+GTZAN_AUDIO = Path(__file__).resolve().parents[2] / "shared" / "data" / "gtzan_audio"
+
+
+def music_clips() -> list[Path]:
+    """The real GTZAN clips, in a fixed order (empty when the data folder is absent)."""
+    return sorted(GTZAN_AUDIO.glob("*.flac")) if GTZAN_AUDIO.is_dir() else []
+
+
 def _source_args(kind: str, seconds: float, sr: int, channels: int, freq: float) -> list[str]:
     layout = {1: "mono", 2: "stereo"}.get(channels, f"{channels}c")
     if kind == "tone":
         src = f"sine=frequency={freq}:sample_rate={sr}:duration={seconds}"
     elif kind == "noise":
         src = f"anoisesrc=color=pink:sample_rate={sr}:duration={seconds}:amplitude=0.3"
+    elif kind == "music":  # the start of a real song; ``freq`` picks which one (distinct freq, distinct song)
+        clips = music_clips()
+        if not clips:
+            raise FileNotFoundError(f"no GTZAN clips in {GTZAN_AUDIO}")
+        clip = clips[int(round(freq)) % len(clips)]
+        return ["-t", str(seconds), "-i", str(clip), "-ac", str(channels)]
     elif kind == "silence":
         src = f"anullsrc=sample_rate={sr}:channel_layout={layout}"
         return ["-f", "lavfi", "-t", str(seconds), "-i", src]

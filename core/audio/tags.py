@@ -13,7 +13,8 @@ one (never a crash).
 Keys of the returned dict (None when unknown): ``format`` (mp3 flac ogg opus m4a wav aiff wma
 aac ...), ``codec``, ``duration`` (s), ``sample_rate`` (Hz), ``channels``, ``bitrate`` (bit/s),
 ``bits_per_sample``, ``title``, ``artist``, ``album``, ``album_artist``, ``track_no``,
-``track_total``, ``disc_no``, ``disc_total``, ``year``, ``genre_tag``.
+``track_total``, ``disc_no``, ``disc_total``, ``year``, ``genre_tag`` (every value of a multi-valued
+genre tag, joined with "; ": see :mod:`core.genres`).
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from typing import Any, BinaryIO
 from core.audio import integrity
 from core.audio.sniff import describe_non_audio, find_mpeg_stream, id3_size, read_at, sniff
 from core.errors import DecodeFailed, UnreadableFile, UnsupportedFile
+from core.genres import join_genres, split_genres
 
 MAX_TEXT = 1000  # characters kept of any text tag (a giant frame must not bloat the catalog)
 
@@ -182,8 +184,18 @@ def _normalise(raw: dict) -> dict:
         "title": _text(raw.get("title")), "artist": _text(raw.get("artist")),
         "album": _text(raw.get("album")), "album_artist": _text(raw.get("album_artist")),
         "track_no": track_no, "track_total": track_total, "disc_no": disc_no, "disc_total": disc_total,
-        "year": _year(raw.get("year")), "genre_tag": _text(raw.get("genre")),
+        "year": _year(raw.get("year")), "genre_tag": _genre_text(raw.get("genre")),
     }
+
+
+def _genre_text(value: Any) -> str | None:
+    """Every value of a genre tag: one text as written ("reggaeton, latin"); several values (a
+    mutagen list, ID3's NUL-separated values) joined with "; " (``core.genres`` splits both)."""
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
+    texts = [t for t in (v if isinstance(v, str) else _text(v) for v in values) if t]
+    if len(texts) == 1 and "\x00" not in texts[0]:
+        return _text(texts[0])
+    return _text(join_genres(split_genres(texts)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -203,6 +215,21 @@ def _loader(fmt: str | None):
     """The mutagen class that reads ``fmt``, or None when there is none here."""
     where = _LOADERS.get(fmt)
     return None if where is None else getattr(importlib.import_module(where[0]), where[1])
+
+
+def mutagen_file(f: BinaryIO, *, path: str | os.PathLike = ""):
+    """``(format, mutagen object)`` for the open binary file ``f``, the container chosen from its
+    content as :func:`read` does (mutagen's own guess when the content names none).  Raises what
+    mutagen raises (the caller decides what a failure means); ``UnsupportedFile`` for no audio."""
+    path = os.fspath(path)
+    head = read_at(f, 0, 65536)
+    fmt = sniff(head, f)
+    loader = _loader(fmt)
+    if loader is not None:
+        f.seek(0)
+        return fmt, loader(f)
+    audio = _guess(f, path, head)
+    return _FORMAT_OF_CLASS.get(type(audio).__name__, type(audio).__name__.lower()), audio
 
 
 _FORMAT_OF_CLASS = {"MP3": "mp3", "EasyMP3": "mp3", "FLAC": "flac", "OggVorbis": "ogg", "OggOpus": "opus",

@@ -12,6 +12,7 @@ One module per job:
 * :mod:`~core.catalog.rows` -- the row types handed out (:class:`Track`, :class:`Rating`, ...)
   and the profile-name rule.
 * :mod:`~core.catalog.profiles`, :mod:`~core.catalog.tracks`, :mod:`~core.catalog.ratings`,
+  :mod:`~core.catalog.history`, :mod:`~core.catalog.playlists`,
   :mod:`~core.catalog.failures`, :mod:`~core.catalog.analysis` -- the domain, one part each.
 * :mod:`~core.catalog.codec` -- numpy arrays as BLOBs.
 
@@ -21,7 +22,7 @@ because the parts share one connection per thread and one transaction -- a scan 
 and re-attaches its likes in one ``with catalog.transaction():`` -- and because callers
 (the scanner, the analysis service, the CLI, the app) hold one object and call its methods.
 Each part is a class over :class:`~core.catalog.db.Database` that uses only the engine and the
-parts it inherits: profiles <- tracks <- ratings; failures and analysis stand alone.
+parts it inherits: profiles <- tracks <- ratings <- history and playlists; failures and analysis stand alone.
 
 Example::
 
@@ -38,7 +39,9 @@ from core.catalog.analysis import AnalysisResult, AnalysisStore, AnalysisTask
 from core.catalog.codec import pack_array, unpack_array
 from core.catalog.db import KEEP_BACKUPS, CatalogDamaged, CatalogError, Migration
 from core.catalog.failures import FailureStore
+from core.catalog.history import HistoryStore, PlayStats, RecentPlay
 from core.catalog.migrations import MIGRATIONS, migration
+from core.catalog.playlists import Playlist, PlaylistEntry, PlaylistStore, check_playlist_name
 from core.catalog.ratings import RatingStore, Windows
 from core.catalog.rows import (
     DEFAULT_PROFILE,
@@ -61,12 +64,17 @@ __all__ = [
     "Failure",
     "Library",
     "Profile",
+    "Playlist",
+    "PlaylistEntry",
+    "check_playlist_name",
     "DEFAULT_PROFILE",
     "check_profile_name",
     "MIGRATIONS",
     "Migration",
     "migration",
     "TRACK_FIELDS",
+    "PlayStats",
+    "RecentPlay",
     "AnalysisResult",
     "AnalysisTask",
     "pack_array",
@@ -74,7 +82,7 @@ __all__ = [
 ]
 
 
-class Catalog(AnalysisStore, FailureStore, RatingStore):
+class Catalog(AnalysisStore, FailureStore, HistoryStore, PlaylistStore):
     """A catalog file.  Safe to share between threads (each gets its own connection).
 
     ``Catalog(path)`` opens (creating it if needed) and migrates to the newest schema.  A

@@ -35,7 +35,10 @@ class AnalysisTask:
 _ANALYSIS_COLUMNS = (
     "fingerprint", "model_version", "classes", "top_genre", "confidence", "track_probs", "window_probs",
     "embeddings", "window_s", "hop_s", "n_windows", "duration", "note", "computed_at",
+    "music_probability", "is_music", "music_kind", "music_cells", "music_version",
 )
+#: the SQL condition "this analysis row has the detector result of version ?" (for ``a.``)
+_MUSIC_DONE = "a.music_version IS ?"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,7 +46,13 @@ class AnalysisResult:
     """One file's genre analysis.  Arrays are numpy: ``track_probs`` ``(C,)`` float32 (mean of
     the windows), ``window_probs`` ``(W, C)`` float32 (the genre timeline: window ``i`` starts at
     ``i * hop_s`` seconds, except the last, which ends at the end of the track), ``embeddings``
-    ``(W, D)`` (float16 as stored; the genre network's trunk), ``classes`` the C genre names."""
+    ``(W, D)`` (float16 as stored; the genre network's trunk), ``classes`` the C genre names.
+
+    The music detector's part (None in a result stored before the detector, or without one):
+    ``music_probability`` (the track's: the median of its cells'), ``is_music``, ``music_kind``
+    (``"speech"`` / ``"sound"`` for non-music), ``music_cells`` ``(n_cells,)`` float32 (one
+    music probability per 3 s cell of the genre timeline's grid, NaN for a silent cell) and
+    ``music_version`` (the detector's version)."""
 
     fingerprint: str
     model_version: str
@@ -59,6 +68,11 @@ class AnalysisResult:
     duration: float | None
     note: str | None
     computed_at: float
+    music_probability: float | None = None
+    is_music: bool | None = None
+    music_kind: str | None = None
+    music_cells: Any = None
+    music_version: str | None = None
 
     @classmethod
     def from_row(cls, row: Sequence) -> "AnalysisResult":
@@ -66,7 +80,18 @@ class AnalysisResult:
         v[2] = json.loads(v[2])
         for i in (5, 6, 7):
             v[i] = unpack_array(v[i])
+        if len(v) > 15 and v[15] is not None:
+            v[15] = bool(v[15])
+        if len(v) > 17 and v[17] is not None:
+            v[17] = unpack_array(v[17])
         return cls(*v)
+
+    def label(self):
+        """What the app shows for this track's genre (:func:`core.genrelabel.label_of_probs`)."""
+        from core.genrelabel import label_of_probs
+
+        return label_of_probs(self.classes, self.track_probs, is_music=self.is_music, kind=self.music_kind,
+                              music_probability=self.music_probability)
 
     def as_dict(self, *, arrays: bool = False) -> dict:
         d = {
@@ -74,10 +99,14 @@ class AnalysisResult:
             "confidence": self.confidence, "genres": dict(zip(self.classes, map(float, self.track_probs))),
             "window_s": self.window_s, "hop_s": self.hop_s, "n_windows": self.n_windows,
             "duration": self.duration, "note": self.note, "computed_at": self.computed_at,
+            "music_probability": self.music_probability, "is_music": self.is_music, "music_kind": self.music_kind,
+            "music_version": self.music_version,
         }
         if arrays:
             d["window_probs"] = self.window_probs.tolist()
             d["embeddings"] = self.embeddings.tolist()
+            d["music_cells"] = None if self.music_cells is None else [
+                None if v != v else float(v) for v in self.music_cells]
         return d
 
 
@@ -85,14 +114,17 @@ class AnalysisStore(Database):
     """The ``analysis`` and ``analysis_queue`` rows (a part of :class:`core.catalog.Catalog`)."""
 
     def enqueue_analysis(
-        self, model_version: str, track_ids: Iterable[int] | None = None, *, now: float | None = None
+        self, model_version: str, track_ids: Iterable[int] | None = None, *, now: float | None = None,
+        music_version: str | None = None,
     ) -> int:
         """Queue every present track (or those of ``track_ids``) that has no result for
-        ``model_version``.  A row left from another model version or another fingerprint of the
-        file is queued again with its attempts reset; a failure of this very file with this model
+        ``model_version`` (with ``music_version``: no result with that music detector's verdict,
+        so a file analysed before the detector, or by another version of it, is analysed again).
+        A row left from another model version or another fingerprint of the file is queued again with its attempts reset; a failure of this very file with this model
         stays failed (:meth:`retry_analysis_failures` clears them).  Returns the rows (re)queued."""
         now = time.time() if now is None else now
         ids_clause = ""
+        music, music_args = ("", ()) if music_version is None else (" AND " + _MUSIC_DONE, (music_version,))
         with self.transaction():
             if track_ids is not None:
                 self.execute("CREATE TEMP TABLE IF NOT EXISTS _aq_ids(id INTEGER PRIMARY KEY)")
@@ -103,19 +135,21 @@ class AnalysisStore(Database):
                 "INSERT INTO analysis_queue(track_id, fingerprint, model_version, state, attempts, enqueued_at, updated_at) "
                 "SELECT t.id, t.fingerprint, ?, 'queued', 0, ?, ? FROM tracks t WHERE t.missing = 0"
                 + ids_clause +
-                " AND NOT EXISTS (SELECT 1 FROM analysis a WHERE a.fingerprint = t.fingerprint AND a.model_version = ?) "
+                " AND NOT EXISTS (SELECT 1 FROM analysis a WHERE a.fingerprint = t.fingerprint AND a.model_version = ?"
+                + music + ") "
                 "ON CONFLICT(track_id) DO UPDATE SET fingerprint = excluded.fingerprint, "
                 "model_version = excluded.model_version, state = 'queued', attempts = 0, owner = NULL, kind = NULL, "
                 "last_error = NULL, enqueued_at = excluded.enqueued_at, updated_at = excluded.updated_at "
                 "WHERE analysis_queue.fingerprint != excluded.fingerprint "
                 "OR analysis_queue.model_version != excluded.model_version",
-                (model_version, now, now, model_version),
+                (model_version, now, now, model_version, *music_args),
             )
             n = self.fetchone("SELECT changes()")[0]  # rows inserted or re-queued
             # rows whose file got a result meanwhile (a duplicate of an analysed file)
             self.execute(
                 "DELETE FROM analysis_queue WHERE state = 'queued' AND EXISTS (SELECT 1 FROM analysis a "
-                "WHERE a.fingerprint = analysis_queue.fingerprint AND a.model_version = analysis_queue.model_version)"
+                "WHERE a.fingerprint = analysis_queue.fingerprint AND a.model_version = analysis_queue.model_version"
+                + music + ")", music_args
             )
             if track_ids is not None:
                 self.execute("DELETE FROM _aq_ids")
@@ -147,8 +181,10 @@ class AnalysisStore(Database):
         ``result`` keys: ``fingerprint``, ``model_version``, ``classes`` (list of names),
         ``top_genre``, ``confidence``, ``track_probs`` ``(C,)``, ``window_probs`` ``(W, C)``,
         ``embeddings`` ``(W, D)`` (numpy arrays, or bytes from :func:`pack_array`), ``window_s``,
-        ``hop_s``, optional ``duration`` (s analysed), ``note`` and ``computed_at``.  The file's
-        result from another model version, if any, is deleted (replaced)."""
+        ``hop_s``, optional ``duration`` (s analysed), ``note`` and ``computed_at``, and the music
+        detector's optional ``music_probability``, ``is_music``, ``music_kind``, ``music_cells``
+        ``(n_cells,)`` and ``music_version``.  The file's result from another model version, if
+        any, is deleted (replaced)."""
         now = time.time() if now is None else now
         blob = lambda v: v if isinstance(v, (bytes, bytearray, memoryview)) else pack_array(v)  # noqa: E731
         window_probs = result["window_probs"]
@@ -157,8 +193,9 @@ class AnalysisStore(Database):
         with self.transaction():
             self.execute(
                 "INSERT OR REPLACE INTO analysis(fingerprint, model_version, classes, top_genre, confidence, "
-                "track_probs, window_probs, embeddings, window_s, hop_s, n_windows, duration, note, computed_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "track_probs, window_probs, embeddings, window_s, hop_s, n_windows, duration, note, computed_at, "
+                "music_probability, is_music, music_kind, music_cells, music_version) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     result["fingerprint"], result["model_version"], json.dumps(list(result["classes"])),
                     str(result["top_genre"]), float(result["confidence"]), blob(result["track_probs"]),
@@ -166,6 +203,11 @@ class AnalysisStore(Database):
                     float(result["hop_s"]), n_windows,
                     None if result.get("duration") is None else float(result["duration"]),
                     result.get("note"), float(result.get("computed_at") or now),
+                    None if result.get("music_probability") is None else float(result["music_probability"]),
+                    None if result.get("is_music") is None else int(bool(result["is_music"])),
+                    result.get("music_kind"),
+                    None if result.get("music_cells") is None else blob(result["music_cells"]),
+                    result.get("music_version"),
                 ),
             )
             self.execute(
@@ -239,9 +281,10 @@ class AnalysisStore(Database):
             "UPDATE analysis_queue SET state = 'queued', attempts = 0, kind = NULL, last_error = NULL, "
             "updated_at = ? WHERE state = 'failed'", (now,))
 
-    def analysis_counts(self, model_version: str) -> dict[str, int]:
-        """For present tracks: ``tracks``, ``analysed`` (a result for ``model_version``),
-        ``queued``, ``running``, ``failed`` (for that version)."""
+    def analysis_counts(self, model_version: str, music_version: str | None = None) -> dict[str, int]:
+        """For present tracks: ``tracks``, ``analysed`` (a result for ``model_version``, with
+        ``music_version``'s verdict when given), ``queued``, ``running``, ``failed`` (for that version)."""
+        music = "" if music_version is None else " AND " + _MUSIC_DONE
         one = lambda sql, p=(): self.fetchone(sql, p)[0]  # noqa: E731
         by_state = dict(self.fetchall(
             "SELECT q.state, COUNT(*) FROM analysis_queue q JOIN tracks t ON t.id = q.track_id "
@@ -250,7 +293,8 @@ class AnalysisStore(Database):
             "tracks": one("SELECT COUNT(*) FROM tracks WHERE missing = 0"),
             "analysed": one(
                 "SELECT COUNT(*) FROM tracks t WHERE t.missing = 0 AND EXISTS (SELECT 1 FROM analysis a "
-                "WHERE a.fingerprint = t.fingerprint AND a.model_version = ?)", (model_version,)),
+                "WHERE a.fingerprint = t.fingerprint AND a.model_version = ?" + music + ")",
+                (model_version,) + ((music_version,) if music else ())),
             "queued": int(by_state.get("queued", 0)),
             "running": int(by_state.get("running", 0)),
             "failed": int(by_state.get("failed", 0)),
@@ -323,15 +367,38 @@ class AnalysisStore(Database):
                     "UPDATE analysis_queue SET state = 'queued', attempts = 0, kind = NULL, last_error = NULL "
                     "WHERE track_id = ? AND kind = 'crashed'", (int(tid),))
 
-    def genre_summary(self, model_version: str | None = None) -> dict[int, tuple[str, float]]:
-        """track id -> (top genre, confidence) for every analysed present track (for the table
-        view; newest model version when ``model_version`` is None).  Reads no arrays."""
+    def genre_summary(self, model_version: str | None = None) -> dict[int, tuple[str, float, str]]:
+        """track id -> (genre, confidence, label) for every analysed present track (for the table
+        view; newest model version when ``model_version`` is None), as
+        :func:`core.genrelabel.genre_label` says: ``("jazz", 0.8, "jazz 80%")``,
+        ``("Not music", 0.97, "Not music (speech)")``, ``("jazz", 0.3, "uncertain: jazz or blues")``.
+        Reads only the track's genre probabilities (C floats), no timeline or embeddings."""
+        from core.genrelabel import label_of_probs
+
         params: list = []
         version = ""
         if model_version is not None:
             version = " AND a.model_version = ?"
             params.append(model_version)
         rows = self.fetchall(
-            "SELECT t.id, a.top_genre, a.confidence, a.computed_at FROM tracks t JOIN analysis a "
-            "ON a.fingerprint = t.fingerprint WHERE t.missing = 0" + version + " ORDER BY a.computed_at", params)
-        return {r[0]: (r[1], r[2]) for r in rows}
+            "SELECT t.id, a.classes, a.track_probs, a.is_music, a.music_kind, a.music_probability, a.computed_at "
+            "FROM tracks t JOIN analysis a ON a.fingerprint = t.fingerprint WHERE t.missing = 0" + version +
+            " ORDER BY a.computed_at", params)
+        out: dict[int, tuple[str, float, str]] = {}
+        for tid, classes, probs, is_music, kind, music_p, _at in rows:
+            lab = label_of_probs(json.loads(classes), unpack_array(probs, copy=False),
+                                 is_music=None if is_music is None else bool(is_music), kind=kind,
+                                 music_probability=music_p)
+            out[tid] = (lab.genre, lab.confidence, lab.text)
+        return out
+
+    def not_music_track_ids(self, model_version: str | None = None) -> set[int]:
+        """Present tracks whose analysis (of ``model_version``, or any version when None) the
+        music detector called not music (speech, other sounds)."""
+        sql = ("SELECT DISTINCT t.id FROM tracks t JOIN analysis a ON a.fingerprint = t.fingerprint "
+               "WHERE t.missing = 0 AND a.is_music = 0")
+        params: list = []
+        if model_version is not None:
+            sql += " AND a.model_version = ?"
+            params.append(model_version)
+        return {r[0] for r in self.fetchall(sql, params)}

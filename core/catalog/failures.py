@@ -45,5 +45,11 @@ class FailureStore(Database):
             params = below(root)
         return [Failure(*r) for r in self.fetchall(sql + " ORDER BY path", params)]
 
+    def failure(self, path: str | os.PathLike) -> Failure | None:
+        """The failure recorded for the file at ``path``, if any."""
+        row = self.fetchone("SELECT path, kind, reason, failed_at, size, mtime_ns FROM scan_failures WHERE path = ?",
+                            (os.path.abspath(os.fspath(path)),))
+        return None if row is None else Failure(*row)
+
     def failure_map(self, root: str | os.PathLike) -> dict[str, Failure]:
         return {f.path: f for f in self.failures(root)}

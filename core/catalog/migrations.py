@@ -13,11 +13,13 @@ backup a condition: the step does not run if it could not be taken.  A step gets
 connection inside its transaction: it runs its statements one by one (``executescript`` would
 commit).
 
-The tables: ``libraries`` (scanned root folders), ``tracks`` (one row per file; a row keeps its
+The tables: ``libraries`` (the library's folders; one taken out of the library keeps its row), ``tracks`` (one row per file; a row keeps its
 id through a move), ``scan_failures`` (files a scan could not read, with the reason),
 ``profiles`` and ``ratings`` (likes and dislikes per profile; a rating keeps its track's
 fingerprint, artist, title and duration so it can outlive the row), ``analysis`` (genre results
-keyed by file fingerprint + model version) and ``analysis_queue`` (the durable work queue).
+keyed by file fingerprint + model version), ``analysis_queue`` (the durable work queue),
+``playlists`` and ``playlist_entries`` (ordered; an entry keeps its song's copy as a rating does),
+``play_history`` (plays and skips per profile and track; it keeps its song's copy too).
 """
 from __future__ import annotations
 
@@ -192,3 +194,80 @@ def _v4_drop_unread_columns(db: sqlite3.Connection) -> None:
     table is not touched."""
     db.execute("DROP TABLE settings")
     db.execute("ALTER TABLE tracks DROP COLUMN search_text")
+
+
+@migration()
+def _playlists(db: sqlite3.Connection) -> None:
+    """Playlists: ``playlists`` (a name unique regardless of case: ``name_key`` is its NFC
+    casefold, which also folds non-ASCII letters) and ``playlist_entries``, ordered by
+    ``position``.  An entry keeps its song's identity like a rating does (fingerprint, artist,
+    title, duration, beside ``track_id``), so it follows its song to a new file
+    (:mod:`core.catalog.playlists`); existing tables are not touched."""
+    _run_script(db, """
+CREATE TABLE playlists (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT    NOT NULL,
+    name_key    TEXT    NOT NULL UNIQUE,
+    created_at  REAL    NOT NULL,
+    updated_at  REAL    NOT NULL
+);
+CREATE TABLE playlist_entries (
+    id          INTEGER PRIMARY KEY,
+    playlist_id INTEGER NOT NULL REFERENCES playlists(id) ON DELETE CASCADE,
+    position    INTEGER NOT NULL,
+    track_id    INTEGER REFERENCES tracks(id) ON DELETE SET NULL,
+    fingerprint TEXT,
+    artist      TEXT,
+    title       TEXT,
+    duration    REAL,
+    added_at    REAL    NOT NULL
+);
+CREATE INDEX playlist_entries_order ON playlist_entries(playlist_id, position);
+CREATE INDEX playlist_entries_track ON playlist_entries(track_id)
+""")
+
+
+@migration()
+def _play_history(db: sqlite3.Connection) -> None:
+    """Listening history per profile and song: ``play_history`` counts the plays and skips of a
+    track (``last_played_at``, ``last_skipped_at``) and keeps its song's identity like a rating
+    does (fingerprint, artist, title, duration beside ``track_id``), so it follows its song to a
+    new file (:mod:`core.catalog.history`); existing tables are not touched."""
+    _run_script(db, """
+CREATE TABLE play_history (
+    id              INTEGER PRIMARY KEY,
+    profile_id      INTEGER NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+    track_id        INTEGER REFERENCES tracks(id) ON DELETE SET NULL,
+    plays           INTEGER NOT NULL DEFAULT 0 CHECK (plays >= 0),
+    skips           INTEGER NOT NULL DEFAULT 0 CHECK (skips >= 0),
+    last_played_at  REAL,
+    last_skipped_at REAL,
+    fingerprint     TEXT,
+    artist          TEXT,
+    title           TEXT,
+    duration        REAL,
+    UNIQUE (profile_id, track_id)
+);
+CREATE INDEX play_history_track ON play_history(track_id);
+CREATE INDEX play_history_recent ON play_history(profile_id, last_played_at)
+""")
+
+
+@migration()
+def _library_folders_removed_at(db: sqlite3.Connection) -> None:
+    """Library folders the user took out of the library: ``libraries.removed_at`` (NULL: in the
+    library).  A removed folder's row stays, so its tracks (with their likes, playlist entries
+    and analysis) stay in the catalog, hidden, and come back when the folder is added again."""
+    db.execute("ALTER TABLE libraries ADD COLUMN removed_at REAL")
+
+
+@migration()
+def _analysis_music(db: sqlite3.Connection) -> None:
+    """The music / not-music detector's result beside each genre result: ``music_probability``
+    (the track's), ``is_music`` (1/0), ``music_kind`` (``speech`` / ``sound`` for non-music),
+    ``music_cells`` (one music probability per 3 s cell, a packed float32 array; NaN for a silent
+    cell) and ``music_version`` (the detector's card version).  NULL in rows analysed before: the
+    analysis service queues those files again (:meth:`core.catalog.analysis.AnalysisStore.enqueue_analysis`)."""
+    for column in ("music_probability REAL", "is_music INTEGER", "music_kind TEXT", "music_cells BLOB",
+                   "music_version TEXT"):
+        db.execute(f"ALTER TABLE analysis ADD COLUMN {column}")

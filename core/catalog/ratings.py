@@ -10,7 +10,10 @@ either is untagged, the same sound by their analysis results).  A rating goes on
 ``set_rating(track_id, 0)`` or with its profile.
 
 :class:`RatingStore` extends the track writes so that ratings follow their tracks: a new row
-picks up ratings left behind, a changed row updates its ratings' copy.
+picks up ratings left behind, a changed row updates its ratings' copy.  The rule that finds a
+song's file (:class:`SongFiles`, from :meth:`RatingStore.song_files`) and the move of a copy
+(``_follow_copy``) serve every other row that keeps a song's copy too (playlist entries, play
+history): they follow at the same moments, by the same rule.
 """
 from __future__ import annotations
 
@@ -117,61 +120,91 @@ class RatingStore(TrackStore):
                 "WHERE track_id IS NULL UNION ALL "
                 "SELECT r.id, r.profile_id, r.rated_at, r.fingerprint, r.artist, r.title, r.duration FROM tracks t "
                 "JOIN ratings r ON r.track_id = t.id WHERE t.missing = 1")
-            sql = "SELECT id, fingerprint, artist, title, duration FROM tracks WHERE missing = 0"
-            if track_ids is None:
-                tracks = [_Tags(*row) for row in self.fetchall(sql)]
-            else:
-                ids = sorted({int(t) for t in track_ids})
-                tracks = [_Tags(*row) for i in range(0, len(ids), 500) for row in self.fetchall(
-                    sql + f" AND id IN ({', '.join('?' * len(ids[i:i + 500]))})", ids[i:i + 500])]
-            by_fingerprint: dict[str, list[_Tags]] = {}
-            by_second: dict[int, list[_Tags]] = {}
-            for t in tracks:
-                by_fingerprint.setdefault(t.fingerprint, []).append(t)
-                if t.duration is not None:
-                    by_second.setdefault(math.floor(t.duration), []).append(t)
-            sounds: dict[str, Any] = {}
-
-            def sound(fp: str | None):
-                if windows is None or not fp:
-                    return None
-                if fp not in sounds:
-                    sounds[fp] = windows(fp)
-                return sounds[fp]
-
-            keys: dict[int, tuple[str, str] | None] = {}  # each track's, computed once: the slow part
-
-            def same(o: _Tags, ko: tuple[str, str] | None, t: _Tags) -> bool:
-                """core.songs.same_song(o, t, with their sounds), without normalising t's tags twice."""
-                if t.id not in keys:
-                    keys[t.id] = song_key(t)
-                if ko is not None and keys[t.id] is not None:
-                    return ko == keys[t.id] and same_song(o, t)
-                so, st = sound(o.fingerprint), sound(t.fingerprint)
-                return so is not None and st is not None and so[0] == st[0] and same_song(o, t, so[1], st[1])
-
+            songs = self.song_files(track_ids, windows=windows)
             moved = 0
             for rid, pid, _at, fp, artist, title, duration in sorted(orphans, key=lambda o: (-o[2], -o[0])):
-                o = _Tags(None, fp, artist, title, duration)
-                fits = list(by_fingerprint.get(fp, ()))
-                if not fits and duration is not None:
-                    seconds = [s for s in range(math.floor(duration - SAME_SONG_SECONDS),
-                                                math.floor(duration + SAME_SONG_SECONDS) + 1) if s in by_second]
-                    ko = song_key(o) if seconds else None
-                    fits = [t for s in seconds for t in by_second[s] if same(o, ko, t)]
+                fits = songs.fits(fp, artist, title, duration)
                 if not fits or any(self.fetchone("SELECT 1 FROM ratings WHERE profile_id = ? AND track_id = ?",
                                                  (pid, t.id)) for t in fits):
                     continue  # no file of the song, or the profile has rated one itself
-                t = min(fits, key=lambda t: (abs((t.duration or 0.0) - (duration or 0.0)), -t.id))
-                # the copy takes the track's tags, and keeps its own where the track has none
-                self.execute(
-                    "UPDATE ratings SET (track_id, fingerprint, artist, title, duration) = "
-                    "(SELECT t.id, t.fingerprint, COALESCE(t.artist, ratings.artist), "
-                    "COALESCE(t.title, ratings.title), COALESCE(t.duration, ratings.duration) "
-                    "FROM tracks t WHERE t.id = ?) WHERE id = ?",
-                    (t.id, rid))
+                self._follow_copy("ratings", rid, SongFiles.closest(fits, duration))
                 moved += 1
         return moved
+
+    def song_files(self, track_ids: Iterable[int] | None = None, *, windows: Windows | None = None) -> "SongFiles":
+        """The present tracks (of ``track_ids``, default every one) that a rating or anything
+        else keeping a song's copy (a playlist entry) may follow to: see :class:`SongFiles`."""
+        sql = "SELECT id, fingerprint, artist, title, duration FROM tracks WHERE missing = 0"
+        if track_ids is None:
+            tracks = [_Tags(*row) for row in self.fetchall(sql)]
+        else:
+            ids = sorted({int(t) for t in track_ids})
+            tracks = [_Tags(*row) for i in range(0, len(ids), 500) for row in self.fetchall(
+                sql + f" AND id IN ({', '.join('?' * len(ids[i:i + 500]))})", ids[i:i + 500])]
+        return SongFiles(tracks, windows)
+
+    def _follow_copy(self, table: str, row_id: int, track: "_Tags") -> None:
+        """Point row ``row_id`` of ``table`` (a song's copy: ``track_id, fingerprint, artist,
+        title, duration``) at ``track``; the copy takes the track's tags, and keeps its own where
+        the track has none."""
+        self.execute(
+            f"UPDATE {table} SET (track_id, fingerprint, artist, title, duration) = "
+            f"(SELECT t.id, t.fingerprint, COALESCE(t.artist, {table}.artist), "
+            f"COALESCE(t.title, {table}.title), COALESCE(t.duration, {table}.duration) "
+            "FROM tracks t WHERE t.id = ?) WHERE id = ?",
+            (track.id, int(row_id)))
+
+
+class SongFiles:
+    """Present tracks indexed for :meth:`fits`: which of them is a song, known by a copy of its
+    identity (fingerprint, artist, title, duration), in a file.  ``windows(fingerprint)`` gives
+    the window embeddings of a file's analysis result, for untagged songs (see
+    :meth:`RatingStore.follow_ratings`)."""
+
+    def __init__(self, tracks: Iterable["_Tags"], windows: Windows | None = None):
+        self._windows = windows
+        self._by_fingerprint: dict[str, list[_Tags]] = {}
+        self._by_second: dict[int, list[_Tags]] = {}
+        for t in tracks:
+            self._by_fingerprint.setdefault(t.fingerprint, []).append(t)
+            if t.duration is not None:
+                self._by_second.setdefault(math.floor(t.duration), []).append(t)
+        self._sounds: dict[str, Any] = {}
+        self._keys: dict[int, tuple[str, str] | None] = {}  # each track's, computed once: the slow part
+
+    def _sound(self, fp: str | None):
+        if self._windows is None or not fp:
+            return None
+        if fp not in self._sounds:
+            self._sounds[fp] = self._windows(fp)
+        return self._sounds[fp]
+
+    def _same(self, o: "_Tags", ko: tuple[str, str] | None, t: "_Tags") -> bool:
+        """core.songs.same_song(o, t, with their sounds), without normalising t's tags twice."""
+        if t.id not in self._keys:
+            self._keys[t.id] = song_key(t)
+        if ko is not None and self._keys[t.id] is not None:
+            return ko == self._keys[t.id] and same_song(o, t)
+        so, st = self._sound(o.fingerprint), self._sound(t.fingerprint)
+        return so is not None and st is not None and so[0] == st[0] and same_song(o, t, so[1], st[1])
+
+    def fits(self, fingerprint: str | None, artist: str | None, title: str | None,
+             duration: float | None) -> list["_Tags"]:
+        """The tracks holding this song: those of the same fingerprint, else those that are
+        :func:`core.songs.same_song` of it."""
+        fits = list(self._by_fingerprint.get(fingerprint, ()))
+        if not fits and duration is not None:
+            o = _Tags(None, fingerprint, artist, title, duration)
+            seconds = [s for s in range(math.floor(duration - SAME_SONG_SECONDS),
+                                        math.floor(duration + SAME_SONG_SECONDS) + 1) if s in self._by_second]
+            ko = song_key(o) if seconds else None
+            fits = [t for s in seconds for t in self._by_second[s] if self._same(o, ko, t)]
+        return fits
+
+    @staticmethod
+    def closest(fits: list["_Tags"], duration: float | None) -> "_Tags":
+        """Of ``fits``, the closest in duration (the newest row on a tie)."""
+        return min(fits, key=lambda t: (abs((t.duration or 0.0) - (duration or 0.0)), -t.id))
 
 
 class _Tags(NamedTuple):

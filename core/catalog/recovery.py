@@ -5,9 +5,9 @@
 * :func:`backup_catalog` -- a backup now (the rolling ones are taken by :class:`Catalog` itself).
 * :func:`restore_catalog` -- the catalog replaced by its newest good backup (or a named copy),
   migrated to the current schema, with what the replaced file still holds carried over: the
-  profiles and the likes/dislikes made after the backup.  A like whose track the backup does
-  not have yet stays detached and comes back with its track at the next scan (by fingerprint, or
-  artist, title and duration).  What could not be read is said, never silently dropped.  The
+  profiles, the likes/dislikes made after the backup, and the playlists as it had them.  A like
+  (or a playlist entry) whose track the backup does not have yet stays detached and comes back
+  with its track at the next scan (by fingerprint, or artist, title and duration).  What could not be read is said, never silently dropped.  The
   replaced file is kept beside it as ``<file>.before-restore-<date>-<time>`` (with its ``-wal``),
   never deleted.  With no good backup, a damaged catalog is replaced by a new one holding the
   profiles and likes it can still read.
@@ -146,6 +146,55 @@ def _carry_over(cat: Catalog, profiles: list[tuple], ratings: list[tuple]) -> di
             "only_in_backup": len(set(have) - seen), "carried_profiles": carried_profiles}
 
 
+def _read_playlists(path: Path) -> tuple[list[tuple], list[tuple], str | None]:
+    """The replaced file's playlists ``[(id, name, created_at, updated_at)]`` and entries
+    ``[(playlist_id, track_id, fingerprint, artist, title, duration, added_at)]`` in order, and
+    why they could not be read (None; a file from before playlists has none)."""
+    if not _exists(path):
+        return [], [], None
+    playlists, err = read_rows(path, "SELECT id, name, created_at, updated_at FROM playlists ORDER BY id")
+    if err and "no such table" in err:
+        return [], [], None
+    entries, err2 = read_rows(path, "SELECT playlist_id, track_id, fingerprint, artist, title, duration, added_at "
+                                    "FROM playlist_entries ORDER BY playlist_id, position, id")
+    return playlists, entries, err or err2
+
+
+def _carry_over_playlists(cat: Catalog, playlists: list[tuple], entries: list[tuple]) -> list[str]:
+    """Put in ``cat`` each playlist of the replaced file as that file had it (newer than the
+    backup), its entries pointing at the restored file's tracks by fingerprint, or detached
+    (they follow their song back at the next scan).  A playlist only the backup has stays.
+    Returns the names carried over.  Runs inside the caller's transaction."""
+    from core.catalog.playlists import name_key
+
+    by_playlist: dict[int, list[tuple]] = {}
+    for pid, *rest in entries:
+        by_playlist.setdefault(pid, []).append(tuple(rest))
+    carried = []
+    for old_id, name, created_at, updated_at in playlists:
+        mine = by_playlist.get(old_id, [])
+        row = cat.fetchone("SELECT id FROM playlists WHERE name_key = ?", (name_key(name),))
+        if row is not None:
+            have = cat.fetchall("SELECT fingerprint FROM playlist_entries WHERE playlist_id = ? ORDER BY position, id",
+                                (row[0],))
+            if [h[0] for h in have] == [e[1] for e in mine]:
+                continue  # the backup has it as it is
+            cat.execute("DELETE FROM playlist_entries WHERE playlist_id = ?", (row[0],))
+            cat.execute("UPDATE playlists SET name = ?, updated_at = ? WHERE id = ?", (name, updated_at, row[0]))
+            pid = row[0]
+        else:
+            pid = cat.execute("INSERT INTO playlists(name, name_key, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                              (name, name_key(name), created_at, updated_at))
+        for position, (tid, fp, artist, title, duration, added_at) in enumerate(mine):
+            found = cat.fetchone("SELECT id FROM tracks WHERE fingerprint = ? ORDER BY id = ? DESC, missing, id",
+                                 (fp, tid if tid is not None else -1)) if fp else None
+            cat.execute("INSERT INTO playlist_entries(playlist_id, position, track_id, fingerprint, artist, title, "
+                        "duration, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (pid, position, found[0] if found else None, fp, artist, title, duration, added_at))
+        carried.append(name)
+    return carried
+
+
 def _aside_name(path: Path) -> Path:
     aside = path.with_name(f"{path.name}.before-restore-{time.strftime('%Y%m%d-%H%M%S')}")
     n = 1
@@ -161,8 +210,8 @@ def restore_catalog(path: str | os.PathLike, source: str | os.PathLike | None = 
     report: ``catalog``, ``restored_from`` (None: a new catalog), ``backup_taken_at``,
     ``kept_aside``, ``ratings`` {``in_backup``, ``read``, ``carried_over``,
     ``waiting_for_their_track``, ``only_in_backup``, ``unreadable``, ``error``}, ``profiles``
-    {``carried_over``, ``unreadable``}.  Raises :class:`CatalogError` (nothing changed) when
-    there is nothing good to restore."""
+    {``carried_over``, ``unreadable``}, ``playlists`` {``carried_over`` (names), ``error``}.
+    Raises :class:`CatalogError` (nothing changed) when there is nothing good to restore."""
     path = Path(path)
     if source is not None:
         source = Path(source).expanduser().absolute()
@@ -182,6 +231,7 @@ def restore_catalog(path: str | os.PathLike, source: str | os.PathLike | None = 
             raise CatalogError(f"{path}: the catalog is sound and has no good backup: nothing to restore "
                                "(take a backup with: python main.py catalog backup)")
     profiles, ratings, errors = _read_current(path)
+    playlists, entries, playlists_error = _read_playlists(path)
 
     work = path.with_name(path.name + ".restoring")
     for leftover in (work, *(Path(f"{work}{s}") for s in ("-journal", "-wal", "-shm"))):
@@ -194,6 +244,7 @@ def restore_catalog(path: str | os.PathLike, source: str | os.PathLike | None = 
         try:
             with cat.transaction():
                 carried = _carry_over(cat, profiles, ratings)
+                carried_playlists = _carry_over_playlists(cat, playlists, entries)
             problems = cat.integrity_problems()
             if problems:
                 raise CatalogError(f"{path}: the restored copy fails its check ({problems[0]}); nothing was changed")
@@ -230,4 +281,5 @@ def restore_catalog(path: str | os.PathLike, source: str | os.PathLike | None = 
                    | {"unreadable": unreadable, "error": "; ".join(errors) or None},
         "profiles": {"carried_over": carried["carried_profiles"], "unreadable": any(e.startswith("profiles")
                                                                                     for e in errors)},
+        "playlists": {"carried_over": carried_playlists, "error": playlists_error},
     }

@@ -95,10 +95,14 @@ class Failure:
 
 @dataclasses.dataclass(frozen=True)
 class Library:
+    """A library folder.  ``removed_at``: when the user took it out of the library (its tracks
+    stay in the catalog, hidden); None while it is in the library."""
+
     id: int
     root: str
     added_at: float
     last_scanned_at: float | None
+    removed_at: float | None = None
 
 
 DEFAULT_PROFILE = "default"

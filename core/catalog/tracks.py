@@ -4,6 +4,11 @@ A track row keeps its id through a rename or a move (:meth:`TrackStore.move_trac
 file disappears it is only marked missing (hidden from :meth:`~TrackStore.tracks`, kept with its
 ratings and analysis) until :meth:`~TrackStore.purge_missing` deletes it.  ``Track.rating`` is
 the current profile's rating (:mod:`core.catalog.profiles`).
+
+The library is the set of folders in ``libraries`` that are not removed.  A folder taken out of
+the library (:meth:`~TrackStore.remove_library`, :meth:`~TrackStore.switch_library`) keeps its row
+and its tracks: they are *hidden* (left out of :meth:`~TrackStore.tracks` unless a folder still in
+the library holds them) and come back when the folder is added again.
 """
 from __future__ import annotations
 
@@ -35,14 +40,26 @@ def _track(row: Sequence) -> Track:
     return Track(*values)
 
 
-def _where(include_missing: bool, root: str | os.PathLike | None) -> tuple[str, list]:
+def _is_below(path: str, root: str) -> bool:
+    lo, hi = below(root)
+    return lo <= path < hi
+
+
+def _hidden_clauses(active: list[str], removed: list[str]) -> tuple[list[str], list]:
+    """SQL leaving out the tracks below a removed folder that no folder in the library holds."""
     clauses, params = [], []
-    if not include_missing:
-        clauses.append("t.missing = 0")
-    if root is not None:
-        clauses.append("t.path >= ? AND t.path < ?")
-        params += below(root)
-    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+    for r in removed:
+        if any(r == a or _is_below(r, a) for a in active):
+            continue  # a folder in the library holds all of it
+        inner = [a for a in active if _is_below(a, r)]  # sub-folders still in the library
+        sql = "t.path >= ? AND t.path < ?"
+        ps = list(below(r))
+        for a in inner:
+            sql += " AND NOT (t.path >= ? AND t.path < ?)"
+            ps += below(a)
+        clauses.append(f"NOT ({sql})")
+        params += ps
+    return clauses, params
 
 
 class TrackStore(ProfileStore):
@@ -51,15 +68,59 @@ class TrackStore(ProfileStore):
     # -- libraries ---------------------------------------------------------------------------
 
     def add_library(self, root: str | os.PathLike) -> int:
+        """Put folder ``root`` in the library (again, if it was removed: its tracks come back).
+        Returns its id."""
         root = os.path.abspath(os.fspath(root))
         with self.transaction():
-            row = self.fetchone("SELECT id FROM libraries WHERE root = ?", (root,))
+            row = self.fetchone("SELECT id, removed_at FROM libraries WHERE root = ?", (root,))
             if row:
+                if row[1] is not None:
+                    self.execute("UPDATE libraries SET removed_at = NULL WHERE id = ?", (row[0],))
                 return row[0]
             return self.execute("INSERT INTO libraries(root, added_at) VALUES (?, ?)", (root, time.time()))
 
-    def library_roots(self) -> list[Library]:
-        return [Library(*r) for r in self.fetchall("SELECT id, root, added_at, last_scanned_at FROM libraries ORDER BY root")]
+    def remove_library(self, root: str | os.PathLike, *, now: float | None = None) -> bool:
+        """Take folder ``root`` out of the library: its tracks are hidden, nothing is deleted
+        (likes, playlist entries and analysis stay).  False if it was not in the library."""
+        root = os.path.abspath(os.fspath(root))
+        return bool(self.execute("UPDATE libraries SET removed_at = ? WHERE root = ? AND removed_at IS NULL",
+                                 (time.time() if now is None else now, root)))
+
+    def switch_library(self, root: str | os.PathLike) -> int:
+        """Make ``root`` the only folder of the library (the others are removed, as by
+        :meth:`remove_library`).  Returns its id."""
+        root = os.path.abspath(os.fspath(root))
+        with self.transaction():
+            lid = self.add_library(root)
+            self.execute("UPDATE libraries SET removed_at = ? WHERE id != ? AND removed_at IS NULL", (time.time(), lid))
+        return lid
+
+    def library_roots(self, *, include_removed: bool = False) -> list[Library]:
+        """The library's folders (also the removed ones with ``include_removed``), by path."""
+        where = "" if include_removed else " WHERE removed_at IS NULL"
+        return [Library(*r) for r in self.fetchall(
+            "SELECT id, root, added_at, last_scanned_at, removed_at FROM libraries" + where + " ORDER BY root")]
+
+    def _where(self, include_missing: bool, root: str | os.PathLike | None, include_hidden: bool,
+               exclude: Iterable[str | os.PathLike] = ()) -> tuple[str, list]:
+        clauses, params = [], []
+        if not include_missing:
+            clauses.append("t.missing = 0")
+        if root is not None:
+            clauses.append("t.path >= ? AND t.path < ?")
+            params += below(root)
+        if not include_hidden:
+            active, removed = [], []
+            for r, gone in self.fetchall("SELECT root, removed_at FROM libraries"):
+                (active if gone is None else removed).append(r)
+            if removed:
+                c, p = _hidden_clauses(active, removed)
+                clauses += c
+                params += p
+        for folder in exclude:
+            clauses.append("NOT (t.path >= ? AND t.path < ?)")
+            params += below(folder)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     def mark_library_scanned(self, root: str | os.PathLike, when: float | None = None) -> None:
         self.execute(
@@ -144,23 +205,28 @@ class TrackStore(ProfileStore):
                                                  (self._pid_or_none(None), fingerprint))]
 
     def tracks(self, *, root: str | os.PathLike | None = None, include_missing: bool = False,
+               include_hidden: bool = False, exclude: Iterable[str | os.PathLike] = (),
                sort: str = "artist") -> list[Track]:
         """Every present track (also the missing ones with ``include_missing``), below folder
         ``root`` if given; ``sort="artist"`` (artist, album, disc, track number; untagged last)
-        or ``"id"`` (the order they were added)."""
+        or ``"id"`` (the order they were added).  Tracks of folders removed from the library
+        are left out unless ``include_hidden``, and those below the folders in ``exclude``
+        always (folders that cannot be reached now)."""
         if sort not in _ORDER_BY:
             raise CatalogError(f"unknown sort key {sort!r}; one of {', '.join(_ORDER_BY)}")
-        where, params = _where(include_missing, root)
+        where, params = self._where(include_missing, root, include_hidden, exclude)
         return [_track(r) for r in self.fetchall(_TRACK_SELECT + where + " ORDER BY " + _ORDER_BY[sort],
                                                  [self._pid_or_none(None), *params])]
 
-    def track_count(self, *, root: str | os.PathLike | None = None, include_missing: bool = False) -> int:
-        where, params = _where(include_missing, root)
+    def track_count(self, *, root: str | os.PathLike | None = None, include_missing: bool = False,
+                    include_hidden: bool = False) -> int:
+        where, params = self._where(include_missing, root, include_hidden)
         return self.fetchone("SELECT COUNT(*) FROM tracks t" + where, params)[0]
 
     def missing_count(self, root: str | os.PathLike | None = None) -> int:
         """Tracks marked missing (below folder ``root`` when given)."""
-        return self.track_count(root=root, include_missing=True) - self.track_count(root=root)
+        return (self.track_count(root=root, include_missing=True, include_hidden=True)
+                - self.track_count(root=root, include_hidden=True))
 
     def missing_by_fingerprint(self) -> dict[str, list[int]]:
         """fingerprint -> ids of the tracks marked missing (where a moved file may come back)."""

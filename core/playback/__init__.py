@@ -24,7 +24,7 @@ from core.playback.output import (
     reinitialize,
     use_alsa_config,
 )
-from core.playback.queue import PlayQueue
+from core.playback.queue import PlayQueue, ViewSource
 
 __all__ = [
     "NO_DEVICE",
@@ -46,5 +46,6 @@ __all__ = [
     "jack_dummy",
     "output_devices",
     "reinitialize",
+    "ViewSource",
     "use_alsa_config",
 ]

@@ -187,6 +187,11 @@ class Player:
     def available(self) -> bool:
         return self._state != NO_DEVICE
 
+    @property
+    def output_name(self) -> str | None:
+        """The output device's name (None: there is none)."""
+        return self._out.name
+
     # ------------------------------------------------------------------------------------------
     # events
 
@@ -273,12 +278,14 @@ class Player:
         """The rate of the open output stream (0 when none is open)."""
         return self._out.rate
 
-    def play(self, track: Any = None, *, start: float = 0.0) -> None:
-        """Play ``track`` now (at ``start`` s), or, without a track, resume / start the queue."""
+    def play(self, track: Any = None, *, start: float = 0.0, paused: bool = False) -> None:
+        """Play ``track`` now (at ``start`` s), or, without a track, resume / start the queue.
+        ``paused``: load ``track`` at ``start`` and hold it there, silent, in state ``"paused"``
+        (``resume`` plays it from there)."""
         if track is None:
             self._post(self._do_play_default)
         else:
-            self._post(self._do_play, track, float(start), "skipped")
+            self._post(self._do_play, track, float(start), "skipped", bool(paused))
 
     def pause(self) -> None:
         self._post(self._do_pause)
@@ -326,6 +333,22 @@ class Player:
         tracks = list(tracks)
         self._post(self._do_queue_edit, lambda q: q.remove_items(tracks), True)
 
+    def move_tracks(self, tracks, before: Any = None) -> None:
+        """Move these entries of the queue (by identity, in their queue order) to just before
+        the entry ``before`` (None, or an entry no longer queued: to the end)."""
+        tracks = list(tracks)
+        self._post(self._do_queue_edit, lambda q: q.move_items(tracks, before), True)
+
+    def move_tracks_to_top(self, tracks) -> None:
+        """Move these entries of the queue (by identity) to its head, in their queue order."""
+        tracks = list(tracks)
+        self._post(self._do_queue_edit, lambda q: q.move_items(tracks, PlayQueue.TOP), True)
+
+    def set_source(self, source) -> None:
+        """Where the next track comes from once the queue is empty (a
+        :class:`core.playback.queue.ViewSource`, or None: playback stops there)."""
+        self._post(self._do_queue_edit, lambda q: setattr(q, "source", source), False)
+
     @property
     def shuffle(self) -> bool:
         """Play the queue in a random order (see :class:`PlayQueue`)."""
@@ -355,7 +378,7 @@ class Player:
             pre = [s.track for s in self._segments[1:]]
             if self._pending is not None:
                 pre.append(self._pending.track)
-            return [t for t in pre if not self._tracks.is_repeat(t)] + list(self._tracks.upcoming)
+            return [t for t in pre if not self._tracks.is_unqueued(t)] + list(self._tracks.upcoming)
 
     @property
     def history(self) -> list:
@@ -628,16 +651,17 @@ class Player:
             if track is not None:
                 self._do_play(track, 0.0, "skipped")
 
-    def _do_play(self, track: Any, start: float, reason: str) -> None:
+    def _do_play(self, track: Any, start: float, reason: str, paused: bool = False) -> None:
         if self._cannot_play(track):
             return
         self._end_current(reason)
         with self._qlock:
             self._tracks.start_round(track)
-        self._begin(track, start)
+        self._begin(track, start, paused=paused)
 
-    def _begin(self, track: Any, start: float) -> None:
-        """Play ``track`` from ``start`` now; on a file error, report it and go on with the queue."""
+    def _begin(self, track: Any, start: float, *, paused: bool = False) -> None:
+        """Play ``track`` from ``start`` now (``paused``: hold it there); on a file error, report
+        it and go on with the queue."""
         failed: set[int] = set()  # (repeat must not retry a file that just failed, forever)
         while track is not None and id(track) not in failed:
             try:
@@ -652,6 +676,10 @@ class Player:
                 start = 0.0
                 continue
             try:
+                if paused:  # held from its first block (a stream at rest: silent at once)
+                    self._paused = True
+                    if not self._out.active:
+                        self._gain = 0.0
                 if self._out.rate == s.sr and self._out.active:
                     self._start_segment(track, s, start, replace=True)
                 else:
@@ -664,8 +692,8 @@ class Player:
                 return
             with self._qlock:
                 self._tracks.now_playing(track)
-            self._paused = False
-            self._set_state(PLAYING)
+            self._paused = paused
+            self._set_state(PAUSED if paused else PLAYING)
             self._emit_position(force=True)
             self._emit(QueueChanged(tuple(self.queue)))
             return

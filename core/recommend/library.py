@@ -134,6 +134,34 @@ def rated_elsewhere(catalog: LibraryCatalog, ratings: Iterable[Any], vectors: Tr
     return [(TrackMeta(r.title or "", r.artist or "", "", r.duration), arrays.get(r.fingerprint)) for r in away]
 
 
+def not_music_to_leave_out(catalog: LibraryCatalog, liked: Iterable[int], model_version: str | None) -> set[int]:
+    """The tracks the music detector called not music (speech, other sounds), which the ranking
+    leaves out -- unless the profile has liked such a track (a podcast listener gets podcasts).
+    Empty for a catalog without the detector's verdicts."""
+    find = getattr(catalog, "not_music_track_ids", None)
+    if find is None:
+        return set()
+    not_music = find(model_version)
+    return set() if not_music & set(liked) else not_music
+
+
+def listening_signals(catalog: LibraryCatalog, profile: str,
+                      config: RecommenderConfig | None) -> tuple[list[int], list[int]]:
+    """The profile's listening history as the recommender's weak signals: ``(played, skipped)``
+    track ids -- played: played through at least as often as skipped; skipped: skipped more
+    often than played.  Empty unless ``config`` gives them a weight (``play_weight``,
+    ``skip_weight``) and the catalog keeps a history (``play_stats``).  Read when the model
+    trains (a change of likes), not at every play."""
+    config = config or RecommenderConfig()
+    stats = getattr(catalog, "play_stats", None)
+    if stats is None or (config.play_weight <= 0 and config.skip_weight <= 0):
+        return [], []
+    history = stats(profile=profile)
+    played = [tid for tid, s in history.items() if s.plays and s.plays >= s.skips]
+    skipped = [tid for tid, s in history.items() if s.skips > s.plays]
+    return played, skipped
+
+
 class LibraryRecommender:
     """Long-lived recommendations over a catalog (one per app): caches the library's vectors
     (:class:`VectorCache`) and each profile's model in memory between calls, so a call after a
@@ -175,10 +203,13 @@ class LibraryRecommender:
             if rec is not None and rec.is_current(vectors, liked, disliked, self.config):
                 how = "cached"
             else:
-                rec, how = self.store.load_or_fit(profile, vectors, liked, disliked, config=self.config)
+                played, skipped = listening_signals(catalog, profile, self.config)
+                rec, how = self.store.load_or_fit(profile, vectors, liked, disliked, config=self.config,
+                                                  played_ids=played, skipped_ids=skipped)
                 self._models[profile] = rec
-            ranking = rec.rank(vectors, top=top, rated_elsewhere=rated_elsewhere(
-                catalog, ratings, vectors, max_windows=self.cache.max_windows))
+            ranking = rec.rank(vectors, top=top, exclude=not_music_to_leave_out(catalog, liked, vectors.model_version),
+                               rated_elsewhere=rated_elsewhere(catalog, ratings, vectors,
+                                                               max_windows=self.cache.max_windows))
             info = {
                 "profile": profile, "model": how, "liked": len(liked), "disliked": len(disliked),
                 "liked_not_analysed": len(liked) - len(rec.liked), "analysed": len(vectors),

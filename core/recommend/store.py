@@ -58,10 +58,12 @@ class ProfileStore:
 
     def load_or_fit(self, name: str, vectors: TrackVectors, liked_ids: Iterable[Hashable],
                     disliked_ids: Iterable[Hashable] = (), *, config: RecommenderConfig | None = None,
-                    seed: int = 0) -> tuple[Recommender, str]:
+                    seed: int = 0, played_ids: Iterable[Hashable] = (),
+                    skipped_ids: Iterable[Hashable] = ()) -> tuple[Recommender, str]:
         """The profile's model for these likes: ``(recommender, how)`` where ``how`` is
         ``"loaded"`` (saved and current), ``"trained"`` (none saved, or the likes changed) or
-        ``"rebuilt"`` (the saved file was corrupt)."""
+        ``"rebuilt"`` (the saved file was corrupt).  ``played_ids`` / ``skipped_ids``: the
+        listening history's weak signals, used by a training (see ``RecommenderConfig.play_weight``)."""
         liked, disliked = list(liked_ids), list(disliked_ids)
         path = self.path(name)
         how = "trained"
@@ -74,7 +76,8 @@ class ProfileStore:
                 how = "trained"
             except CorruptProfile:
                 how = "rebuilt"
-        rec = Recommender(config).fit(vectors, liked, disliked, seed=seed)
+        rec = Recommender(config).fit(vectors, liked, disliked, seed=seed, played_ids=played_ids,
+                                      skipped_ids=skipped_ids)
         try:
             rec.save(path)
         except RecommenderError as exc:  # a cache that cannot be written: rank anyway

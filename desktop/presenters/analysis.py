@@ -67,6 +67,7 @@ class AnalysisPresenter(QObject):
         self._model_dir = None
         self._wanted = False  # start_later() was called
         self._playing = False
+        self._paused_for_music = False  # paused by the "pause while music plays" preference
         self._reason: str | None = None  # why the service is unavailable
         self._closing = False
         self.events = Relay(self, interval_ms=100)
@@ -115,6 +116,7 @@ class AnalysisPresenter(QObject):
             self.window.set_notice("analysis", f"The library analysis cannot start: {exc}")
             return
         self.window.set_analysis_progress("Genre analysis starting…")
+        self._pause_for_music()
 
     @property
     def active(self) -> bool:
@@ -150,6 +152,27 @@ class AnalysisPresenter(QObject):
         self._playing = state == "playing"
         if self.service is not None:
             self.service.set_playing(self._playing)  # one worker while music plays
+        self._pause_for_music()
+
+    def set_pause_while_playing(self, on: bool) -> None:
+        """Preferences ▸ Analysis: wait while music plays (else go on with one worker)."""
+        self.settings.pause_analysis_while_playing = bool(on)
+        self._pause_for_music()
+
+    def _pause_for_music(self) -> None:
+        """Pause the service while music plays, if the user wants that; resume it afterwards
+        (only a pause made here: one the user asked for stays)."""
+        wanted = self._playing and self.settings.pause_analysis_while_playing
+        s = self.service
+        if s is None or wanted == self._paused_for_music:
+            return
+        if wanted and s.state != "paused":
+            s.pause()
+            self._paused_for_music = True
+        elif not wanted:
+            if s.state == "paused":
+                s.resume()
+            self._paused_for_music = False
 
     # --- what the user asks -------------------------------------------------------------------------
     def _on_workers(self, n: int) -> None:
@@ -176,7 +199,7 @@ class AnalysisPresenter(QObject):
     # --- what the service says (GUI thread, batched) -------------------------------------------------
     def _on_events(self, events: list) -> None:
         progress = None
-        predictions: dict[int, tuple[str, float]] = {}
+        predictions: dict[int, tuple] = {}
         failures: list[tuple[str, str]] = []
         for ev in events:
             kind = ev[0]
@@ -185,7 +208,7 @@ class AnalysisPresenter(QObject):
             elif kind == "track":
                 t = ev[1]
                 if t.ok and t.top_genre:
-                    predictions[t.track_id] = (t.top_genre, float(t.confidence or 0.0))
+                    predictions[t.track_id] = getattr(t, "label", None) or (t.top_genre, float(t.confidence or 0.0))
                 elif not t.ok and t.final:
                     reason = t.reason or t.kind or "failed"
                     row = self.library.row(t.track_id)

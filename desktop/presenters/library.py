@@ -1,8 +1,8 @@
-"""The library: the table's rows and filters, scans of the folder, the failed-files panel, likes
-of the selected rows, the context menu and "show in folder".
+"""The library: the table's rows and filters, scans of the library's folders, the failed-files
+panel, likes of the selected rows, the context menu and "show in folder".
 
-State: the folder shown (``root``, saved as the last library), the rows (``model``), the scan in
-progress, the table's column widths and sort (saved at shutdown, restored at start).  Rows are read from the catalog in bulk on a worker thread (``load_rows``); the GUI
+State: the library's folders (``folders``: ``desktop.presenters.folders``, which also watches
+them), the rows of all of them (``model``), the scans in progress and waiting, the table's column widths and sort (saved at shutdown, restored at start).  Rows are read from the catalog in bulk on a worker thread (``load_rows``); the GUI
 thread only swaps them in.  A scan runs on its own thread at a lower priority while the table
 refreshes every ``SCAN_REFRESH_MS``.
 
@@ -14,6 +14,8 @@ Signals, for the other features:
     scanFinished()                new and changed files are in the catalog
     selectionSettled(int)         the track id under the cursor, once it rests there
     playRequested(list)           track ids: play the first now, the others next
+    playTheseRequested(list)      track ids ("Play these": several rows): the playback asks what
+                                  becomes of the queue
     enqueueRequested(list, bool)  track ids, and whether they play next (else: at the end)
 """
 from __future__ import annotations
@@ -23,13 +25,13 @@ import os
 import threading
 import time
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QObject, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHeaderView, QMenu
 
 from desktop.librarymodel import (
     COL_ARTIST, COL_RATING, COL_TITLE, COLUMNS, TRACK_ID_ROLE, LibraryModel, Row, ids_of, load_rows, other_orders,
 )
+from desktop.presenters.folders import FoldersPresenter
 from desktop.resources import svg_icon
 from desktop.tasks import Relay, TaskRunner
 
@@ -55,10 +57,11 @@ class LibraryPresenter(QObject):
     scanFinished = Signal()
     selectionSettled = Signal(int)
     playRequested = Signal(list)
+    playTheseRequested = Signal(list)
     enqueueRequested = Signal(list, bool)
 
     def __init__(self, window, settings, *, reader: TaskRunner, writer: TaskRunner, profiles,
-                 folder: str | None = None):
+                 folder: str | None = None, covers=None):
         """``profiles``: the profiles presenter (whose likes a like is); ``folder``: the folder to
         open once the catalog is there (default: the last library)."""
         super().__init__(window)
@@ -66,14 +69,20 @@ class LibraryPresenter(QObject):
         self.settings = settings
         self.reader, self.writer = reader, writer
         self.profiles = profiles
+        self.covers = covers  # cover thumbnails for the track-info dialog (desktop.covers.CoverCache)
+        self.track_info = None  # the track-info dialog opened last
         self.catalog = None
+        self.bus = None  # the session bus (set by the composition root), for "show in folder"
+        self.playlists = None  # the playlists presenter (set by the composition root): "Add to playlist ▸"
         self.root: str | None = None
         self._waiting_folder = folder  # asked for before the catalog was open
         self._rows_generation = 0
         self._rows_shown_once = False
         self._known_genres: set[str] = set()
         self._scan_cancel: threading.Event | None = None
-        self._scan_pending: str | None = None
+        self._scan_job: tuple[str, object] | None = None  # ("folder", root) or ("paths", [path, ...])
+        self._pending_folders: list[str] = []  # full scans waiting, in order
+        self._pending_paths: set[str] = set()  # files and folders the watcher reported
         self._scanning = False
         self._closing = False
 
@@ -109,35 +118,33 @@ class LibraryPresenter(QObject):
         window.genreFilterChanged.connect(self._on_genre_filter)
         window.playSelectedRequested.connect(self._play_current_row)
         window.failures.showRequested.connect(self.show_path_folder)
+        window.trackInfoRequested.connect(self.show_track_info_of_selection)
+        self.folders = FoldersPresenter(self, window, settings)
 
-    # --- the catalog and the folder -------------------------------------------------------------
+    # --- the catalog and the folders ------------------------------------------------------------
     def set_catalog(self, catalog) -> None:
-        """The catalog is open: show the folder asked for, else the last library."""
+        """The catalog is open: show the library's folders (and open the folder asked for)."""
         self.catalog = catalog
-        folder = self._waiting_folder or self.settings.library_folder
-        if folder:
-            self.open_folder(folder)
+        # a library to show first (the folders are read on a worker thread)
+        self.root = self._waiting_folder or self.settings.library_folder
+        self.folders.set_catalog(catalog, self._waiting_folder)
+        self._waiting_folder = None
 
     def open_folder(self, folder: str) -> None:
-        """Show what the catalog knows of ``folder`` at once, then scan it."""
+        """A folder the user opened: added to the library, or the library switched to it
+        (``FoldersPresenter.open_folder`` asks which)."""
         folder = os.path.abspath(os.path.expanduser(str(folder)))
-        self.root = folder
-        self.settings.library_folder = folder
-        self.window.setWindowFilePath(folder)
-        self.window.show_library(True)
         if self.catalog is None:
             if "catalog" in self.window.notices():  # it failed to open: say so
                 self.window.statusBar().showMessage(f"Cannot open {folder}: the library is not available.", 8000)
             else:  # still opening: set_catalog opens it
                 self._waiting_folder = folder
             return
-        self.reload_rows()
-        self.load_failures()
-        self.scan(folder)
+        self.folders.open_folder(folder)
 
     def rescan(self) -> None:
-        if self.root:
-            self.scan(self.root)
+        """F5: look for changes in every library folder."""
+        self.folders.rescan_all()
 
     def profile_changed(self, _name: str) -> None:
         self.reload_rows()  # the rating column shows this profile's likes
@@ -157,13 +164,13 @@ class LibraryPresenter(QObject):
         catalog = self.catalog
         shown = self.model.rowset()
 
-        def fetch(root, sort_column):
-            rows = load_rows(catalog, root, catalog.genre_summary(), sort_column=sort_column)
+        def fetch(exclude, sort_column):
+            rows = load_rows(catalog, None, catalog.genre_summary(), sort_column=sort_column, exclude=exclude)
             if shown is not None and rows.rows == shown.rows:
                 return None  # what the table shows already (a rescan that found no change)
             return rows
 
-        self.reader.submit(fetch, self.root, self.model.sort_column(),
+        self.reader.submit(fetch, self.folders.unavailable(), self.model.sort_column(),
                            on_result=lambda rows: self._on_rows(gen, rows),
                            on_error=lambda exc, tb: self.window.show_error("Cannot read the library", exc))
 
@@ -222,10 +229,11 @@ class LibraryPresenter(QObject):
         """Show the playing track's row in bold."""
         self.model.set_current(track_id)
 
-    def set_predictions(self, predictions: dict[int, tuple[str, float]]) -> None:
-        """New genre results ``{track id: (genre, confidence)}``; a new genre joins the filter."""
+    def set_predictions(self, predictions: dict[int, tuple]) -> None:
+        """New genre results ``{track id: (genre, confidence[, label])}`` (``core.genrelabel``:
+        the genre may be "Not music"); a new genre joins the filter."""
         self.model.set_predictions(predictions)
-        new = {g for g, _c in predictions.values()} - self._known_genres
+        new = {p[0] for p in predictions.values()} - self._known_genres
         if new:
             self._known_genres |= new
             self.window.set_genres(self.model.genres())
@@ -245,13 +253,20 @@ class LibraryPresenter(QObject):
             self.selectionSettled.emit(tid)
 
     def _play_current_row(self) -> None:
-        """Double-click or Return on the table: play the row under the cursor."""
+        """Double-click or Return on the table: play the row under the cursor; Return on
+        several selected rows: "Play these" (in the table's order)."""
         tid = self.window.library_view.currentIndex().data(TRACK_ID_ROLE)
-        if tid is not None:
+        selected = self.selected_ids()
+        if len(selected) > 1 and tid in selected:
+            self.request_play_these(selected)
+        elif tid is not None:
             self.request_play([tid])
 
     def request_play(self, ids: list[int]) -> None:
         self.playRequested.emit(list(ids))
+
+    def request_play_these(self, ids: list[int]) -> None:
+        self.playTheseRequested.emit(list(ids))
 
     def request_enqueue(self, ids: list[int], next_: bool) -> None:
         self.enqueueRequested.emit(list(ids), bool(next_))
@@ -259,15 +274,16 @@ class LibraryPresenter(QObject):
     # --- failed files -----------------------------------------------------------------------------
     def load_failures(self) -> None:
         """Files the scan could not read, and files the genre analysis gave up on (worker)."""
-        if self.catalog is None or self.root is None:
+        roots = self.folders.roots()
+        if self.catalog is None or not roots:
             return
-        catalog, root = self.catalog, self.root
+        catalog = self.catalog
+        prefixes = tuple(r.rstrip(os.sep) + os.sep for r in roots)
 
         def fetch():
-            rows = [(f.path, f.reason) for f in catalog.failures(root)]
-            prefix = root.rstrip(os.sep) + os.sep
+            rows = [(f.path, f.reason) for root in roots for f in catalog.failures(root)]
             rows += [(f.path, f"genre analysis: {f.reason or f.kind}") for f in catalog.analysis_failures()
-                     if f.path.startswith(prefix)]
+                     if f.path.startswith(prefixes)]
             return rows
 
         self.reader.submit(fetch, on_result=self._on_failures)
@@ -286,22 +302,58 @@ class LibraryPresenter(QObject):
         return self._scanning
 
     def scan(self, folder: str) -> None:
-        """Scan ``folder`` in the background (a running scan is cancelled first)."""
+        """Scan library folder ``folder`` in the background (after the scan running now, if
+        any; a folder already waiting is not queued twice)."""
         if self.catalog is None:
             return
+        folder = os.path.abspath(folder)
         if self._scanning:
-            self._scan_pending = folder
-            if self._scan_cancel is not None:
-                self._scan_cancel.set()
+            if folder not in self._pending_folders and self._scan_job != ("folder", folder):
+                self._pending_folders.append(folder)
             return
+        self._start_scan(("folder", folder))
+
+    def scan_paths(self, paths) -> None:
+        """Bring the catalog in step with these files and folders only (what the watcher
+        reported), after the scan running now, if any."""
+        if self.catalog is None:
+            return
+        self._pending_paths.update(os.path.abspath(p) for p in paths)
+        if not self._scanning:
+            self._start_next_scan()
+
+    def cancel_scans_below(self, folder: str) -> None:
+        """Forget the scans of ``folder`` (and of anything in it); stop the one running."""
+        prefix = folder.rstrip(os.sep) + os.sep
+        below = lambda p: p == folder or p.startswith(prefix)  # noqa: E731
+        self._pending_folders = [f for f in self._pending_folders if not below(f)]
+        self._pending_paths = {p for p in self._pending_paths if not below(p)}
+        job = self._scan_job
+        if job is not None and self._scan_cancel is not None:
+            kind, what = job
+            if (kind == "folder" and below(what)) or (kind == "paths" and all(below(p) for p in what)):
+                self._scan_cancel.set()
+
+    def _start_next_scan(self) -> None:
+        if self._pending_paths:  # a few files: first, so the table follows the folder quickly
+            paths, self._pending_paths = sorted(self._pending_paths), set()
+            self._start_scan(("paths", paths))
+        elif self._pending_folders:
+            self._start_scan(("folder", self._pending_folders.pop(0)))
+
+    def _start_scan(self, job: tuple[str, object]) -> None:
         self._scanning = True
+        self._scan_job = job
         self._scan_cancel = threading.Event()
-        self.window.set_progress("Looking for music…")
-        self.refresh_timer.start()
+        full = job[0] == "folder"
+        if full:
+            self.window.set_progress("Looking for music…")
+            self.refresh_timer.start()
         t0 = time.perf_counter()
         self.scanner.submit(
-            _scan_in_worker, self.catalog, folder, progress=self.scan_progress, cancel=self._scan_cancel,
-            on_result=lambda result: self._on_scan_done(result, time.perf_counter() - t0),
+            _scan_in_worker, self.catalog, job, progress=self.scan_progress if full else None,
+            cancel=self._scan_cancel,
+            on_result=lambda result: self._on_scan_done(result, time.perf_counter() - t0, full),
             on_error=self._on_scan_error,
             on_finished=self._on_scan_finished,
         )
@@ -314,8 +366,15 @@ class LibraryPresenter(QObject):
         else:
             self.window.set_progress(f"Reading {p.done:,} of {p.total:,}", p.done, p.total)
 
-    def _on_scan_done(self, result, seconds: float) -> None:
+    def _on_scan_done(self, result, seconds: float, full: bool = True) -> None:
         c = result.counts()
+        if not full:  # files the watcher reported: a word only when the table changed
+            parts = [f"{c[k]:,} {k}" for k in ("added", "updated", "moved", "failed") if c.get(k)]
+            if c.get("newly_missing"):
+                parts.append(f"{c['newly_missing']:,} gone")
+            if parts:
+                self.window.statusBar().showMessage("Library updated: " + ", ".join(parts) + ".", 5000)
+            return
         if result.cancelled:
             msg = "Scan cancelled."
         else:
@@ -329,19 +388,21 @@ class LibraryPresenter(QObject):
 
     def _on_scan_error(self, exc, tb) -> None:
         self.window.finish_progress()
+        job = self._scan_job
+        if job is not None and job[0] == "folder" and not os.path.isdir(job[1]):
+            return  # the folder went away meanwhile: the folders presenter calls it unavailable
         self.window.set_notice("scan", f"Cannot scan the library: {exc}")
 
     def _on_scan_finished(self) -> None:
         self._scanning = False
+        self._scan_job = None
         self.refresh_timer.stop()
         if self._closing:
             return
         self.reload_rows()
         self.load_failures()
         self.scanFinished.emit()
-        pending, self._scan_pending = self._scan_pending, None
-        if pending:
-            self.scan(pending)
+        self._start_next_scan()
 
     # --- likes ------------------------------------------------------------------------------------
     def rate(self, track_ids: list[int], value: int) -> None:
@@ -424,9 +485,14 @@ class LibraryPresenter(QObject):
 
     def build_context_menu(self, ids: list[int]) -> QMenu:
         menu = QMenu(self.window)
-        menu.addAction("Play", lambda: self.request_play(ids)).setObjectName("ctxPlay")
+        if len(ids) > 1:
+            menu.addAction("Play these", lambda: self.request_play_these(ids)).setObjectName("ctxPlayThese")
+        else:
+            menu.addAction("Play", lambda: self.request_play(ids)).setObjectName("ctxPlay")
         menu.addAction("Play next", lambda: self.request_enqueue(ids, True)).setObjectName("ctxPlayNext")
         menu.addAction("Add to queue", lambda: self.request_enqueue(ids, False)).setObjectName("ctxEnqueue")
+        if self.playlists is not None:
+            menu.addMenu(self.playlists.build_add_menu(ids))
         menu.addSeparator()
         menu.addAction(svg_icon("heart-filled"), "Like", lambda: self.rate(ids, 1)).setObjectName("ctxLike")
         menu.addAction(svg_icon("dislike-filled"), "Dislike", lambda: self.rate(ids, -1)).setObjectName("ctxDislike")
@@ -434,7 +500,37 @@ class LibraryPresenter(QObject):
             menu.addAction("Clear like / dislike", lambda: self.rate(ids, 0)).setObjectName("ctxClear")
         menu.addSeparator()
         menu.addAction("Show in folder", lambda: self.show_in_folder(ids[0])).setObjectName("ctxShow")
+        menu.addAction("Track info…", lambda: self.show_track_info(ids[0])).setObjectName("ctxTrackInfo")
         return menu
+
+    def show_track_info_of_selection(self) -> None:
+        """Ctrl+I: the track info of the row under the cursor (else the first selected row)."""
+        view = self.window.library_view
+        tid = view.currentIndex().data(TRACK_ID_ROLE) if view.selectionModel().isSelected(view.currentIndex()) else None
+        ids = self.selected_ids()
+        tid = tid if tid is not None else (ids[0] if ids else None)
+        if tid is not None:
+            self.show_track_info(tid)
+
+    def show_track_info(self, track_id: int) -> None:
+        """Open the track-info dialog of ``track_id`` once its analysis is read (worker thread)."""
+        row = self.model.by_id(track_id)
+        if row is None:
+            return
+        if self.catalog is None:
+            self._open_track_info(row, None)
+            return
+        self.reader.submit(self.catalog.track_analysis, track_id,
+                           on_result=lambda analysis, r=row: self._open_track_info(r, analysis),
+                           on_error=lambda exc, tb, r=row: self._open_track_info(r, None))
+
+    def _open_track_info(self, row: Row, analysis) -> None:
+        from desktop.trackinfo import TrackInfoDialog
+
+        if self._closing:
+            return
+        self.track_info = TrackInfoDialog(row, analysis, self.window, covers=self.covers)
+        self.track_info.show()
 
     def show_in_folder(self, track_id: int) -> None:
         r = self.model.by_id(track_id)
@@ -442,14 +538,16 @@ class LibraryPresenter(QObject):
             self.show_path_folder(r.path)
 
     def show_path_folder(self, path: str) -> None:
-        folder = path if os.path.isdir(path) else os.path.dirname(path)
-        if not QDesktopServices.openUrl(QUrl.fromLocalFile(folder)):
-            self.window.statusBar().showMessage(f"Cannot open {folder}", 5000)
+        """The file manager shows ``path`` selected (or its folder; else the status bar says why)."""
+        from desktop.showfile import show_in_folder
+
+        show_in_folder(path, bus=self.bus, tell=lambda text: self.window.statusBar().showMessage(text, 10000))
 
     # --- stop -------------------------------------------------------------------------------------
     def shutdown(self) -> None:
         """Stop the scan and the refreshes (returns once the scan thread is done)."""
         self._closing = True
+        self.folders.shutdown()
         self.save_table()
         self.refresh_timer.stop()
         self._select_timer.stop()
@@ -459,8 +557,12 @@ class LibraryPresenter(QObject):
         self.scanner.wait(5000)
 
 
-def _scan_in_worker(catalog, folder, **kwargs):
-    """Runs on the scan thread: the scanner's imports (mutagen, ...) stay off the UI thread."""
+def _scan_in_worker(catalog, job, **kwargs):
+    """Runs on the scan thread: the scanner's imports (mutagen, ...) stay off the UI thread.
+    ``job``: ("folder", root) scans a library folder, ("paths", [path, ...]) only those."""
     from core import scanner
 
-    return scanner.scan(catalog, folder, **kwargs)
+    kind, what = job
+    if kind == "paths":
+        return scanner.scan_paths(catalog, what, **kwargs)
+    return scanner.scan(catalog, what, add_library=False, **kwargs)  # the folders presenter keeps that list

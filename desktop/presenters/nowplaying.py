@@ -15,14 +15,18 @@ from desktop.tasks import TaskRunner
 
 #: the playhead is redrawn this often while playing (ms): 33 frames per second
 FRAME_MS = 30
+#: the now-playing cover is loaded at this size (pixels a side; shown at half of it, sharp on
+#: screens that double their pixels)
+COVER_PIXELS = 128
 #: the spectrogram helper process is started this long after the player is ready (ms)
 SPECTROGRAM_WARM_MS = 3000
 
 
 class NowPlayingPresenter(QObject):
-    def __init__(self, window, *, reader: TaskRunner, library, playback, analysis):
+    def __init__(self, window, *, reader: TaskRunner, library, playback, analysis, covers=None):
         """``library``: the table's rows (album, duration, like state) and likes; ``playback``:
-        the player's position and state; ``analysis``: the queue a track without genres jumps."""
+        the player's position and state; ``analysis``: the queue a track without genres jumps;
+        ``covers``: the cover thumbnails (``desktop.covers.CoverCache``; None: no covers)."""
         super().__init__(window)
         self.window = window
         self.reader = reader
@@ -39,6 +43,9 @@ class NowPlayingPresenter(QObject):
         self.frame_timer.setInterval(FRAME_MS)
         self.frame_timer.timeout.connect(self._on_frame)
         window.transport.ratingChanged.connect(self._rate)
+        self.covers = covers
+        if covers is not None:
+            covers.ready.connect(self._on_cover)
 
     def set_catalog(self, catalog) -> None:
         self.catalog = catalog
@@ -60,6 +67,7 @@ class NowPlayingPresenter(QObject):
         same = self.track is not None and self.track.id == item.id
         self.track = item
         w.set_now_playing(item.title, item.artist, row.album if row else None)
+        self._show_cover()
         w.transport.set_rating(row.rating if row else 0)
         duration = duration or (row.duration if row else None) or 0.0
         if duration:
@@ -89,6 +97,18 @@ class NowPlayingPresenter(QObject):
         if row is not None:
             self.window.transport.set_rating(row.rating)
 
+    # --- the cover ----------------------------------------------------------------------------------
+    def _show_cover(self) -> None:
+        """The track's cover from memory, else the placeholder until ``_on_cover`` brings it."""
+        if self.covers is None or self.track is None:
+            self.window.set_cover(None)
+            return
+        self.window.set_cover(self.covers.pixmap(self.track.path, COVER_PIXELS))
+
+    def _on_cover(self, path: str, size: int) -> None:
+        if size == COVER_PIXELS and self.track is not None and self.track.path == path:
+            self.window.set_cover(self.covers.pixmap(path, size))
+
     # --- genres -------------------------------------------------------------------------------------
     def _read_analysis(self, track_id: int) -> None:
         if self.catalog is None:
@@ -108,6 +128,8 @@ class NowPlayingPresenter(QObject):
         self.window.genre_chart.set_track(
             result.classes, result.window_probs, result.track_probs, result.window_s, result.hop_s,
             duration=result.duration or (row.duration if row else None),
+            music_cells=getattr(result, "music_cells", None), is_music=getattr(result, "is_music", None),
+            kind=getattr(result, "music_kind", None), music_probability=getattr(result, "music_probability", None),
         )
         self._show_player_position()
 

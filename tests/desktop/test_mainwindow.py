@@ -25,7 +25,7 @@ def test_window_opens_with_all_its_parts(window):
     assert {"queueDock", "recommendationsDock", "failuresDock", "nowPlayingDock"} <= docks
     assert "recommend" in window.recommendations.message.text()
     menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
-    assert menus[:3] == ["File", "Playback", "View"]
+    assert menus[:4] == ["File", "Edit", "Playback", "View"]
     assert window.count_label.text() == "No library"
 
 

@@ -1,7 +1,8 @@
 """Every command, every argument malformed once: one error line, a non-zero exit, nothing written.
 
 The commands come from ``cli.main.COMMANDS`` and their arguments from each command's own argparse
-parser (``cli.main.build_parser``), so a new command or option is tried without touching this
+parser (``cli.main.build_parser``), and from each of its actions' parsers for a command with
+actions (``playlists show NAME``), so a new command or option is tried without touching this
 file; one this file cannot classify fails :func:`test_every_argument_has_a_known_kind`, which says
 what to add to ``KINDS``.
 
@@ -11,7 +12,7 @@ unknown profile or track, a value outside the choices.  The other arguments are 
 WAV, its folder, a small npz ...).
 
 "One line": no ``Traceback`` anywhere on stderr, and exactly one error line, the last, which
-starts with ``melograph: error:`` (ours) or ``melograph COMMAND: error:`` (argparse's; its usage
+starts with ``melograph: error:`` (ours) or ``melograph COMMAND [ACTION]: error:`` (argparse's; its usage
 lines may come before it).  Nothing written: each run gets a data directory that does not
 exist, and it must still hold nothing afterwards -- except for a profile or track name, which
 can only be judged against an existing catalog: those runs get one (with a track and a like)
@@ -36,7 +37,7 @@ from cli.main import main as cli
 KINDS = {
     "FILE": "file", "TRACK": "track", "FOLDER": "folder", "NPZ": "npz", "NAME": "name", "I/K": "fold",
     "model": "model", "out": "out", "members": "run", "stack_folds": "run", "data_dir": "data-dir",
-    "config": "json", "split": "split",
+    "config": "json", "split": "split", "NEW_NAME": "new-name", "OUT_FILE": "out-file",
 }
 
 #: kind -> its malformed values; MISSING, A_DIR, A_FILE, BELOW_A_FILE stand for paths (Media.path)
@@ -55,13 +56,32 @@ MALFORMED = {
     "fold": ["x", "3/2", "0/1", ""],
     "json": ["{not json", "[1, 2]"],
     "split": ["no-such-split"],
+    "new-name": ["", "two\nlines"],
+    "out-file": ["A_DIR", "BELOW_A_FILE", ""],
 }
 
 
+def _subparsers(parser: argparse.ArgumentParser) -> argparse._SubParsersAction | None:
+    return next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+
+
 def command_parser(name: str) -> argparse.ArgumentParser:
-    parser = build_parser(name)
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    return sub.choices[name]
+    """The parser of ``name``: a command (``scan``) or a command and its action (``playlists show``)."""
+    words = name.split()
+    parser = _subparsers(build_parser(words[0])).choices[words[0]]
+    for word in words[1:]:
+        parser = _subparsers(parser).choices[word]
+    return parser
+
+
+def command_names() -> list[str]:
+    """Every command, and every action of a command that has actions (``playlists show``)."""
+    out = []
+    for name in COMMANDS:
+        out.append(name)
+        sub = _subparsers(command_parser(name))
+        out += [f"{name} {action}" for action in (sub.choices if sub is not None else ())]
+    return out
 
 
 def arguments(name: str) -> list[argparse.Action]:
@@ -115,7 +135,8 @@ class Media:
     def valid(self, kind: str, action: argparse.Action) -> str:
         return {
             "file": str(self.wav), "track": str(self.wav), "folder": str(self.folder), "npz": str(self.npz),
-            "name": "default", "choice": str(next(iter(action.choices or [""]))),
+            "name": "default", "choice": str(next(iter(action.choices or [""]))), "new-name": "Fresh",
+            "out-file": str(self.root / "out.m3u8"),
         }[kind]
 
     def path(self, token: str) -> str:
@@ -130,7 +151,7 @@ def media(tmp_path_factory):
 
 def cases() -> list:
     out = []
-    for name in COMMANDS:
+    for name in command_names():
         for action in arguments(name):
             kind = kind_of(action)
             for i, value in enumerate(MALFORMED.get(kind, [])):
@@ -145,7 +166,7 @@ def _case_argv(media: Media, name: str, dest: str, kind: str, i: int, data_dir: 
     target = next(a for a in acts if a.dest == dest)
     bad = media.path(MALFORMED[kind][i])
     positionals = [a for a in acts if not a.option_strings]
-    argv = [name]
+    argv = name.split()
     if target in positionals:
         at = positionals.index(target)
         argv += [media.valid(kind_of(a), a) for a in positionals[:at]]
@@ -162,7 +183,7 @@ def _case_argv(media: Media, name: str, dest: str, kind: str, i: int, data_dir: 
     return argv
 
 
-ERROR_LINE = re.compile(r"^melograph( [\w-]+)?: error: \S")
+ERROR_LINE = re.compile(r"^melograph( [\w-]+){0,2}: error: \S")  # argparse's names the command and action
 
 
 def assert_one_error_line(code, err: str) -> None:
@@ -191,7 +212,7 @@ def existing_catalog(media, tmp_path_factory):
 
 
 def test_every_argument_has_a_known_kind():
-    unknown = [f"{name} {label(a)} (metavar {a.metavar!r})" for name in COMMANDS for a in arguments(name)
+    unknown = [f"{name} {label(a)} (metavar {a.metavar!r})" for name in command_names() for a in arguments(name)
                if kind_of(a) is None]
     assert not unknown, f"teach this test how to malform: {unknown} (add the metavar to KINDS)"
 

@@ -45,16 +45,17 @@ def _ok(data_dir: Path, *args) -> str:
 
 @pytest.fixture
 def library(tmp_path) -> Path:
-    """The liked song (a tagged OGG), four other songs, and the two controls."""
+    """The liked song (a tagged OGG), four other songs, and the two controls: real music (GTZAN
+    excerpts), which the analysis takes for music and the recommender may offer."""
     lib = tmp_path / "music"
-    media.make(lib / "eple.ogg", seconds=SECONDS, freq=440.0, tags={"artist": "Röyksopp", "title": "Eple"})
+    media.make(lib / "eple.ogg", seconds=SECONDS, kind="music", freq=440.0, tags={"artist": "Röyksopp", "title": "Eple"})
     for i, freq in enumerate((262.0, 330.0, 523.0, 700.0)):
-        media.make(lib / f"song{i}.ogg", seconds=SECONDS, freq=freq, tags={"artist": f"Band {i}", "title": f"Song {i}"})
+        media.make(lib / f"song{i}.ogg", seconds=SECONDS, kind="music", freq=freq, tags={"artist": f"Band {i}", "title": f"Song {i}"})
     # same artist and title, twice as long: another recording
-    media.make(lib / "eple-live.ogg", seconds=2 * SECONDS, freq=300.0,
+    media.make(lib / "eple-live.ogg", seconds=2 * SECONDS, kind="music", freq=300.0,
                tags={"artist": "Royksopp", "title": "Eple (Live)"})
     # no tags, same length, another sound
-    media.make(lib / "untitled.ogg", seconds=SECONDS, freq=600.0)
+    media.make(lib / "untitled.ogg", seconds=SECONDS, kind="music", freq=600.0)
     return lib
 
 

@@ -65,7 +65,7 @@ def test_queue_claim_store_and_results_survive_a_move(catalog):
     assert r.window_probs.dtype == np.float32 and r.window_probs.shape == (4, 3)
     assert r.embeddings.dtype == np.float16 and np.array_equal(r.embeddings, want["embeddings"])
     assert r.n_windows == 4 and r.hop_s == 1.5
-    assert catalog.genre_summary() == {a: (r.top_genre, pytest.approx(r.confidence))}
+    assert catalog.genre_summary() == {a: (r.top_genre, pytest.approx(r.confidence), r.label().text)}
     # the file moves: same row, same fingerprint -> same result; nothing is queued again
     catalog.move_track(a, "/elsewhere/a.mp3", {})
     assert catalog.track_analysis(a).top_genre == r.top_genre

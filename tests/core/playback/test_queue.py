@@ -155,9 +155,9 @@ def test_a_track_given_back_returns_where_it_was_and_a_repeat_is_dropped():
     assert q.upcoming == [b, c, d] and q.current is a and q.round == [a]
     q.shuffle, q.repeat = False, "one"
     rep = q.pop_next()
-    assert rep is a and q.is_repeat(rep)
+    assert rep is a and q.is_unqueued(rep)
     q.give_back(rep)
-    assert q.upcoming == [b, c, d] and not q.is_repeat(a)
+    assert q.upcoming == [b, c, d] and not q.is_unqueued(a)
 
 
 def test_remove_items_takes_out_those_entries_by_identity():
