@@ -45,6 +45,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--time-blur", type=share, default=None, dest="time_blur",
                         help="fraction of training crops blurred over time by a random 3-column kernel (0 = off)")
     parser.add_argument("--noise-db", type=amount, default=None, help="Gaussian noise augmentation in dB (0 = off)")
+    parser.add_argument("--contrast-norm", nargs="?", const="low-min", choices=("low-min", "mean"), default=None,
+                        dest="contrast_norm",
+                        help="train on contrast-normalised clips (models.data.contrast_normalise; default "
+                             "method low-min): the answer no longer depends on the front end's min-max "
+                             "stretch, which encoders change")
+    parser.add_argument("--codec-aug", type=share, default=None, dest="codec_aug",
+                        help="fraction of clips per epoch given an encoder-like low-pass, contrast and tilt "
+                             "(models.data.codec_augment; 0 = off)")
+    parser.add_argument("--init", metavar="MODEL", default=None, type=existing_file,
+                        help="start from this trained model.keras (fine-tuning) instead of new weights")
     parser.add_argument("--patience", type=at_least_0, default=None, help="early-stopping patience in epochs")
     parser.add_argument("--warmup", type=at_least_0, default=None, dest="warmup_epochs")
     parser.add_argument("--time-budget", type=number(float, above=0), default=None, dest="time_budget_s",
@@ -76,6 +86,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --floor-weight/--stack-folds: MFCCs of the floor's features (up to 128: all of them)")
     parser.add_argument("--floor-bands", type=count, default=16,
                         help="with --floor-weight/--stack-folds: band groups of the floor's band features (divides 128)")
+    parser.add_argument("--floor-codec-copies", type=at_least_0, default=0, metavar="N",
+                        help="with --floor-weight: also fit the floor on N codec-augmented copies of the train clips")
+    parser.add_argument("--calibrate-folds", nargs="+", metavar="RUN", default=None, type=nonempty,
+                        help="with --members: fit the calibration temperature on the hybrid's out-of-fold "
+                             "predictions of the train clips, from these --holdout-fold runs")
     parser.add_argument("--floor-no-median", action="store_false", dest="floor_medians",
                         help="with --floor-weight: leave the medians out of the floor's statistics (they need a "
                              "sort over time: about half of the floor's cost in the analysis workers)")
@@ -108,7 +123,9 @@ def run(args: argparse.Namespace) -> int:
         return fail(args, f"--floor-mfcc must be in 1..{N_MELS}, got {args.floor_mfcc}")
     if N_MELS % args.floor_bands:
         return fail(args, f"--floor-bands must divide {N_MELS} (1, 2, 4, ..., 128), got {args.floor_bands}")
-    for run_dir in (args.members or []) + (args.stack_folds or []):
+    if args.calibrate_folds and not args.members:
+        return fail(args, "--calibrate-folds needs --members (the runs whose hybrid it calibrates)")
+    for run_dir in (args.members or []) + (args.stack_folds or []) + (args.calibrate_folds or []):
         try:
             read_card(run_dir)  # a trained run holds its card
         except ModelError as exc:
@@ -132,7 +149,9 @@ def run(args: argparse.Namespace) -> int:
                            floor_weight=args.floor_weight, floor_C=args.floor_c, pooling=args.pooling,
                            floor_smooth=args.floor_smooth, floor_medians=args.floor_medians,
                            stack_folds=[Path(d) for d in args.stack_folds] if args.stack_folds else None,
-                           floor_mfcc=args.floor_mfcc, floor_bands=args.floor_bands)
+                           floor_mfcc=args.floor_mfcc, floor_bands=args.floor_bands,
+                           floor_codec_copies=args.floor_codec_copies,
+                           calibrate_folds=[Path(d) for d in args.calibrate_folds] if args.calibrate_folds else None)
         elif args.arch in SKLEARN_ARCHS:
             from models.training import train_floor
 
@@ -143,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
             opts = {k: getattr(args, k) for k in ("epochs", "window", "hop", "seed", "batch", "lr", "weight_decay",
                                                   "label_smoothing", "crops_per_clip", "mixup", "patience",
                                                   "warmup_epochs", "time_budget_s", "eq_db", "band_shift", "contrast", "noise_db", "same_mix",
-                                                  "time_blur",
+                                                  "time_blur", "contrast_norm", "codec_aug", "init",
                                                   "selection")}
             if args.no_specaug:
                 opts["specaug"] = False

@@ -4,7 +4,9 @@ A model directory holds ``card.json`` and the weights file it names (a ``.keras`
 optionally the ``.tflite`` export it names (``tflite``, ``tflite_sha256``,
 ``tflite_export.from_weights_sha256``; ``models/export.py`` writes them).  The card gives the
 class names in order, the front-end parameters, the window and hop (columns), the input shape,
-the SHA-256 of the weights, and the ``version`` id under which the catalog keeps results.
+the SHA-256 of the weights, the ``version`` id under which the catalog keeps results, and
+optionally ``calibration`` (``{"temperature": T, ...}``: the runtime's probabilities are
+``softmax(log p / T)`` of the network's, see ``models.calibration``).
 
 Which model: :func:`model_dir` -- the directory given, else ``$MELOGRAPH_MODEL_DIR`` (a trained
 run, before one is shipped), else ``models/shipped/``.
@@ -87,12 +89,24 @@ def read_card(model_dir: str | os.PathLike | None = None) -> dict:
         raise ModelError(f"{card_path}: model card is corrupt (window/hop must be integers)") from None
     if card["window"] <= 0 or card["hop"] <= 0:
         raise ModelError(f"{card_path}: model card is corrupt (window/hop must be positive)")
+    if "calibration" in card:
+        cal = card["calibration"]
+        t = cal.get("temperature") if isinstance(cal, dict) else None
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 < float(t) < float("inf"):
+            raise ModelError(f"{card_path}: model card is corrupt (calibration.temperature must be a positive number)")
     if card.get("tflite") is not None:
         export = card.get("tflite_export")
         if not card.get("tflite_sha256") or not isinstance(export, dict) or "from_weights_sha256" not in export:
             raise ModelError(f"{card_path}: model card is corrupt (tflite without tflite_sha256 / "
                              "tflite_export.from_weights_sha256)")
     return card
+
+
+def temperature_of(card: dict) -> float:
+    """The calibration temperature of a checked card (``models.calibration``); 1.0 when the card
+    has none (the network's own probabilities)."""
+    cal = card.get("calibration")
+    return float(cal["temperature"]) if isinstance(cal, dict) and "temperature" in cal else 1.0
 
 
 def write_card(model_dir: str | os.PathLike, card: dict) -> Path:

@@ -249,13 +249,14 @@ def same_genre_mix(x: np.ndarray, y: np.ndarray, *, p: float, rng: np.random.Gen
 
 
 def spectral_augment(x: np.ndarray, *, rng: np.random.Generator, eq_db: float = 6.0, shift: int = 2,
-                     scale: float = 0.15) -> np.ndarray:
+                     scale: float = 0.15, low: float | None = -TOP_DB) -> np.ndarray:
     """Recording-condition augmentation in place on ``(b, 128, width)`` dB windows.
 
     - random EQ: a smooth random curve over the mel axis (3 cosines), up to about ``eq_db`` dB;
     - mel shift: roll the bands by up to ``shift`` bins (edge bands repeated);
     - contrast: scale the dB values by 1 +- ``scale`` around 0 dB (the window's loudest level).
-    Results are clipped to [-80, 0] like the front end's output.
+    Results are clipped to [``low``, 0] like the front end's output ([-80, 0]; ``low=None``: only
+    the top, for windows already scaled by :func:`contrast_normalise`).
     """
     b, F, _ = x.shape
     f = np.linspace(0, np.pi, F, dtype=np.float32)[None, :]
@@ -274,8 +275,95 @@ def spectral_augment(x: np.ndarray, *, rng: np.random.Generator, eq_db: float = 
                 x[k, s:] = x[k, s - 1 : s]
     if scale:
         x *= rng.uniform(1 - scale, 1 + scale, size=(b, 1, 1)).astype(np.float32)
-    np.clip(x, -TOP_DB, 0.0, out=x)
+    if low is None:
+        np.minimum(x, 0.0, out=x)
+    else:
+        np.clip(x, low, 0.0, out=x)
     return x
+
+
+#: :func:`contrast_normalise`'s methods and their settings.  "low-min" (the shipped one): the
+#: min-max stretch redone from the 0.1 % quietest cells of the mel bands below ~9 kHz; "mean":
+#: the mean of the bands below ~7 kHz brought to -40 dB (a stronger normalisation that also
+#: removes the clip's overall contrast).
+NORM_METHODS = ("low-min", "mean")
+LOW_MIN_BANDS, LOW_MIN_QUANTILE = 120, 0.001
+NORM_BANDS, NORM_REF_DB = 112, -40.0
+
+
+def norm_method(value) -> str | None:
+    """The contrast normalisation a card or option names: None (off), a method of
+    ``NORM_METHODS``; ``True`` (the first runs' flag) is ``"mean"``."""
+    if value is None or value is False:
+        return None
+    if value is True:
+        return "mean"
+    if value not in NORM_METHODS:
+        raise ValueError(f"contrast normalisation must be one of {NORM_METHODS}, not {value!r}")
+    return str(value)
+
+
+def low_min_cells(n_columns: int, *, bands: int = LOW_MIN_BANDS, q: float = LOW_MIN_QUANTILE) -> int:
+    """How many of the quietest cells "low-min" reads: ``q`` of the ``bands x n_columns`` cells."""
+    return max(1, int(round(q * bands * n_columns)))
+
+
+def contrast_normalise(X: np.ndarray, *, method: str = "low-min") -> np.ndarray:
+    """Undo the front end's min-max stretch on log-mel windows ``(..., 128, cols)`` (new float32).
+
+    The front end's last step maps an excerpt's dB range onto [-80, 0] (``../shared/data/README.md``
+    step 4); the dB maximum is 0 already, so the step multiplies every value by
+    ``80 / |quietest cell|`` whenever the quietest cell is above -80 dB.  That cell is often in
+    the top mel band, which an encoder's or a resampler's low-pass moves by several dB, so such a
+    clip comes out 5-25 % more or less contrasted from an MP3 or a 44.1 kHz copy than from the
+    original file.  Both methods multiply by a factor that the stretch cancels out of:
+
+    - ``"low-min"``: the same min-max step again, but with a robust minimum of the bands an
+      encoder leaves alone -- the ``LOW_MIN_QUANTILE`` quantile of the lowest ``LOW_MIN_BANDS``
+      mel bands is brought to -80 dB and what falls below is floored there.  A window whose
+      quiet cells reach -80 dB there already (the usual case) is left as it is.
+    - ``"mean"``: the mean of the lowest ``NORM_BANDS`` bands is brought to ``NORM_REF_DB``.
+
+    ``models.layers.ContrastNormalise`` computes the same in Keras."""
+    X = np.asarray(X, np.float32)
+    if method == "mean":
+        m = X[..., :NORM_BANDS, :].mean(axis=(-2, -1), keepdims=True, dtype=np.float64)
+        return (X * (np.float64(NORM_REF_DB) / np.minimum(m, -1.0))).astype(np.float32)
+    if method != "low-min":
+        raise ValueError(f"contrast normalisation must be one of {NORM_METHODS}, not {method!r}")
+    k = low_min_cells(X.shape[-1])
+    flat = X[..., :LOW_MIN_BANDS, :].reshape(*X.shape[:-2], -1)
+    low = np.partition(flat, k - 1, axis=-1)[..., k - 1][..., None, None]
+    out = X * (np.float32(TOP_DB) / np.maximum(-low, 1.0)).astype(np.float32)
+    return np.maximum(out, -TOP_DB).astype(np.float32)
+
+
+def codec_augment(X: np.ndarray, *, rng: np.random.Generator, p: float = 0.7, max_cut_db: float = 40.0,
+                  first_cut_band: int = 96, contrast: float = 0.25, tilt_db: float = 3.0) -> np.ndarray:
+    """What encoders and resamplers do to a whole clip's log-mel ``(n, 128, cols)`` (in the front
+    end's [-80, 0] dB), in place on a fraction ``p`` of the clips: a low-pass (the bands from a
+    random band >= ``first_cut_band`` up attenuated along a ramp to up to ``max_cut_db`` dB at the
+    top), a contrast factor up to ``1 + contrast`` either way and a spectral tilt of up to
+    ``tilt_db`` dB from bottom to top; then the front end's own normalisation again (0 dB at the
+    loudest cell, floored at -80 dB, stretched to [-80, 0]) -- so the augmented clip is one that
+    the front end could have produced from another copy of the song."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"the codec-augmentation fraction must be between 0 and 1, got {p}")
+    n, F, _ = X.shape
+    f = np.arange(F, dtype=np.float32)
+    for i in np.flatnonzero(rng.random(n) < p):
+        start = int(rng.integers(first_cut_band, F))
+        ramp = np.clip((f - start + 1) / (F - start), 0.0, 1.0) * np.float32(rng.uniform(0.0, max_cut_db))
+        tilt = np.float32(rng.uniform(-tilt_db, tilt_db)) * (f / (F - 1) - 0.5)
+        s = np.float32(np.exp(rng.uniform(-np.log1p(contrast), np.log1p(contrast))))
+        y = X[i].astype(np.float32) * s + (tilt - ramp)[:, None]
+        y -= y.max()
+        np.maximum(y, -TOP_DB, out=y)
+        lo = float(y.min())
+        if lo < -1e-6:
+            y *= np.float32(TOP_DB / -lo)
+        X[i] = y
+    return X
 
 
 def time_blur(x: np.ndarray, *, p: float, rng: np.random.Generator) -> np.ndarray:

@@ -17,6 +17,9 @@ Two runtimes compute the same function (``models/export.py`` checks them against
 ``GenreModel.load(path, runtime="auto")`` takes the LiteRT export when the card names one
 (``python -m models.export DIR`` writes it), else the Keras model.
 
+Every probability it returns (windows, track, timeline) is calibrated with the temperature in
+the card (``models.calibration``; none: the network's own), whichever runtime computed it.
+
 Loading refuses, with a ``ModelError`` and a one-line reason, what ``models.card.read_card``
 refuses (a missing or corrupt card, other front-end parameters than the code's), a missing or
 corrupt weights or ``.tflite`` file (the card records their SHA-256), a ``.tflite`` exported
@@ -32,7 +35,8 @@ from pathlib import Path
 import numpy as np
 
 from core.features import N_MELS, fill_window, window_starts, windows
-from models.card import CARD_NAME, ModelError, model_dir as resolve_model_dir, read_card, sha256_of
+from models.calibration import apply_temperature
+from models.card import CARD_NAME, ModelError, model_dir as resolve_model_dir, read_card, sha256_of, temperature_of
 
 
 def compute_threads(threads: int | None = None) -> int:
@@ -41,8 +45,12 @@ def compute_threads(threads: int | None = None) -> int:
 
 
 def configure_tensorflow(threads: int | None = None) -> None:
-    """Quiet TF logging and cap its threads (:func:`compute_threads`; call before the first TF op)."""
+    """Quiet TF logging and cap its threads (:func:`compute_threads`; call before the first TF op).
+    Nothing to do when Keras runs on another back end (``KERAS_BACKEND=jax``: training on a GPU
+    machine without TensorFlow)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
+        return
     import tensorflow as tf
 
     n = compute_threads(threads)
@@ -201,6 +209,8 @@ class GenreModel:
         self._backend = backend
         self.card = card
         self.path = path
+        #: the card's calibration temperature (1.0: none), applied to every distribution below
+        self.temperature = temperature_of(card)
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -317,8 +327,10 @@ class GenreModel:
     # ------------------------------------------------------------------ prediction
     def analyse_windows_timeline(self, wins: np.ndarray):
         """``(probs (n, C), embeddings (n, D), timeline (n, n_sub, C) or None)`` of ready-cut
-        windows, one batched forward pass."""
-        return self._backend.forward(np.asarray(wins, np.float32), timeline=True)
+        windows, one batched forward pass; probabilities calibrated with the card's temperature."""
+        p, e, t = self._backend.forward(np.asarray(wins, np.float32), timeline=True)
+        return (apply_temperature(p, self.temperature), e,
+                None if t is None else apply_temperature(t, self.temperature))
 
     def timeline_grid(self, window_starts, sub_probs: np.ndarray, n_columns: int) -> tuple[np.ndarray, int]:
         """The genre timeline of a whole track on a regular grid of the sub-window width:
@@ -398,8 +410,9 @@ class GenreModel:
 
     def analyse_windows(self, wins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(probs (n, C), embeddings (n, D))`` of ready-cut windows ``(n, 128, window)``,
-        one batched forward pass."""
-        return self._backend.forward(np.asarray(wins, np.float32))
+        one batched forward pass; probabilities calibrated with the card's temperature."""
+        p, e = self._backend.forward(np.asarray(wins, np.float32))
+        return apply_temperature(p, self.temperature), e
 
     def analyse_logmel(self, S: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(window_probs (n_win, C), track_probs (C,), embeddings (n_win, D))`` in one pass."""

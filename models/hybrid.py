@@ -1,6 +1,9 @@
 """The shipped "ours": CNN members and the hand-made-feature floor in one Keras model.
 
-Input: one 30 s excerpt window ``(128, 387)`` (the front end's own normalisation unit).
+Input: one 30 s excerpt window ``(128, 387)`` (the front end's own normalisation unit), first
+contrast-normalised when the members were trained so (``models.layers.ContrastNormalise``: the
+answer then does not depend on the front end's min-max stretch, which encoders and resamplers
+change).
 - CNN branch: each member (trained on 3 s crops) runs on the excerpt's 3 s sub-windows
   (``Frames``: width = member window, hop as at evaluation); its window probabilities are
   averaged (``GroupMean``), then averaged over members.
@@ -25,15 +28,33 @@ from core.features import EXCERPT_COLUMNS, N_MELS
 POOLINGS = ("arithmetic", "geometric")
 
 
+def floor_inputs(X: np.ndarray, y: np.ndarray, *, contrast_norm: bool = False, codec_copies: int = 0,
+                 seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The clips the floor is fitted on: ``X`` and ``codec_copies`` copies given
+    ``models.data.codec_augment`` (every clip, a new draw per copy), contrast-normalised when the
+    hybrid normalises its input (``contrast_norm``).  Returns ``(X, y)``."""
+    from models.data import codec_augment, contrast_normalise, norm_method
+
+    X = np.asarray(X, np.float32)
+    y = np.asarray(y)
+    rng = np.random.default_rng(seed)
+    parts = [X] + [codec_augment(X.copy(), rng=rng, p=1.0) for _ in range(int(codec_copies))]
+    Xa = np.concatenate(parts) if len(parts) > 1 else X
+    method = norm_method(contrast_norm)
+    return (contrast_normalise(Xa, method=method) if method else Xa), np.tile(y, len(parts))
+
+
 def fit_floor(X_train: np.ndarray, y_train: np.ndarray, *, C: float = 0.03, n_classes: int = 10, smooth: int = 1,
-              medians: bool = True, n_mfcc: int = 20, n_bands: int = 16):
+              medians: bool = True, n_mfcc: int = 20, n_bands: int = 16, contrast_norm: bool = False,
+              codec_copies: int = 0, seed: int = 0):
     """Standardiser + logistic regression on ``window_features`` of whole train clips (pass the
-    same ``smooth``, ``medians``, ``n_mfcc`` and ``n_bands`` to ``build_hybrid(floor_...=...)``)."""
+    same ``smooth``, ``medians``, ``n_mfcc``, ``n_bands`` and ``contrast_norm`` to
+    ``build_hybrid(floor_...=...)``); ``codec_copies``: see :func:`floor_inputs`."""
     from models.handcrafted import window_features_of
 
-    F = window_features_of(np.asarray(X_train, np.float32), n_mfcc=n_mfcc, n_bands=n_bands, smooth=smooth,
-                           medians=medians)
-    return _fit_floor_features(F, y_train, C=C, n_classes=n_classes)
+    X, y = floor_inputs(X_train, y_train, contrast_norm=contrast_norm, codec_copies=codec_copies, seed=seed)
+    F = window_features_of(X, n_mfcc=n_mfcc, n_bands=n_bands, smooth=smooth, medians=medians)
+    return _fit_floor_features(F, y, C=C, n_classes=n_classes)
 
 
 def _fit_floor_features(F: np.ndarray, y: np.ndarray, *, C: float, n_classes: int):
@@ -49,19 +70,26 @@ def _fit_floor_features(F: np.ndarray, y: np.ndarray, *, C: float, n_classes: in
 
 def oof_floor_probs(X_train: np.ndarray, y_train: np.ndarray, folds: np.ndarray, *, C: float = 0.03,
                     n_classes: int = 10, smooth: int = 1, medians: bool = True, n_mfcc: int = 20,
-                    n_bands: int = 16) -> np.ndarray:
+                    n_bands: int = 16, contrast_norm: bool = False, codec_copies: int = 0,
+                    seed: int = 0) -> np.ndarray:
     """Out-of-fold floor probabilities of the train clips: for each fold, the floor fitted on the
-    other folds (``fit_floor``) predicts it.  ``(n_train, n_classes)``."""
+    other folds (``fit_floor``, with the same ``contrast_norm`` and ``codec_copies``) predicts
+    its clips as they are.  ``(n_train, n_classes)``."""
+    from models.data import contrast_normalise, norm_method
     from models.handcrafted import window_features_of
 
+    X_train = np.asarray(X_train, np.float32)
+    method = norm_method(contrast_norm)
     y_train = np.asarray(y_train)
-    F = window_features_of(np.asarray(X_train, np.float32), n_mfcc=n_mfcc, n_bands=n_bands, smooth=smooth,
-                           medians=medians)
+    feats = dict(n_mfcc=n_mfcc, n_bands=n_bands, smooth=smooth, medians=medians)
+    held_F = window_features_of(contrast_normalise(X_train, method=method) if method else X_train, **feats)
     out = np.zeros((len(y_train), n_classes), np.float64)
     for f in np.unique(folds):
         fit, held = folds != f, folds == f
-        scaler, lr = _fit_floor_features(F[fit], y_train[fit], C=C, n_classes=n_classes)
-        out[held] = lr.predict_proba(scaler.transform(F[held]))
+        Xf, yf = floor_inputs(X_train[fit], y_train[fit], contrast_norm=contrast_norm, codec_copies=codec_copies,
+                              seed=seed)
+        scaler, lr = _fit_floor_features(window_features_of(Xf, **feats), yf, C=C, n_classes=n_classes)
+        out[held] = lr.predict_proba(scaler.transform(held_F[held]))
     return out
 
 
@@ -135,17 +163,22 @@ def floor_branch(inp, scaler, lr, smooth: int = 1, medians: bool = True, n_mfcc:
 
 def build_hybrid(members: list, scaler, lr, *, floor_weight: float, sub_hop: int, window: int = EXCERPT_COLUMNS,
                  pooling: str = "arithmetic", floor_smooth: int = 1, floor_medians: bool = True,
-                 floor_mfcc: int = 20, floor_bands: int = 16):
-    """One Keras model with outputs ``[probs, embedding, timeline]`` (see the module docstring)."""
+                 floor_mfcc: int = 20, floor_bands: int = 16, contrast_norm: bool | str = False):
+    """One Keras model with outputs ``[probs, embedding, timeline]`` (see the module docstring).
+    ``contrast_norm``: the window is first ``models.layers.ContrastNormalise``d (members trained
+    and floor fitted on ``models.data.contrast_normalise``d clips)."""
     import keras
     from keras import layers
 
-    from models.layers import Frames, GroupMean, LogLinearPool, Regroup, WeightedAverage
+    from models.data import norm_method
+    from models.layers import ContrastNormalise, Frames, GroupMean, LogLinearPool, Regroup, WeightedAverage
 
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
 
-    inp = keras.Input(shape=(N_MELS, window), name="logmel")
+    raw = keras.Input(shape=(N_MELS, window), name="logmel")
+    method = norm_method(contrast_norm)
+    inp = ContrastNormalise(method, name="contrast_normalise")(raw) if method else raw
     sub_w = int(members[0].inputs[0].shape[-1])
     frames_layer = Frames(sub_w, sub_hop, name="sub_windows")
     n = frames_layer.n_frames(window)
@@ -171,4 +204,4 @@ def build_hybrid(members: list, scaler, lr, *, floor_weight: float, sub_hop: int
     else:
         out = layers.Identity(name="probs")(cnn)
         timeline = layers.Identity(name="timeline")(cnn_sub)
-    return keras.Model(inp, [out, emb, timeline], name="hybrid")
+    return keras.Model(raw, [out, emb, timeline], name="hybrid")

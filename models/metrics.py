@@ -55,15 +55,15 @@ def plot_curves(history: dict, path, title: str = "") -> None:
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
     if len(ep):
         a.plot(ep, history["loss"], label="train loss (augmented windows)")
-        if "valid_loss" in history:
+        if history.get("valid_loss"):
             a.plot(ep, history["valid_loss"], label="valid track log-loss")
         a.set_xlabel("epoch")
         a.legend()
-        if "train_acc" in history:
+        if history.get("train_acc"):
             b.plot(ep, history["train_acc"], label="train window acc (augmented)")
-        if "valid_acc" in history:
+        if history.get("valid_acc"):
             b.plot(ep, history["valid_acc"], label="valid track accuracy")
-        if "valid_f1" in history:
+        if history.get("valid_f1"):
             b.plot(ep, history["valid_f1"], label="valid track macro-F1")
         b.axhline(0.1, color="grey", lw=0.5, ls="--")
         b.set_xlabel("epoch")
@@ -96,4 +96,69 @@ def plot_confusion(cm, classes: list[str], path, title: str = "") -> None:
     ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def reliability_bins(probs: np.ndarray, y_true, *, bins: int = 15) -> dict:
+    """Top-label reliability in ``bins`` equal-width confidence bins over [0, 1]: per bin the
+    number of clips, their mean confidence (the top probability) and their accuracy (how often
+    the top genre is the true one); empty bins have count 0 and NaN means."""
+    p = np.asarray(probs, np.float64)
+    y = np.asarray(y_true, np.int64)
+    if p.ndim != 2 or len(p) != len(y):
+        raise ValueError(f"probs must be (n, classes) with one label per row, got {p.shape} and {y.shape}")
+    if bins < 1:
+        raise ValueError(f"bins must be at least 1, got {bins}")
+    conf = p.max(axis=1)
+    correct = (p.argmax(axis=1) == y).astype(np.float64)
+    # bin k holds confidences in (k/bins, (k+1)/bins]; a confidence of exactly 0 goes to bin 0
+    idx = np.clip(np.ceil(conf * bins).astype(np.int64) - 1, 0, bins - 1)
+    count = np.bincount(idx, minlength=bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_conf = np.bincount(idx, weights=conf, minlength=bins) / count
+        acc = np.bincount(idx, weights=correct, minlength=bins) / count
+    return {"edges": np.linspace(0.0, 1.0, bins + 1), "count": count, "confidence": mean_conf, "accuracy": acc}
+
+
+def expected_calibration_error(probs: np.ndarray, y_true, *, bins: int = 15) -> float:
+    """Expected calibration error (Guo et al. 2017): the clip-weighted mean over ``bins``
+    equal-width confidence bins of |accuracy - mean confidence| (:func:`reliability_bins`).
+    0 means "70 % sure" is right 70 % of the time."""
+    r = reliability_bins(probs, y_true, bins=bins)
+    n = r["count"].sum()
+    if n == 0:
+        return 0.0
+    used = r["count"] > 0
+    return float(np.sum(r["count"][used] * np.abs(r["accuracy"][used] - r["confidence"][used])) / n)
+
+
+def plot_reliability(curves: dict, path, *, bins: int = 15, title: str = "") -> None:
+    """Reliability diagram: for each ``name -> (probs, y_true)`` the accuracy of each confidence
+    bin against its mean confidence (the diagonal is perfect calibration), with its ECE in the
+    legend, and below the number of clips per bin."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (a, b) = plt.subplots(2, 1, figsize=(5.5, 6.5), gridspec_kw={"height_ratios": [3, 1]}, sharex=True)
+    a.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--", label="perfect calibration")
+    width = 1.0 / bins
+    for k, (name, (probs, y)) in enumerate(curves.items()):
+        r = reliability_bins(probs, y, bins=bins)
+        used = r["count"] > 0
+        ece = expected_calibration_error(probs, y, bins=bins)
+        a.plot(r["confidence"][used], r["accuracy"][used], marker="o", ms=4, label=f"{name} (ECE {ece:.3f})")
+        centres = r["edges"][:-1] + width / 2
+        off = (k - (len(curves) - 1) / 2) * width / max(1, len(curves))
+        b.bar(centres + off, r["count"], width=width / max(1, len(curves)), label=name)
+    a.set_ylabel("accuracy in the bin")
+    a.set_xlim(0, 1)
+    a.set_ylim(0, 1)
+    a.legend(fontsize=8, loc="upper left")
+    a.set_title(title, fontsize=9)
+    b.set_xlabel(f"confidence (top genre's probability; {bins} bins)")
+    b.set_ylabel("clips")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from core.features import COLUMNS_PER_SECOND, FRONTEND_PARAMS, N_MELS
-from models.data import (GenreData, clip_windows, feature_stats, mixup, random_crops, same_genre_mix, spec_augment,
-                         spectral_augment, time_blur, track_probs)
+from models.data import (GenreData, clip_windows, codec_augment, contrast_normalise, feature_stats, mixup,
+                         norm_method, random_crops, same_genre_mix, spec_augment, spectral_augment, time_blur, track_probs)
 from models.card import read_card, sha256_of, write_card
 from models.genre import configure_tensorflow
 from models.metrics import classification_metrics, plot_confusion, plot_curves
@@ -51,6 +51,9 @@ TRAIN_DEFAULTS = {
     "seed": 0,
     "time_budget_s": None,
     "selection": "valid",  # "valid": keep the epoch with the best valid track accuracy; "last": the last epoch
+    "contrast_norm": False,  # train on models.data.contrast_normalise'd clips (the hybrid then normalises its input)
+    "codec_aug": 0.0,  # fraction of clips per epoch given models.data.codec_augment (low-pass, contrast, tilt)
+    "init": None,  # a trained model.keras to start from (fine-tuning) instead of new weights
 }
 
 
@@ -75,14 +78,17 @@ def data_summary(data: GenreData, fit_on: str, selected_on: str | None) -> dict:
             "fit_on": fit_on, "selected_on": selected_on, "clip_columns": int(data.X.shape[2])}
 
 
-def version_hash(weights_sha256: str) -> str:
-    """8 hex digits naming a model: its weights and the front end that feeds it, so that stored
-    analysis results go stale when either changes (the same weights behind a new front end give
-    other numbers)."""
+def version_hash(weights_sha256: str, temperature: float | None = None) -> str:
+    """8 hex digits naming a model: its weights, the front end that feeds it and its calibration
+    temperature, so that stored analysis results go stale when any changes (the same weights
+    behind a new front end or another temperature give other numbers)."""
     import hashlib
 
     front = json.dumps(FRONTEND_PARAMS, sort_keys=True)
-    return hashlib.sha256(f"{weights_sha256}\n{front}".encode()).hexdigest()[:8]
+    key = f"{weights_sha256}\n{front}"
+    if temperature is not None and float(temperature) != 1.0:
+        key += f"\ntemperature {float(temperature):.6g}"
+    return hashlib.sha256(key.encode()).hexdigest()[:8]
 
 
 def make_card(*, arch: str, config: dict, classes: list[str], window: int, hop: int, weights_path: Path,
@@ -90,7 +96,7 @@ def make_card(*, arch: str, config: dict, classes: list[str], window: int, hop: 
     sha = sha256_of(weights_path)
     date = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d")
     card = {
-        "version": f"genre-{arch}-{date}-{version_hash(sha)}",
+        "version": f"genre-{arch}-{date}-{version_hash(sha, ((extra or {}).get('calibration') or {}).get('temperature'))}",
         "arch": arch,
         "config": config,
         "classes": list(classes),
@@ -158,6 +164,11 @@ class _Evaluator:
         self.y, self.n, self.classes = np.asarray(y), len(X), classes
 
     def __call__(self, model, batch=512):
+        import keras
+
+        if keras.backend.backend() != "tensorflow":
+            probs = track_probs(model.predict(self.wins, batch_size=batch, verbose=0), self.owner, self.n)
+            return classification_metrics(self.y, probs.argmax(1), self.classes, probs), probs
         import tensorflow as tf
 
         fn = getattr(model, "_melograph_eval_fn", None)
@@ -216,9 +227,19 @@ def train_network(data: GenreData, *, arch: str, out_dir: Path, config: dict | N
     classes = data.genres
     k = len(classes)
     cfg = A.default_config(arch)
+    if opts["init"] and (Path(opts["init"]).parent / "card.json").is_file():
+        cfg.update(read_card(Path(opts["init"]).parent).get("config", {}))  # the network being fine-tuned
     cfg.update(config or {})
-    stats = feature_stats(train.X, n_mfcc=int(cfg.get("n_mfcc", 20)))
-    model = A.build(arch, cfg, n_classes=k, window=window, stats=stats)
+    norm = norm_method(opts["contrast_norm"])
+    opts["contrast_norm"] = norm
+    prep = (lambda X: contrast_normalise(X, method=norm)) if norm else (lambda X: np.asarray(X, np.float32))
+    if opts["init"]:
+        model = keras.models.load_model(opts["init"], compile=False)
+        if int(model.inputs[0].shape[-1]) != window:
+            raise ValueError(f"{opts['init']}: its input has {model.inputs[0].shape[-1]} columns, not the window {window}")
+    else:
+        stats = feature_stats(prep(train.X), n_mfcc=int(cfg.get("n_mfcc", 20)))
+        model = A.build(arch, cfg, n_classes=k, window=window, stats=stats)
     params = model.count_params()
     Xtr = np.asarray(train.X, np.float32)
 
@@ -232,7 +253,9 @@ def train_network(data: GenreData, *, arch: str, out_dir: Path, config: dict | N
     model.compile(optimizer=opt,
                   loss=keras.losses.CategoricalCrossentropy(label_smoothing=float(opts["label_smoothing"])),
                   metrics=["categorical_accuracy"])
-    ev_valid = _Evaluator(valid.X, valid.y, classes, window, hop) if valid is not None else None
+    ev_valid = _Evaluator(prep(valid.X), valid.y, classes, window, hop) if valid is not None else None
+    # with selection "last" the valid clips choose nothing: they are measured once, at the end
+    per_epoch_valid = ev_valid is not None and opts["selection"] == "valid"
 
     log(f"[{arch}] params={params:,} window={window} hop={hop} train={len(train)} "
         f"valid={0 if valid is None else len(valid)} steps/epoch={steps} seed={seed}")
@@ -243,17 +266,21 @@ def train_network(data: GenreData, *, arch: str, out_dir: Path, config: dict | N
     weights_path = out_dir / WEIGHTS_NAME
     t0 = time.time()
     for epoch in range(int(opts["epochs"])):
-        xs, ys = random_crops(Xtr, train.y, width=window, per_clip=int(opts["crops_per_clip"]), rng=rng)
+        Xep = Xtr
+        if opts["codec_aug"]:
+            Xep = codec_augment(Xtr.copy(), rng=rng, p=float(opts["codec_aug"]))
+        xs, ys = random_crops(prep(Xep) if norm else Xep, train.y, width=window,
+                              per_clip=int(opts["crops_per_clip"]), rng=rng)
         if opts["same_mix"]:
             same_genre_mix(xs, ys, p=float(opts["same_mix"]), rng=rng)
         if opts["eq_db"] or opts["band_shift"] or opts["contrast"]:
             spectral_augment(xs, rng=rng, eq_db=float(opts["eq_db"]), shift=int(opts["band_shift"]),
-                             scale=float(opts["contrast"]))
+                             scale=float(opts["contrast"]), low=None if norm == "mean" else -80.0)
         if opts["time_blur"]:
             time_blur(xs, p=float(opts["time_blur"]), rng=rng)
         if opts["noise_db"]:
             xs += rng.normal(0.0, float(opts["noise_db"]), size=xs.shape).astype(np.float32)
-            np.clip(xs, -80.0, 0.0, out=xs)
+            np.clip(xs, None if norm == "mean" else -80.0, 0.0, out=xs)
         if opts["specaug"]:
             spec_augment(xs, rng=rng)
         ysoft = _one_hot(ys, k)
@@ -263,7 +290,7 @@ def train_network(data: GenreData, *, arch: str, out_dir: Path, config: dict | N
         hist["loss"].append(float(h.history["loss"][-1]))
         hist["train_acc"].append(float(h.history["categorical_accuracy"][-1]))
         msg = f"epoch {epoch + 1:3d} loss {hist['loss'][-1]:.3f} train_win_acc {hist['train_acc'][-1]:.3f}"
-        if ev_valid is not None:
+        if per_epoch_valid:
             m, _ = ev_valid(model)
             hist["valid_acc"].append(m["accuracy"])
             hist["valid_f1"].append(m["macro_f1"])
@@ -281,7 +308,7 @@ def train_network(data: GenreData, *, arch: str, out_dir: Path, config: dict | N
             best_epoch = epoch + 1
         hist["seconds"].append(round(time.time() - t0, 1))
         log(msg + f" ({hist['seconds'][-1]:.0f}s)")
-        if ev_valid is not None and since >= int(opts["patience"]):
+        if per_epoch_valid and since >= int(opts["patience"]):
             log(f"early stop: no better valid accuracy for {since} epochs")
             break
         if opts["time_budget_s"] and time.time() - t0 > float(opts["time_budget_s"]):
@@ -292,13 +319,13 @@ def train_network(data: GenreData, *, arch: str, out_dir: Path, config: dict | N
     # the selected model: reload it and measure train + valid track level, clean (no augmentation)
     best_model = keras.models.load_model(weights_path, compile=False)
     metrics: dict = {}
-    ev_train = _Evaluator(Xtr, train.y, classes, window, hop)
+    ev_train = _Evaluator(prep(Xtr), train.y, classes, window, hop)
     metrics["train"] = ev_train(best_model)[0]
     if ev_valid is not None:
         metrics["valid"] = ev_valid(best_model)[0]
-        metrics["valid_last_epoch"] = {"accuracy": hist["valid_acc"][-1], "macro_f1": hist["valid_f1"][-1]}
-        tail = hist["valid_acc"][-5:]
-        metrics["valid_last5_mean_accuracy"] = float(np.mean(tail))
+        if hist["valid_acc"]:
+            metrics["valid_last_epoch"] = {"accuracy": hist["valid_acc"][-1], "macro_f1": hist["valid_f1"][-1]}
+            metrics["valid_last5_mean_accuracy"] = float(np.mean(hist["valid_acc"][-5:]))
     metrics["level"] = "track: window probabilities averaged per clip, then argmax"
     training = {k2: v for k2, v in opts.items()}
     training.update({"hop": hop, "epochs_run": len(hist["loss"]), "best_epoch": best_epoch,
@@ -312,7 +339,7 @@ def train_network(data: GenreData, *, arch: str, out_dir: Path, config: dict | N
     if subset:
         card["data"]["subset"] = {"train_clips": len(train), "valid_clips": 0 if valid is None else len(valid)}
     if heldout is not None:
-        m_held, p_held = _Evaluator(np.asarray(heldout.X, np.float32), heldout.y, classes, window, window)(best_model)
+        m_held, p_held = _Evaluator(prep(heldout.X), heldout.y, classes, window, window)(best_model)
         metrics["heldout"] = m_held
         card["data"]["holdout"] = {"fold": holdout[0], "folds": holdout[1], "split": train_split,
                                    "held_out_clips": len(heldout), "fit_clips": len(train),
@@ -332,7 +359,7 @@ def combine(member_dirs: list[Path], data: GenreData, *, out_dir: Path, hop: int
             valid_split: str = "valid", train_split: str = "train", floor_weight: float | None = None,
             floor_C: float = 0.03, pooling: str = "arithmetic", floor_smooth: int = 1,
             floor_medians: bool = True, stack_folds: list[Path] | None = None, floor_mfcc: int = 20,
-            floor_bands: int = 16) -> dict:
+            floor_bands: int = 16, floor_codec_copies: int = 0, calibrate_folds: list[Path] | None = None) -> dict:
     """Average trained members (same window and classes) into one Keras model; evaluate on valid.
 
     With ``floor_weight`` (0..1) the result is the hybrid of ``models.hybrid``: the members run
@@ -343,6 +370,12 @@ def combine(member_dirs: list[Path], data: GenreData, *, out_dir: Path, hop: int
     train clips) chooses the floor weight from the train clips alone: the floor is fitted on the
     same folds, and ``models.hybrid.fit_mix_weight`` weighs the two on their out-of-fold
     predictions.  The valid clips then only measure the result.
+
+    Members trained with ``contrast_norm`` make a hybrid that contrast-normalises its input, with
+    a floor fitted on contrast-normalised clips and ``floor_codec_copies`` codec-augmented copies
+    of them (``models.hybrid.floor_inputs``).  ``calibrate_folds`` (fold runs as for
+    ``stack_folds``) fits the calibration temperature on the hybrid's out-of-fold predictions of
+    the train clips (``calibration_from_folds``) and stores it in the card.
     """
     configure_tensorflow()
     import keras
@@ -352,6 +385,12 @@ def combine(member_dirs: list[Path], data: GenreData, *, out_dir: Path, hop: int
 
     t0 = time.time()
     cards = [read_card(d) for d in member_dirs]
+    norms = {norm_method(c["training"].get("contrast_norm")) for c in cards}
+    if len(norms) != 1:
+        raise ValueError("the members disagree on contrast normalisation (train them all with or all without it)")
+    contrast_norm = norms.pop()
+    floor_opts = dict(smooth=floor_smooth, medians=floor_medians, n_mfcc=floor_mfcc, n_bands=floor_bands,
+                      contrast_norm=contrast_norm, codec_copies=int(floor_codec_copies))
     window = cards[0]["window"]
     if any(c["window"] != window or c["classes"] != cards[0]["classes"] for c in cards):
         raise ValueError("ensemble members must share window and classes")
@@ -369,7 +408,8 @@ def combine(member_dirs: list[Path], data: GenreData, *, out_dir: Path, hop: int
     if stack_folds:
         stacking = stack_weight(stack_folds, data.part(train_split), floor_C=floor_C, pooling=pooling,
                                 floor_smooth=floor_smooth, floor_medians=floor_medians, floor_mfcc=floor_mfcc,
-                                floor_bands=floor_bands)
+                                floor_bands=floor_bands, contrast_norm=contrast_norm,
+                                codec_copies=int(floor_codec_copies))
         floor_weight = stacking["floor_weight"]
         log(f"floor weight from {stacking['clips']} out-of-fold train clips: {floor_weight:.3f} "
             f"(out-of-fold acc {stacking['accuracy']:.3f}; at 0.5: {stacking['accuracy_at_0.5']:.3f}; "
@@ -381,11 +421,10 @@ def combine(member_dirs: list[Path], data: GenreData, *, out_dir: Path, hop: int
         from models.hybrid import build_hybrid, fit_floor
 
         train = data.part(train_split)
-        scaler, lr = fit_floor(train.X, train.y, C=floor_C, n_classes=len(classes), smooth=floor_smooth,
-                               medians=floor_medians, n_mfcc=floor_mfcc, n_bands=floor_bands)
+        scaler, lr = fit_floor(train.X, train.y, C=floor_C, n_classes=len(classes), **floor_opts)
         model = build_hybrid(members, scaler, lr, floor_weight=float(floor_weight), sub_hop=member_hop,
                              pooling=pooling, floor_smooth=floor_smooth, floor_medians=floor_medians,
-                             floor_mfcc=floor_mfcc, floor_bands=floor_bands)
+                             floor_mfcc=floor_mfcc, floor_bands=floor_bands, contrast_norm=contrast_norm)
         out_window = int(model.inputs[0].shape[-1])
         out_hop = out_window
         arch = "hybrid"
@@ -398,7 +437,8 @@ def combine(member_dirs: list[Path], data: GenreData, *, out_dir: Path, hop: int
         extra["hybrid"] = {"floor_weight": float(floor_weight), "floor_C": floor_C, "sub_window": window,
                            "sub_hop": member_hop, "floor_fit_on": train_split, "pooling": pooling,
                            "floor_smooth": int(floor_smooth), "floor_medians": bool(floor_medians),
-                           "floor_mfcc": int(floor_mfcc), "floor_bands": int(floor_bands)}
+                           "floor_mfcc": int(floor_mfcc), "floor_bands": int(floor_bands),
+                           "contrast_norm": contrast_norm, "floor_codec_copies": int(floor_codec_copies)}
         if stacking is not None:
             extra["hybrid"]["floor_weight_from"] = {**stacking, "runs": [str(d) for d in stack_folds]}
     out_dir = Path(out_dir)
@@ -406,26 +446,48 @@ def combine(member_dirs: list[Path], data: GenreData, *, out_dir: Path, hop: int
     weights_path = out_dir / WEIGHTS_NAME
     model.save(weights_path)
     probe = keras.Model(model.inputs, model.outputs[0])
-    metrics["valid"] = _Evaluator(valid.X, valid.y, classes, out_window, out_hop)(probe)[0]
-    accs = [c["metrics"]["valid"]["accuracy"] for c in cards]
-    f1s = [c["metrics"]["valid"]["macro_f1"] for c in cards]
+    metrics["valid"], valid_probs = _Evaluator(valid.X, valid.y, classes, out_window, out_hop)(probe)
+    if calibrate_folds:
+        if floor_weight is None:
+            raise ValueError("calibration from fold runs needs a hybrid (--floor-weight or --stack-folds)")
+        from models.calibration import apply_temperature
+        from models.metrics import expected_calibration_error
+
+        cal = calibration_from_folds(calibrate_folds, data.part(train_split), floor_weight=float(floor_weight),
+                                     pooling=pooling, floor_C=floor_C, **floor_opts)
+        t = cal["temperature"]
+        cal["valid_ece_15_before"] = expected_calibration_error(valid_probs, valid.y)
+        cal["valid_ece_15_after"] = expected_calibration_error(apply_temperature(valid_probs, t), valid.y)
+        extra["calibration"] = cal
+        log(f"calibration temperature {t:.3f} from {cal['clips']} out-of-fold train clips "
+            f"(their ECE {cal['oof_ece_15_before']:.3f} -> {cal['oof_ece_15_after']:.3f}); valid ECE "
+            f"{cal['valid_ece_15_before']:.3f} -> {cal['valid_ece_15_after']:.3f}")
+    # members trained without the valid clips at hand (a GPU machine given only the train clips)
+    # have no valid numbers of their own
+    accs = [c["metrics"]["valid"]["accuracy"] for c in cards if "valid" in c.get("metrics", {})]
+    f1s = [c["metrics"]["valid"]["macro_f1"] for c in cards if "macro_f1" in c.get("metrics", {}).get("valid", {})]
     sd = (lambda v: float(np.std(v, ddof=1)) if len(v) > 1 else 0.0)
-    metrics["members_valid_accuracy"] = {"values": accs, "mean": float(np.mean(accs)), "sd": sd(accs)}
-    metrics["members_valid_macro_f1"] = {"values": f1s, "mean": float(np.mean(f1s)), "sd": sd(f1s)}
+    if accs:
+        metrics["members_valid_accuracy"] = {"values": accs, "mean": float(np.mean(accs)), "sd": sd(accs)}
+    if f1s:
+        metrics["members_valid_macro_f1"] = {"values": f1s, "mean": float(np.mean(f1s)), "sd": sd(f1s)}
     metrics["level"] = "track: window probabilities averaged per clip, then argmax"
     msg = (f"{arch} of {len(cards)} members: valid track acc {metrics['valid']['accuracy']:.3f} "
-           f"f1 {metrics['valid']['macro_f1']:.3f}; members {np.mean(accs):.3f} +- {metrics['members_valid_accuracy']['sd']:.3f}")
+           f"f1 {metrics['valid']['macro_f1']:.3f}")
+    if accs:
+        msg += f"; members {np.mean(accs):.3f} +- {metrics['members_valid_accuracy']['sd']:.3f}"
     if "valid_cnn_part" in metrics:
         msg += (f"; cnn part {metrics['valid_cnn_part']['accuracy']:.3f}, "
                 f"floor part {metrics['valid_floor_part']['accuracy']:.3f}")
     log(msg)
     training = {"members": [{"version": c["version"], "arch": c["arch"], "seed": c["training"].get("seed"),
                              "config": c["config"], "training": c["training"],
-                             "valid_accuracy": c["metrics"]["valid"]["accuracy"]} for c in cards],
+                             "valid_accuracy": c["metrics"].get("valid", {}).get("accuracy")} for c in cards],
                 "seconds": round(sum(c["training"].get("seconds", 0) for c in cards) + time.time() - t0, 1)}
     card = make_card(arch=arch, config={"members": len(cards), **extra.get("hybrid", {})}, classes=classes,
                      window=out_window, hop=out_hop, weights_path=weights_path, parameters=model.count_params(),
-                     data=cards[0]["data"], training=training, metrics=metrics, extra=extra)
+                     data=data_summary(data, train_split, valid_split), training=training, metrics=metrics,
+                     extra=extra)
     write_card(out_dir, card)
     plot_confusion(metrics["valid"]["confusion"], classes, out_dir / "confusion.png",
                    f"{arch} ({len(cards)} CNN members), valid, track level: acc {metrics['valid']['accuracy']:.3f}")
@@ -433,14 +495,13 @@ def combine(member_dirs: list[Path], data: GenreData, *, out_dir: Path, hop: int
     return card
 
 
-def stack_weight(fold_dirs: list[Path], train: GenreData, *, floor_C: float = 0.03, pooling: str = "geometric",
-                 floor_smooth: int = 1, floor_medians: bool = True, floor_mfcc: int = 20,
-                 floor_bands: int = 16) -> dict:
-    """The floor weight fitted on out-of-fold predictions of the train clips (see ``combine``):
-    the CNN's from ``heldout.npz`` of runs trained with ``holdout=(i, k)``, the floor's refitted on
-    the same folds here."""
+def oof_predictions(fold_dirs: list[Path], train: GenreData, *, floor_C: float = 0.03, **floor_opts) -> tuple:
+    """Out-of-fold predictions of the train clips: ``(p_floor, p_cnn, k)`` -- the CNN's from
+    ``heldout.npz`` of runs trained with ``holdout=(i, k)`` (averaged over the runs of a fold),
+    the floor's refitted on the same artist folds here (``models.hybrid.oof_floor_probs`` with
+    ``floor_opts``: smooth, medians, n_mfcc, n_bands, contrast_norm, codec_copies)."""
     from models.data import artist_folds
-    from models.hybrid import fit_mix_weight, oof_floor_probs
+    from models.hybrid import oof_floor_probs
 
     ks = set()
     cnn = {}
@@ -462,11 +523,58 @@ def stack_weight(fold_dirs: list[Path], train: GenreData, *, floor_C: float = 0.
                          f"train every fold 0..{k - 1}")
     p_cnn = np.stack([np.mean(cnn[i], axis=0) for i in train.ids])
     folds = artist_folds(train.ids, train.y, k)
-    p_floor = oof_floor_probs(train.X, train.y, folds, C=floor_C, n_classes=len(train.genres),
-                              smooth=floor_smooth, medians=floor_medians, n_mfcc=floor_mfcc, n_bands=floor_bands)
+    p_floor = oof_floor_probs(train.X, train.y, folds, C=floor_C, n_classes=len(train.genres), **floor_opts)
+    return p_floor, p_cnn, k
+
+
+def stack_weight(fold_dirs: list[Path], train: GenreData, *, floor_C: float = 0.03, pooling: str = "geometric",
+                 floor_smooth: int = 1, floor_medians: bool = True, floor_mfcc: int = 20, floor_bands: int = 16,
+                 contrast_norm: bool | str = False, codec_copies: int = 0) -> dict:
+    """The floor weight fitted on out-of-fold predictions of the train clips (see ``combine`` and
+    :func:`oof_predictions`)."""
+    from models.hybrid import fit_mix_weight
+
+    p_floor, p_cnn, k = oof_predictions(fold_dirs, train, floor_C=floor_C, smooth=floor_smooth,
+                                        medians=floor_medians, n_mfcc=floor_mfcc, n_bands=floor_bands,
+                                        contrast_norm=contrast_norm, codec_copies=codec_copies)
     out = fit_mix_weight(p_floor, p_cnn, train.y, pooling=pooling)
     out["folds"] = k
     return out
+
+
+def mix_probs(p_floor: np.ndarray, p_cnn: np.ndarray, *, floor_weight: float, pooling: str,
+              eps: float = 1e-6) -> np.ndarray:
+    """The hybrid's mix of floor and CNN probabilities in numpy (``models.layers.WeightedAverage``
+    or ``LogLinearPool``)."""
+    w = float(floor_weight)
+    if pooling == "arithmetic":
+        return w * np.asarray(p_floor) + (1 - w) * np.asarray(p_cnn)
+    z = w * np.log(np.asarray(p_floor, np.float64) + eps) + (1 - w) * np.log(np.asarray(p_cnn, np.float64) + eps)
+    z -= z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def calibration_from_folds(fold_dirs: list[Path], train: GenreData, *, floor_weight: float, pooling: str,
+                           floor_C: float = 0.03, **floor_opts) -> dict:
+    """The calibration temperature of a hybrid, fitted on its out-of-fold predictions of the train
+    clips (:func:`oof_predictions` mixed as the hybrid mixes them) -- never on the valid clips.
+    Returns the card's ``calibration`` record."""
+    from models.calibration import apply_temperature, fit_temperature, log_loss
+    from models.metrics import expected_calibration_error
+
+    p_floor, p_cnn, k = oof_predictions(fold_dirs, train, floor_C=floor_C, **floor_opts)
+    p = mix_probs(p_floor, p_cnn, floor_weight=floor_weight, pooling=pooling)
+    t = fit_temperature(p, train.y)
+    cal = apply_temperature(p, t)
+    return {"temperature": round(t, 4), "method": "temperature scaling (minimum log-loss)",
+            "fitted_on": f"out-of-fold predictions of the {len(train)} train clips, {k} artist folds "
+                         "(models.data.artist_folds); CNN part from the fold runs, floor refitted per fold",
+            "runs": [str(d) for d in fold_dirs], "clips": int(len(train)), "folds": int(k),
+            "oof_accuracy": float((p.argmax(1) == train.y).mean()),
+            "oof_log_loss_before": log_loss(p, train.y), "oof_log_loss_after": log_loss(cal, train.y),
+            "oof_ece_15_before": expected_calibration_error(p, train.y),
+            "oof_ece_15_after": expected_calibration_error(cal, train.y)}
 
 
 def _plot_member_curves(member_dirs, path) -> None:
@@ -534,3 +642,33 @@ def train_floor(data: GenreData, *, arch: str, out_dir: Path, config: dict | Non
     plot_confusion(metrics["valid"]["confusion"], data.genres, out_dir / "confusion.png",
                    f"{arch}, valid: acc {metrics['valid']['accuracy']:.3f}")
     return card
+
+
+def extract_members(hybrid_dir: str | Path, out_root: str | Path) -> list[Path]:
+    """The CNN members of a trained hybrid (``combine``) as runs of their own: ``out_root/m0``,
+    ``m1``, ... each with the member's network (probabilities out, layer ``embedding`` inside) as
+    ``model.keras`` and a card made from the hybrid card's record of that member; for
+    fine-tuning them (``train_network(init=...)``) when their original run folders are gone."""
+    configure_tensorflow()
+    import keras
+
+    import models.layers  # noqa: F401
+
+    hybrid_dir, out_root = Path(hybrid_dir), Path(out_root)
+    card = read_card(hybrid_dir)
+    model = keras.models.load_model(hybrid_dir / card["weights"], compile=False)
+    records = card["training"]["members"]
+    out = []
+    for i, rec in enumerate(records):
+        sub = model.get_layer(f"member{i}")
+        net = keras.Model(sub.inputs, sub.outputs[0], name=f"member{i}")
+        d = out_root / f"m{i}"
+        d.mkdir(parents=True, exist_ok=True)
+        net.save(d / WEIGHTS_NAME)
+        write_card(d, make_card(arch=rec["arch"], config=rec["config"], classes=card["classes"],
+                                window=int(rec["training"]["window"]), hop=int(rec["training"]["hop"]),
+                                weights_path=d / WEIGHTS_NAME, parameters=net.count_params(), data=card["data"],
+                                training=rec["training"], metrics={"valid": {"accuracy": rec["valid_accuracy"]}},
+                                extra={"extracted_from": card["version"]}))
+        out.append(d)
+    return out

@@ -38,6 +38,7 @@ KINDS = {
     "FILE": "file", "TRACK": "track", "FOLDER": "folder", "NPZ": "npz", "NAME": "name", "I/K": "fold",
     "model": "model", "out": "out", "members": "run", "stack_folds": "run", "data_dir": "data-dir",
     "config": "json", "split": "split", "NEW_NAME": "new-name", "OUT_FILE": "out-file",
+    "MODEL": "file", "RUN": "run",
 }
 
 #: kind -> its malformed values; MISSING, A_DIR, A_FILE, BELOW_A_FILE stand for paths (Media.path)

@@ -46,9 +46,11 @@ def test_shipped_card_is_complete():
     # well above the hand-made-feature floor (0.60-0.65): catches a broken or wrong model shipped
     assert card["metrics"]["valid"]["accuracy"] >= 0.65 and 0 < card["metrics"]["valid"]["macro_f1"] <= 1
     assert (SHIPPED_DIR / card["weights"]).stat().st_size <= 20 * 1024 * 1024
+    from models.card import temperature_of
     from models.training import version_hash
 
-    assert card["version"].startswith("genre-") and card["version"].endswith(version_hash(card["weights_sha256"]))
+    assert card["version"].startswith("genre-")
+    assert card["version"].endswith(version_hash(card["weights_sha256"], temperature_of(card)))
     assert (SHIPPED_DIR / "curves.png").is_file() and (SHIPPED_DIR / "confusion.png").is_file()
 
 
