@@ -90,7 +90,7 @@ class App:
                                         profiles=self.profiles, folder=folder, covers=self.covers)
         self.playback = PlaybackPresenter(window, settings, library=self.library)
         self.browse = BrowsePresenter(window, settings, reader=self.reader, library=self.library,
-                                      playback=self.playback)
+                                      playback=self.playback, covers=self.covers)
         self.history = HistoryPresenter(window, settings, reader=self.reader, writer=self.writer,
                                         library=self.library, playback=self.playback, profiles=self.profiles)
         self.analysis = AnalysisPresenter(window, settings, reader=self.reader, writer=self.writer,

@@ -7,9 +7,11 @@ An album's artist is its album artist when the files say one, else the track's a
 without an album artist whose tracks in one folder have several artists is a compilation and
 goes under "Various artists" (as does an album artist spelled "Various Artists", "Various" or
 "VA"); tracks without any artist go under "Unknown artist", without an album under "No album".
-Each node lists its tracks' ids in album order (disc, track number, title).
+Each node lists its tracks' ids in album order (disc, track number, title); an album node names
+the file its cover is taken from (its first track: embedded picture or folder image).
 
-``BrowserPanel`` shows the tree with each node's track count; picking nodes emits
+``BrowserPanel`` shows the tree with each node's track count and each album's cover (from the
+app's ``desktop.covers.CoverCache``, loaded off the GUI thread; ``set_covers``); picking nodes emits
 ``selectionChanged(ids)`` (None: "All music", no limit); a double-click or Enter emits
 ``playRequested(ids)``; the grouping is picked in its combo box (``groupByChanged(str)``).
 """
@@ -20,7 +22,7 @@ import os
 from collections import defaultdict
 from typing import Sequence
 
-from PySide6.QtCore import QAbstractItemModel, QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractItemModel, QItemSelectionModel, QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QTreeView, QVBoxLayout, QWidget,
@@ -34,6 +36,8 @@ ALL_MUSIC = "All music"
 #: album artists that mean "a compilation" (case aside)
 VARIOUS_SPELLINGS = frozenset({"various artists", "various", "va", "v.a.", "various artist"})
 GROUPINGS = {"artist": "Artist › Album", "genre": "Genre › Artist"}
+#: an album's cover in the tree (pixels)
+COVER_SIZE = 24
 
 
 @dataclasses.dataclass(eq=False)
@@ -48,6 +52,7 @@ class Node:
     row: int = 0
     path: str = ""
     count: int | None = None  # tracks shown beside it (None: len(ids))
+    art: str = ""  # an album's first track: its cover is the album's ("" for other nodes)
 
 
 def album_artists(rows: Sequence) -> dict[int, str]:
@@ -91,7 +96,7 @@ def _artist_nodes(rows: Sequence, artist_of: dict[int, str]) -> list[Node]:
     nodes = []
     for artist, arows in _group(rows, lambda r: artist_of[r.id], _artist_sort):
         arows.sort(key=_album_order)
-        albums = [Node(f"{album}", [r.id for r in al])
+        albums = [Node(f"{album}", [r.id for r in al], art="" if album == NO_ALBUM else al[0].path)
                   for album, al in _group(arows, lambda r: r.album or NO_ALBUM,
                                           lambda a: (a == NO_ALBUM, a.casefold()))]
         nodes.append(Node(artist, [r.id for r in arows], albums))
@@ -127,12 +132,26 @@ class _TreeModel(QAbstractItemModel):
         super().__init__(parent)
         self._root = Node("")
         self.by_path: dict[str, Node] = {}
+        self.covers = None  # a desktop.covers.CoverCache, when the app has one
+        self._by_art: dict[str, list[Node]] = {}
+
+    def set_covers(self, covers) -> None:
+        self.covers = covers
+        covers.ready.connect(self._cover_ready)
+
+    def _cover_ready(self, audio_path: str, size: int) -> None:
+        if size != COVER_SIZE:
+            return
+        for node in self._by_art.get(audio_path, ()):
+            idx = self.createIndex(node.row, 0, node)
+            self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
 
     def set_nodes(self, nodes: list[Node], total: int) -> None:
         self.beginResetModel()
         everything = Node(ALL_MUSIC, count=total)
         self._root = Node("", children=[everything] + list(nodes))
         self.by_path = {}
+        self._by_art = {}
         stack = [(self._root, "")]
         while stack:
             node, path = stack.pop()
@@ -140,6 +159,8 @@ class _TreeModel(QAbstractItemModel):
                 child.parent, child.row = node, row
                 child.path = "" if child is everything else f"{path}{SEP}{child.label.casefold()}"
                 self.by_path[child.path] = child
+                if child.art:
+                    self._by_art.setdefault(child.art, []).append(child)
                 stack.append((child, child.path))
         self.endResetModel()
 
@@ -187,6 +208,8 @@ class _TreeModel(QAbstractItemModel):
             return node.label if index.column() == 0 else f"{self.count(node):,}"
         if role == PATH_ROLE:
             return node.path
+        if role == Qt.ItemDataRole.DecorationRole and index.column() == 0 and node.art and self.covers is not None:
+            return self.covers.pixmap(node.art, COVER_SIZE)  # None until loaded: ``ready`` repaints it
         if role == Qt.ItemDataRole.ToolTipRole:
             n = self.count(node)
             return f"{node.label}: {n:,} track{'s' if n != 1 else ''}"
@@ -228,6 +251,7 @@ class BrowserPanel(QWidget):
         self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.tree.setIconSize(QSize(COVER_SIZE, COVER_SIZE))
         hh = self.tree.header()
         hh.setStretchLastSection(False)
         hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)

@@ -14,7 +14,7 @@ from desktop.browser import build_tree
 
 
 class BrowsePresenter(QObject):
-    def __init__(self, window, settings, *, reader, library, playback):
+    def __init__(self, window, settings, *, reader, library, playback, covers=None):
         super().__init__(window)
         self.window = window
         self.settings = settings
@@ -23,6 +23,8 @@ class BrowsePresenter(QObject):
         self.panel = window.browser
         self._generation = 0
         self.panel.set_group_by(settings.browser_group_by)
+        if covers is not None:
+            self.panel.model.set_covers(covers)  # albums show their covers
         self.panel.selectionChanged.connect(self._on_selection)
         self.panel.groupByChanged.connect(self._on_group_by)
         self.panel.playRequested.connect(playback.play_these)

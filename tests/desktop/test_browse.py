@@ -199,3 +199,30 @@ def test_the_tree_model_passes_the_model_tester_through_rebuilds(qapp, qtlog):
     assert panel.picked_ids() is None
     assert tester is not None
     assert not [r for r in qtlog.records if "FAIL" in r.message]
+
+
+def test_an_album_shows_its_cover_and_an_album_without_one_shows_none(qapp, qtbot, tmp_path, browse_folder):
+    import shutil
+
+    from tests.desktop.test_covers import RED, jpeg, near
+
+    folder = tmp_path / "lib"
+    shutil.copytree(browse_folder, folder)
+    (folder / "Alpha" / "Tones" / "cover.jpg").write_bytes(jpeg(RED))  # a folder image
+    window, c = _start(qapp, qtbot, tmp_path / "data", folder)
+    try:
+        m = window.browser.model
+        alpha = next(m.index(r, 0) for r in range(m.rowCount()) if m.index(r, 0).data() == "Alpha")
+        album = {m.index(r, 0, alpha).data(): m.index(r, 0, alpha) for r in range(m.rowCount(alpha))}
+        window.browser.tree.expand(alpha)
+        m.data(album["Tones"], Qt.ItemDataRole.DecorationRole)  # asks for it: loaded in the background
+        qtbot.waitUntil(lambda: m.data(album["Tones"], Qt.ItemDataRole.DecorationRole) is not None, timeout=10_000)
+        pix = m.data(album["Tones"], Qt.ItemDataRole.DecorationRole)
+        image = pix.toImage()
+        assert max(image.width(), image.height()) == 24
+        assert near(image.pixelColor(image.width() // 2, image.height() // 2), RED)
+        qtbot.wait(300)
+        assert m.data(album["Hums"], Qt.ItemDataRole.DecorationRole) is None  # no picture, no folder image
+        assert m.data(alpha, Qt.ItemDataRole.DecorationRole) is None  # artists have no cover
+    finally:
+        c.shutdown()
