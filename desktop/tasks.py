@@ -115,7 +115,12 @@ class TaskRunner(QObject):
             task.signals.finished.connect(on_finished)
         task.signals.finished.connect(lambda t=task: self._live.discard(t))
         self._live.add(task)
-        self.pool.start(task)
+        try:
+            self.pool.start(task)
+        except RuntimeError:  # the pool's C++ object is gone: the app is closing; nothing runs any more
+            self._live.discard(task)
+            task.cancel()
+            log.debug("task %s dropped: the app is closing", task.name)
         return task
 
     @property

@@ -132,3 +132,16 @@ def test_a_runner_with_nice_runs_its_tasks_at_that_priority(qapp, qtbot):
     r.wait(5000)
     assert got == [base + 2]
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base
+
+
+def test_a_task_handed_in_while_the_app_closes_is_dropped_quietly(qapp, qtbot):
+    """A late callback (a result arriving as the window is destroyed) submits follow-up work to a
+    runner whose pool is already gone: nothing runs and nothing raises into the event loop."""
+    import shiboken6
+
+    r = TaskRunner(max_threads=1)
+    shiboken6.delete(r.pool)  # what the window's destruction does to its child pool
+    ran = []
+    r.submit(lambda: ran.append(1), on_result=lambda v: ran.append(v))
+    qtbot.wait(100)
+    assert ran == [] and r.active == 0
