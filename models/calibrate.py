@@ -48,10 +48,12 @@ def calibrate_model(model_dir, fold_dirs, *, log=print) -> dict:
     raw = model.predict_clips(np.asarray(valid.X, np.float32))
     cal["valid_ece_15_before"] = expected_calibration_error(raw, valid.y)
     cal["valid_ece_15_after"] = expected_calibration_error(apply_temperature(raw, cal["temperature"]), valid.y)
-    card = {k: v for k, v in card.items() if k != "calibration"}
+    # a card calibrated before keeps naming the weights' own version, not the earlier temperature's
     old = card["version"]
+    uncalibrated = (card.get("calibration") or {}).get("uncalibrated_version", old)
+    card = {k: v for k, v in card.items() if k != "calibration"}
     card["version"] = old[: old.rfind("-") + 1] + version_hash(card["weights_sha256"], cal["temperature"])
-    card["calibration"] = {**cal, "uncalibrated_version": old}
+    card["calibration"] = {**cal, "uncalibrated_version": uncalibrated}
     write_card(model_dir, card)
     log(f"{model_dir}: temperature {cal['temperature']:.3f} from {cal['clips']} out-of-fold train clips "
         f"(their ECE {cal['oof_ece_15_before']:.3f} -> {cal['oof_ece_15_after']:.3f}); valid ECE "

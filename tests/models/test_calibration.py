@@ -208,4 +208,8 @@ def test_the_shipped_card_records_its_calibration():
     # measured once, on valid, after the fit (bench/bench_calibration.py prints the same)
     assert cal["valid_ece_15_after"] < cal["valid_ece_15_before"]
     assert cal["uncalibrated_version"] != card["version"]  # results stored before it are re-analysed
+    # it names the weights' own version (no temperature), whichever temperature came before
+    from models.training import version_hash
+
+    assert cal["uncalibrated_version"].endswith("-" + version_hash(card["weights_sha256"]))
     json.dumps(cal)  # plain JSON
