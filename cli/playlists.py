@@ -189,7 +189,7 @@ def _export(args, catalog) -> int:
 
     report = export_m3u(catalog, args.name, args.file)
     p = catalog.playlist(args.name)
-    lines = [f"wrote {report.written} entries of '{p.name}' to {report.path}"
+    lines = [f"wrote {report.written} entr{'y' if report.written == 1 else 'ies'} of '{p.name}' to {report.path}"
              + (f" ({report.missing} of them missing files, kept with their last path)" if report.missing else "")]
     lines += [f"left out (no file known): {name}" for name in report.left_out]
     emit(args, {"playlist": p.name, **report.as_dict()}, "\n".join(lines))
