@@ -105,10 +105,12 @@ class TaskRunner(QObject):
         **kwargs: Any,
     ) -> Task:
         task = Task(fn, args, kwargs, nice=self.nice)
+        # checked again on the GUI thread: an outcome already queued when the task was cancelled
+        # (``cancel_all`` at shutdown) is dropped too, never handed to a window that is going away
         if on_result is not None:
-            task.signals.result.connect(on_result)
+            task.signals.result.connect(lambda value, t=task: None if t.cancelled else on_result(value))
         if on_error is not None:
-            task.signals.error.connect(on_error)
+            task.signals.error.connect(lambda exc, tb, t=task: None if t.cancelled else on_error(exc, tb))
         else:
             task.signals.error.connect(lambda exc, tb, name=task.name: log.error("background task %s failed:\n%s", name, tb))
         if on_finished is not None:

@@ -145,3 +145,16 @@ def test_a_task_handed_in_while_the_app_closes_is_dropped_quietly(qapp, qtbot):
     r.submit(lambda: ran.append(1), on_result=lambda v: ran.append(v))
     qtbot.wait(100)
     assert ran == [] and r.active == 0
+
+
+def test_an_outcome_already_on_its_way_is_dropped_when_the_task_is_cancelled(runner, qtbot):
+    """Shutdown cancels every task; a result the pool emitted just before must not reach the
+    (closing) window either."""
+    got = []
+    task = runner.submit(lambda: 42, on_result=got.append, on_error=lambda exc, tb: got.append(exc))
+    assert task.done.wait(5)  # finished on the pool thread: its result is queued, not delivered
+    runner.cancel_all()
+    qtbot.wait(100)
+    assert got == []
+    runner.submit(lambda: 7, on_result=got.append)  # the runner itself goes on
+    qtbot.waitUntil(lambda: got == [7], timeout=3000)
