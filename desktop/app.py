@@ -302,6 +302,7 @@ class App:
                 log.exception("closing the player")
         for r in (self.writer, self.reader):
             r.wait(5000)
+            r.close()  # what the player's closing handed in has run; later outcomes go nowhere
         if self.catalog is not None:
             try:
                 self.catalog.close()

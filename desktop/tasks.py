@@ -94,6 +94,7 @@ class TaskRunner(QObject):
             pool.setMaxThreadCount(max_threads)
         self.pool = pool
         self._live: set[Task] = set()
+        self._closed = False
 
     def submit(
         self,
@@ -116,6 +117,10 @@ class TaskRunner(QObject):
         if on_finished is not None:
             task.signals.finished.connect(on_finished)
         task.signals.finished.connect(lambda t=task: self._live.discard(t))
+        if self._closed:  # after close(): nothing more runs (the app is shutting down)
+            task.cancel()
+            log.debug("task %s dropped: the runner is closed", task.name)
+            return task
         self._live.add(task)
         try:
             self.pool.start(task)
@@ -132,6 +137,13 @@ class TaskRunner(QObject):
     def cancel_all(self) -> None:
         for t in list(self._live):
             t.cancel()
+
+    def close(self) -> None:
+        """Cancel every task and refuse new ones: outcomes still on their way are dropped, and
+        work handed in later (a player event during shutdown) never runs.  For app shutdown,
+        after ``wait``."""
+        self._closed = True
+        self.cancel_all()
 
     def wait(self, msecs: int = -1) -> bool:
         """Block until the pool is idle (for shutdown and tests)."""

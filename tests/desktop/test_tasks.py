@@ -158,3 +158,13 @@ def test_an_outcome_already_on_its_way_is_dropped_when_the_task_is_cancelled(run
     assert got == []
     runner.submit(lambda: 7, on_result=got.append)  # the runner itself goes on
     qtbot.waitUntil(lambda: got == [7], timeout=3000)
+
+
+def test_a_closed_runner_runs_nothing_more(runner, qtbot):
+    got = []
+    runner.submit(lambda: 1, on_result=got.append)
+    qtbot.waitUntil(lambda: got == [1], timeout=3000)
+    runner.close()
+    task = runner.submit(lambda: got.append("ran") or 2, on_result=got.append)
+    qtbot.wait(100)
+    assert got == [1] and task.cancelled and runner.active == 0
