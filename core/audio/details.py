@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import dataclasses
 import os
-import struct
 
 from core.errors import FileError
 
@@ -207,28 +206,11 @@ RIFF_NAMES = {
 
 
 def _riff_info(f) -> list[tuple[str, str]]:
-    """Every entry of a WAV file's LIST/INFO chunk (mutagen reads only ID3 in WAV files)."""
-    from core.audio.sniff import read_at
+    """Every entry of a WAV file's LIST/INFO chunk, named."""
+    from core.audio.tags import riff_info_entries
 
-    out: list[tuple[str, str]] = []
-    size = os.fstat(f.fileno()).st_size
-    pos = 12
-    while pos + 8 <= size:
-        hdr = read_at(f, pos, 12)
-        if len(hdr) < 8:
-            break
-        cid, clen = hdr[:4], struct.unpack("<I", hdr[4:8])[0]
-        if cid == b"LIST" and hdr[8:12] == b"INFO" and clen < 1 << 20:
-            body = read_at(f, pos + 12, clen - 4)
-            i = 0
-            while i + 8 <= len(body):
-                sid, slen = body[i:i + 4], struct.unpack("<I", body[i + 4:i + 8])[0]
-                text = body[i + 8:i + 8 + slen].split(b"\x00")[0].decode("utf-8", "replace")
-                out.append((RIFF_NAMES.get(sid, sid.decode("latin-1")), _value(text)))
-                i += 8 + slen + (slen & 1)
-            break
-        pos += 8 + clen + (clen & 1)
-    return out
+    entries = riff_info_entries(f, os.fstat(f.fileno()).st_size)
+    return [(RIFF_NAMES.get(sid, sid.decode("latin-1")), _value(text)) for sid, text in entries]
 
 
 def _id3_entry(frame) -> tuple[str, str]:

@@ -152,10 +152,10 @@ def _tags_asf(tags) -> dict:
             "genre": g("WM/Genre")}
 
 
-def _riff_info(f: BinaryIO, size: int) -> dict:
-    """WAV files written by many tools carry their tags in a RIFF LIST/INFO chunk (mutagen reads
-    only ID3 there)."""
-    out: dict = {}
+def riff_info_entries(f: BinaryIO, size: int) -> list[tuple[bytes, str]]:
+    """Every ``(chunk id, text)`` of a WAV file's RIFF LIST/INFO chunk, in file order: many tools
+    write a WAV's tags there, and mutagen reads only ID3 in WAV files."""
+    out: list[tuple[bytes, str]] = []
     pos = 12
     while pos + 8 <= size:
         hdr = read_at(f, pos, 12)
@@ -165,16 +165,22 @@ def _riff_info(f: BinaryIO, size: int) -> dict:
         if cid == b"LIST" and hdr[8:12] == b"INFO" and clen < 1 << 20:
             body = read_at(f, pos + 12, clen - 4)
             i = 0
-            keys = {b"INAM": "title", b"IART": "artist", b"IPRD": "album", b"ICRD": "year",
-                    b"IGNR": "genre", b"ITRK": "track", b"IPRT": "track"}
             while i + 8 <= len(body):
                 sid, slen = body[i:i + 4], struct.unpack("<I", body[i + 4:i + 8])[0]
-                if sid in keys:
-                    out[keys[sid]] = body[i + 8:i + 8 + slen].split(b"\x00")[0].decode("utf-8", "replace")
+                out.append((sid, body[i + 8:i + 8 + slen].split(b"\x00")[0].decode("utf-8", "replace")))
                 i += 8 + slen + (slen & 1)
             break
         pos += 8 + clen + (clen & 1)
     return out
+
+
+#: the RIFF INFO ids the catalog keeps, and the tag each fills
+_RIFF_KEYS = {b"INAM": "title", b"IART": "artist", b"IPRD": "album", b"ICRD": "year",
+              b"IGNR": "genre", b"ITRK": "track", b"IPRT": "track"}
+
+
+def _riff_info(f: BinaryIO, size: int) -> dict:
+    return {_RIFF_KEYS[sid]: text for sid, text in riff_info_entries(f, size) if sid in _RIFF_KEYS}
 
 
 def _normalise(raw: dict) -> dict:
