@@ -31,6 +31,21 @@ from PySide6.QtWidgets import (
 from desktop.fmt import format_time
 
 
+
+def _selected_keys(lst: QListWidget) -> list:
+    """The keys (``UserRole``) of ``lst`` 's selected items, top to bottom."""
+    rows = sorted(lst.row(it) for it in lst.selectedItems())
+    return [lst.item(r).data(Qt.ItemDataRole.UserRole) for r in rows]
+
+
+def _item_for_menu(lst: QListWidget, pos):
+    """The item a right-click at ``pos`` is about (None off the items); a click outside the
+    selection makes that item the selection, as file managers do."""
+    item = lst.itemAt(pos)
+    if item is not None and not item.isSelected():
+        lst.setCurrentItem(item)
+    return item
+
 class _TwoLineLabel(QLabel):
     """A bold title over a grey reason, each on one line and elided with "…" to the width it
     gets (re-elided when the panel is resized), never cut off mid-letter by the list's edge."""
@@ -253,17 +268,13 @@ class QueuePanel(QWidget):
 
     def selected_keys(self) -> list:
         """The selected entries, top to bottom."""
-        rows = sorted(self.list.row(it) for it in self.list.selectedItems())
-        return [self.list.item(r).data(Qt.ItemDataRole.UserRole) for r in rows]
+        return _selected_keys(self.list)
 
     def _context_menu(self, pos) -> None:
-        item = self.list.itemAt(pos)
-        if item is None:
-            return
-        if not item.isSelected():
-            self.list.setCurrentItem(item)  # a right-click outside the selection picks that entry
-        self.build_menu(item.data(Qt.ItemDataRole.UserRole), self.selected_keys()).exec(
-            self.list.viewport().mapToGlobal(pos))
+        item = _item_for_menu(self.list, pos)
+        if item is not None:
+            self.build_menu(item.data(Qt.ItemDataRole.UserRole), self.selected_keys()).exec(
+                self.list.viewport().mapToGlobal(pos))
 
     def build_menu(self, key, keys: list) -> QMenu:
         """The context menu for the entry ``key`` among the selected ``keys``."""
@@ -381,17 +392,13 @@ class RecommendationsPanel(QWidget):
 
     def selected_keys(self) -> list:
         """The selected recommendations, top to bottom."""
-        rows = sorted(self.list.row(it) for it in self.list.selectedItems())
-        return [self.list.item(r).data(Qt.ItemDataRole.UserRole) for r in rows]
+        return _selected_keys(self.list)
 
     def _context_menu(self, pos) -> None:
-        item = self.list.itemAt(pos)
-        if item is None:
-            return
-        if not item.isSelected():
-            self.list.setCurrentItem(item)
-        self.build_menu(self.selected_keys() or [item.data(Qt.ItemDataRole.UserRole)]).exec(
-            self.list.viewport().mapToGlobal(pos))
+        item = _item_for_menu(self.list, pos)
+        if item is not None:
+            self.build_menu(self.selected_keys() or [item.data(Qt.ItemDataRole.UserRole)]).exec(
+                self.list.viewport().mapToGlobal(pos))
 
     def build_menu(self, keys: list) -> QMenu:
         """The context menu for the recommendations ``keys``."""
