@@ -45,7 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--time-blur", type=share, default=None, dest="time_blur",
                         help="fraction of training crops blurred over time by a random 3-column kernel (0 = off)")
     parser.add_argument("--noise-db", type=amount, default=None, help="Gaussian noise augmentation in dB (0 = off)")
-    parser.add_argument("--contrast-norm", nargs="?", const="low-min", choices=("low-min", "mean"), default=None,
+    parser.add_argument("--contrast-norm", nargs="?", const="low-min", choices=("top-bands", "low-min", "mean"),
+                        default=None,
                         dest="contrast_norm",
                         help="train on contrast-normalised clips (models.data.contrast_normalise; default "
                              "method low-min): the answer no longer depends on the front end's min-max "
@@ -91,6 +92,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--calibrate-folds", nargs="+", metavar="RUN", default=None, type=nonempty,
                         help="with --members: fit the calibration temperature on the hybrid's out-of-fold "
                              "predictions of the train clips, from these --holdout-fold runs")
+    parser.add_argument("--input-norm", choices=("top-bands", "low-min", "mean"), default=None,
+                        help="with --floor-weight: contrast-normalise the hybrid's input (models.data.contrast_normalise) "
+                             "in front of members trained without it; the floor is fitted on normalised clips")
     parser.add_argument("--floor-no-median", action="store_false", dest="floor_medians",
                         help="with --floor-weight: leave the medians out of the floor's statistics (they need a "
                              "sort over time: about half of the floor's cost in the analysis workers)")
@@ -123,6 +127,8 @@ def run(args: argparse.Namespace) -> int:
         return fail(args, f"--floor-mfcc must be in 1..{N_MELS}, got {args.floor_mfcc}")
     if N_MELS % args.floor_bands:
         return fail(args, f"--floor-bands must divide {N_MELS} (1, 2, 4, ..., 128), got {args.floor_bands}")
+    if args.input_norm and args.floor_weight is None and not args.stack_folds:
+        return fail(args, "--input-norm needs a hybrid (--members with --floor-weight or --stack-folds)")
     if args.calibrate_folds and not args.members:
         return fail(args, "--calibrate-folds needs --members (the runs whose hybrid it calibrates)")
     for run_dir in (args.members or []) + (args.stack_folds or []) + (args.calibrate_folds or []):
@@ -150,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
                            floor_smooth=args.floor_smooth, floor_medians=args.floor_medians,
                            stack_folds=[Path(d) for d in args.stack_folds] if args.stack_folds else None,
                            floor_mfcc=args.floor_mfcc, floor_bands=args.floor_bands,
-                           floor_codec_copies=args.floor_codec_copies,
+                           floor_codec_copies=args.floor_codec_copies, input_norm=args.input_norm,
                            calibrate_folds=[Path(d) for d in args.calibrate_folds] if args.calibrate_folds else None)
         elif args.arch in SKLEARN_ARCHS:
             from models.training import train_floor

@@ -128,6 +128,7 @@ class App:
         analysis.libraryAnalysed.connect(recommendations.refresh)  # new embeddings: new candidates
         library.scanFinished.connect(self.playlists.reload)  # entries follow moved and re-encoded songs
         recommendations.playRequested.connect(playback.play_ids)
+        recommendations.playTheseRequested.connect(playback.play_these)
         self.profiles.profileChanged.connect(library.profile_changed)
         self.profiles.profileChanged.connect(recommendations.profile_changed)
         self.profiles.profileChanged.connect(self.history.profile_changed)

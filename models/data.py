@@ -100,7 +100,8 @@ def artist_folds(ids, y, k: int) -> np.ndarray:
     GTZAN numbers the clips of one artist consecutively, and the artist-filtered split moved
     whole artists to valid and test, so within one genre of one split a run of consecutive ids
     (``blues.00029`` .. ``blues.00049``) is one or more whole artists.  The runs are dealt out
-    whole, largest first, each to the fold that has the fewest clips of that genre so far.  Only
+    whole, largest first, each to the fold that has the fewest clips of that genre so far (of
+    those, the one with the fewest clips of all genres, so the folds stay near one size).  Only
     a genre with fewer runs than ``k`` has its longest runs halved, and there an artist can
     straddle two folds.  (Random folds, or equal blocks of ids, let a network recognise the
     artist: a CNN member scored 0.84-0.87 on equal 5-fold id blocks of train against 0.56-0.58 on
@@ -109,6 +110,7 @@ def artist_folds(ids, y, k: int) -> np.ndarray:
     if k < 2:
         raise ValueError(f"need at least 2 folds, got {k}")
     folds = np.empty(len(y), np.int64)
+    total = np.zeros(k, np.int64)
     for c in np.unique(y):
         idx = np.flatnonzero(y == c)
         if len(idx) < k:
@@ -130,9 +132,10 @@ def artist_folds(ids, y, k: int) -> np.ndarray:
             runs += [longest[: len(longest) // 2], longest[len(longest) // 2:]]
         sizes = np.zeros(k, np.int64)
         for run in sorted(runs, key=len, reverse=True):
-            f = int(np.argmin(sizes))
+            f = min(range(k), key=lambda j: (sizes[j], total[j], j))
             folds[run] = f
             sizes[f] += len(run)
+            total[f] += len(run)
     return folds
 
 
@@ -282,12 +285,15 @@ def spectral_augment(x: np.ndarray, *, rng: np.random.Generator, eq_db: float = 
     return x
 
 
-#: :func:`contrast_normalise`'s methods and their settings.  "low-min" (the shipped one): the
-#: min-max stretch redone from the 0.1 % quietest cells of the mel bands below ~9 kHz; "mean":
-#: the mean of the bands below ~7 kHz brought to -40 dB (a stronger normalisation that also
-#: removes the clip's overall contrast).
-NORM_METHODS = ("low-min", "mean")
+#: :func:`contrast_normalise`'s methods and their settings.  "top-bands" (the shipped hybrid's,
+#: in front of members trained without it): the two top mel bands (10.2-11 kHz, where resamplers
+#: and encoders differ) replaced by the band below them and the min-max stretch redone from the
+#: 0.05 % quietest cells of the bands below; "low-min": the min-max stretch redone from the 0.1 %
+#: quietest cells of the mel bands below ~9 kHz; "mean": the mean of the bands below ~7 kHz
+#: brought to -40 dB (a stronger normalisation that also removes the clip's overall contrast).
+NORM_METHODS = ("top-bands", "low-min", "mean")
 LOW_MIN_BANDS, LOW_MIN_QUANTILE = 120, 0.001
+TOP_BANDS_KEEP, TOP_BANDS_QUANTILE = 126, 0.0005
 NORM_BANDS, NORM_REF_DB = 112, -40.0
 
 
@@ -304,7 +310,8 @@ def norm_method(value) -> str | None:
 
 
 def low_min_cells(n_columns: int, *, bands: int = LOW_MIN_BANDS, q: float = LOW_MIN_QUANTILE) -> int:
-    """How many of the quietest cells "low-min" reads: ``q`` of the ``bands x n_columns`` cells."""
+    """How many of the quietest cells "low-min" (and "top-bands") reads: ``q`` of the
+    ``bands x n_columns`` cells."""
     return max(1, int(round(q * bands * n_columns)))
 
 
@@ -322,6 +329,11 @@ def contrast_normalise(X: np.ndarray, *, method: str = "low-min") -> np.ndarray:
       encoder leaves alone -- the ``LOW_MIN_QUANTILE`` quantile of the lowest ``LOW_MIN_BANDS``
       mel bands is brought to -80 dB and what falls below is floored there.  A window whose
       quiet cells reach -80 dB there already (the usual case) is left as it is.
+    - ``"top-bands"``: the bands from ``TOP_BANDS_KEEP`` up (10.2-11 kHz: the last ~0.6 kHz below
+      22050 Hz's Nyquist, which a resampler's anti-alias filter cuts by 4 to 100 dB and a
+      subband MP3 decoder keeps) are replaced by the band below them, and the min-max step is
+      redone from the ``TOP_BANDS_QUANTILE`` quantile of the bands below, floored at -80 dB.  The
+      answer then no longer depends on how a file reached 22050 Hz.
     - ``"mean"``: the mean of the lowest ``NORM_BANDS`` bands is brought to ``NORM_REF_DB``.
 
     ``models.layers.ContrastNormalise`` computes the same in Keras."""
@@ -329,10 +341,16 @@ def contrast_normalise(X: np.ndarray, *, method: str = "low-min") -> np.ndarray:
     if method == "mean":
         m = X[..., :NORM_BANDS, :].mean(axis=(-2, -1), keepdims=True, dtype=np.float64)
         return (X * (np.float64(NORM_REF_DB) / np.minimum(m, -1.0))).astype(np.float32)
-    if method != "low-min":
+    if method == "top-bands":
+        X = X.copy()
+        X[..., TOP_BANDS_KEEP:, :] = X[..., TOP_BANDS_KEEP - 1 : TOP_BANDS_KEEP, :]
+        bands, q = TOP_BANDS_KEEP, TOP_BANDS_QUANTILE
+    elif method == "low-min":
+        bands, q = LOW_MIN_BANDS, LOW_MIN_QUANTILE
+    else:
         raise ValueError(f"contrast normalisation must be one of {NORM_METHODS}, not {method!r}")
-    k = low_min_cells(X.shape[-1])
-    flat = X[..., :LOW_MIN_BANDS, :].reshape(*X.shape[:-2], -1)
+    k = low_min_cells(X.shape[-1], bands=bands, q=q)
+    flat = X[..., :bands, :].reshape(*X.shape[:-2], -1)
     low = np.partition(flat, k - 1, axis=-1)[..., k - 1][..., None, None]
     out = X * (np.float32(TOP_DB) / np.maximum(-low, 1.0)).astype(np.float32)
     return np.maximum(out, -TOP_DB).astype(np.float32)

@@ -50,24 +50,30 @@ class CentreOverTime(keras.layers.Layer):
 class ContrastNormalise(keras.layers.Layer):
     """``models.data.contrast_normalise`` on ``(batch, 128, cols)`` log-mel windows: the front
     end's min-max stretch (a factor that encoders and resamplers change) cancelled.  ``"low-min"``
-    takes its quantile with ``top_k`` (a LiteRT builtin)."""
+    and ``"top-bands"`` take their quantile with ``top_k`` (a LiteRT builtin)."""
 
     def __init__(self, method: str = "low-min", bands: int | None = None, ref: float | None = None, **kwargs):
         super().__init__(**kwargs)
         if bands is not None or ref is not None:  # a layer saved with the "mean" method's settings
             method = "mean"
-        if method not in ("low-min", "mean"):
+        if method not in ("top-bands", "low-min", "mean"):
             raise ValueError(f"unknown contrast normalisation {method!r}")
         self.method = method
 
     def call(self, x):
-        from models.data import LOW_MIN_BANDS, NORM_BANDS, NORM_REF_DB, TOP_DB, low_min_cells
+        from models.data import (LOW_MIN_BANDS, LOW_MIN_QUANTILE, NORM_BANDS, NORM_REF_DB, TOP_BANDS_KEEP,
+                                 TOP_BANDS_QUANTILE, TOP_DB, low_min_cells)
 
         if self.method == "mean":
             m = ops.mean(x[:, :NORM_BANDS, :], axis=(1, 2), keepdims=True)
             return x * (NORM_REF_DB / ops.minimum(m, -1.0))
-        k = low_min_cells(int(x.shape[2]))
-        flat = ops.reshape(x[:, :LOW_MIN_BANDS, :], (-1, LOW_MIN_BANDS * int(x.shape[2])))
+        bands, q = LOW_MIN_BANDS, LOW_MIN_QUANTILE
+        if self.method == "top-bands":
+            bands, q = TOP_BANDS_KEEP, TOP_BANDS_QUANTILE
+            n_top = int(x.shape[1]) - bands
+            x = ops.concatenate([x[:, :bands, :]] + [x[:, bands - 1 : bands, :]] * n_top, axis=1)
+        k = low_min_cells(int(x.shape[2]), bands=bands, q=q)
+        flat = ops.reshape(x[:, :bands, :], (-1, bands * int(x.shape[2])))
         smallest, _ = ops.top_k(-flat, k)  # the k largest of -x: -(the k quietest cells)
         low = ops.reshape(smallest[:, k - 1], (-1, 1, 1))  # -(k-th quietest)
         return ops.maximum(x * (TOP_DB / ops.maximum(low, 1.0)), -TOP_DB)

@@ -359,7 +359,8 @@ def combine(member_dirs: list[Path], data: GenreData, *, out_dir: Path, hop: int
             valid_split: str = "valid", train_split: str = "train", floor_weight: float | None = None,
             floor_C: float = 0.03, pooling: str = "arithmetic", floor_smooth: int = 1,
             floor_medians: bool = True, stack_folds: list[Path] | None = None, floor_mfcc: int = 20,
-            floor_bands: int = 16, floor_codec_copies: int = 0, calibrate_folds: list[Path] | None = None) -> dict:
+            floor_bands: int = 16, floor_codec_copies: int = 0, calibrate_folds: list[Path] | None = None,
+            input_norm: str | None = None) -> dict:
     """Average trained members (same window and classes) into one Keras model; evaluate on valid.
 
     With ``floor_weight`` (0..1) the result is the hybrid of ``models.hybrid``: the members run
@@ -373,7 +374,8 @@ def combine(member_dirs: list[Path], data: GenreData, *, out_dir: Path, hop: int
 
     Members trained with ``contrast_norm`` make a hybrid that contrast-normalises its input, with
     a floor fitted on contrast-normalised clips and ``floor_codec_copies`` codec-augmented copies
-    of them (``models.hybrid.floor_inputs``).  ``calibrate_folds`` (fold runs as for
+    of them (``models.hybrid.floor_inputs``).  ``input_norm`` puts that normalisation in front of
+    members trained without it (the floor is then fitted on normalised clips too).  ``calibrate_folds`` (fold runs as for
     ``stack_folds``) fits the calibration temperature on the hybrid's out-of-fold predictions of
     the train clips (``calibration_from_folds``) and stores it in the card.
     """
@@ -389,6 +391,11 @@ def combine(member_dirs: list[Path], data: GenreData, *, out_dir: Path, hop: int
     if len(norms) != 1:
         raise ValueError("the members disagree on contrast normalisation (train them all with or all without it)")
     contrast_norm = norms.pop()
+    if input_norm is not None:
+        if contrast_norm is not None and contrast_norm != norm_method(input_norm):
+            raise ValueError(f"the members were trained with contrast normalisation {contrast_norm!r}, "
+                             f"not {input_norm!r}")
+        contrast_norm = norm_method(input_norm)
     floor_opts = dict(smooth=floor_smooth, medians=floor_medians, n_mfcc=floor_mfcc, n_bands=floor_bands,
                       contrast_norm=contrast_norm, codec_copies=int(floor_codec_copies))
     window = cards[0]["window"]
@@ -495,16 +502,34 @@ def combine(member_dirs: list[Path], data: GenreData, *, out_dir: Path, hop: int
     return card
 
 
+def _heldout_probs_normalised(run_dir: Path, card: dict, train: GenreData, ids, method: str | None) -> np.ndarray:
+    """A fold run's track probabilities of its held-out clips ``ids``, the clips first given the
+    contrast normalisation ``method`` (the hybrid's input normalisation in front of a network
+    trained without it), evaluated as training evaluated them (windows at hop = window)."""
+    configure_tensorflow()
+    import keras
+
+    import models.layers  # noqa: F401
+
+    pos = {c: j for j, c in enumerate(train.ids)}
+    held = train.subset(np.array([pos[i] for i in ids]))
+    X = contrast_normalise(held.X, method=method) if method else np.asarray(held.X, np.float32)
+    model = keras.models.load_model(run_dir / card["weights"], compile=False)
+    return _Evaluator(X, held.y, card["classes"], card["window"], card["window"])(model)[1]
+
+
 def oof_predictions(fold_dirs: list[Path], train: GenreData, *, floor_C: float = 0.03, **floor_opts) -> tuple:
     """Out-of-fold predictions of the train clips: ``(p_floor, p_cnn, k)`` -- the CNN's from
-    ``heldout.npz`` of runs trained with ``holdout=(i, k)`` (averaged over the runs of a fold),
-    the floor's refitted on the same artist folds here (``models.hybrid.oof_floor_probs`` with
-    ``floor_opts``: smooth, medians, n_mfcc, n_bands, contrast_norm, codec_copies)."""
-    from models.data import artist_folds
+    ``heldout.npz`` of runs trained with ``holdout=(i, k)`` (averaged over the runs of a fold;
+    recomputed from the run's weights on normalised clips when the hybrid contrast-normalises its
+    input and the run was trained without it), the floor's refitted on the same folds here
+    (``models.hybrid.oof_floor_probs`` with ``floor_opts``: smooth, medians, n_mfcc, n_bands,
+    contrast_norm, codec_copies)."""
     from models.hybrid import oof_floor_probs
 
     ks = set()
     cnn = {}
+    fold_of: dict[str, int] = {}
     for d in fold_dirs:
         p = Path(d) / "heldout.npz"
         if not p.exists():
@@ -512,8 +537,16 @@ def oof_predictions(fold_dirs: list[Path], train: GenreData, *, floor_C: float =
         h = np.load(p, allow_pickle=False)
         card = read_card(d)
         ks.add(int(card["data"]["holdout"]["folds"]))
-        for i, pr in zip(h["ids"].astype(str), h["probs"]):
+        fold = int(card["data"]["holdout"]["fold"])
+        probs = h["probs"]
+        if norm_method(card["training"].get("contrast_norm")) != norm_method(floor_opts.get("contrast_norm")):
+            probs = _heldout_probs_normalised(Path(d), card, train, h["ids"].astype(str),
+                                              norm_method(floor_opts.get("contrast_norm")))
+        for i, pr in zip(h["ids"].astype(str), probs):
             cnn.setdefault(i, []).append(pr)
+            if fold_of.setdefault(i, fold) != fold:
+                raise ValueError(f"{d}: clip {i} is held out by fold {fold} here and by fold {fold_of[i]} in "
+                                 f"another run (the runs were split differently)")
     if len(ks) != 1:
         raise ValueError(f"the fold runs disagree on the number of folds: {sorted(ks)}")
     k = ks.pop()
@@ -522,7 +555,7 @@ def oof_predictions(fold_dirs: list[Path], train: GenreData, *, floor_C: float =
         raise ValueError(f"{len(missing)} train clips have no out-of-fold CNN prediction (e.g. {missing[0]}): "
                          f"train every fold 0..{k - 1}")
     p_cnn = np.stack([np.mean(cnn[i], axis=0) for i in train.ids])
-    folds = artist_folds(train.ids, train.y, k)
+    folds = np.array([fold_of[i] for i in train.ids], np.int64)  # the folds the runs were trained on
     p_floor = oof_floor_probs(train.X, train.y, folds, C=floor_C, n_classes=len(train.genres), **floor_opts)
     return p_floor, p_cnn, k
 

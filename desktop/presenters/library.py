@@ -46,7 +46,7 @@ SCAN_NICE = 5
 SCAN_REFRESH_MS = 2500
 #: the track under the cursor is reported (``selectionSettled``) once it rests this long (ms)
 SELECTION_SETTLE_MS = 400
-COLUMN_WIDTHS = (220, 130, 130, 48, 90, 110, 30)
+COLUMN_WIDTHS = (220, 115, 115, 48, 90, 170, 30)
 
 
 class LibraryPresenter(QObject):

@@ -34,7 +34,8 @@ def _model_version() -> str | None:
 
 
 class RecommendationsPresenter(QObject):
-    playRequested = Signal(list)
+    playRequested = Signal(list)  # one recommendation, played now
+    playTheseRequested = Signal(list)  # "Play these": in place of the queue or after it, as the user says
 
     def __init__(self, window, *, data_dir, library, profiles, analysis, covers=None):
         """``library``: titles for the panel; ``profiles``: whose recommendations;
@@ -177,7 +178,7 @@ class RecommendationsPresenter(QObject):
         self.playRequested.emit([track_id])
 
     def _play_all(self, track_ids: list) -> None:
-        self.playRequested.emit(list(track_ids))  # the first now, the others next in the queue
+        self.playTheseRequested.emit(list(track_ids))
 
     def shutdown(self) -> None:
         self._closing = True

@@ -219,6 +219,20 @@ def test_enter_on_several_rows_asks_whether_to_replace_or_append_to_the_queue(ap
     qtbot.waitUntil(lambda: _queue_titles(c) == ["Morning Tone"], timeout=5000)
 
 
+def test_play_these_from_the_recommendations_asks_as_the_table_does(app_parts, qtbot, music_folder):
+    window, c = app_parts
+    ids = _open(window, c, qtbot, music_folder, 4)
+    _enqueue(window, c, qtbot, ids, ["Low Hum"])
+    asked = _answer_play_these(qtbot, "playTheseAppend")
+    window.recommendations.playAllRequested.emit([ids["Morning Tone"], ids["Evening Tone"]])  # its "Play these"
+    assert asked and "1 track" in asked[0]
+    qtbot.waitUntil(lambda: c.playback.current is not None and c.playback.current.title == "Low Hum", timeout=5000)
+    qtbot.waitUntil(lambda: _queue_titles(c) == ["Morning Tone", "Evening Tone"], timeout=5000)
+    # one recommendation (double-click) plays at once, without a question
+    window.recommendations.activated.emit(ids["Pink Noise"])
+    qtbot.waitUntil(lambda: c.playback.current.title == "Pink Noise", timeout=5000)
+
+
 @pytest.fixture
 def view_folder(tmp_path):
     from tests import media

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from desktop.librarymodel import COL_ARTIST, COL_RATING, COL_TITLE
+from desktop.librarymodel import COL_ARTIST, COL_PREDICTED, COL_RATING, COL_TITLE
 
 ROOT = Path(__file__).resolve().parents[2]
 LONG_TITLE = "A very long title " * 16 + "that keeps going"  # 304 characters
@@ -88,6 +88,17 @@ def test_title_column_is_readable_while_a_track_plays(playing_app, qtbot):
     assert title_w >= 250, f"the Title column is {title_w} px wide"
     rows_shown = view.viewport().height() // view.verticalHeader().defaultSectionSize()
     assert rows_shown >= 10, f"only {rows_shown} rows show"
+
+
+def test_the_longer_genre_labels_fit_their_column(playing_app, qtbot):
+    """"Not music (other sounds)" and an "uncertain: a or b" label show whole, not cut to "Not music (oth…"."""
+    window, _c = playing_app
+    view = window.library_view
+    width = view.horizontalHeader().sectionSize(COL_PREDICTED)
+    margin = 2 * (view.style().pixelMetric(view.style().PixelMetric.PM_FocusFrameHMargin, None, view) + 1)
+    for text in ("Not music (other sounds)", "uncertain: blues or reggae", "uncertain: hiphop or disco"):
+        assert view.fontMetrics().horizontalAdvance(text) + margin <= width, (text, width)
+    assert view.horizontalHeader().sectionSize(COL_TITLE) >= 250
 
 
 def test_a_long_title_does_not_widen_the_now_playing_panel(playing_app, qtbot):

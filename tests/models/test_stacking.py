@@ -41,6 +41,15 @@ def test_two_artist_folds_of_the_real_train_split_split_every_genre(trainval_npz
         assert counts.min() >= 8, f"genre {train.genres[c]}: folds of {counts.tolist()} clips"
 
 
+@pytest.mark.parametrize("k", [4, 8])
+def test_artist_folds_of_the_real_train_split_are_near_one_size(trainval_npz, k):
+    """Each fold model is fitted on nearly the same share of the clips (the biggest runs of every
+    genre do not all land in fold 0)."""
+    train = load_npz(trainval_npz).part("train")
+    sizes = np.bincount(artist_folds(train.ids, train.y, k), minlength=k)
+    assert sizes.max() <= 1.25 * len(train) / k, sizes.tolist()
+
+
 def _probs(y, informative, rng, k=5, sharp=3.0):
     logits = rng.normal(0, 1, (len(y), k))
     if informative:
