@@ -8,6 +8,7 @@ Prints, per set, how many clips the detector calls *not music* (track rule of
 - held-out non-music of ``../shared/data/not_music`` (ESC-10 fold 4, the FSDD speaker nicolas;
   never fitted), per kind -- goal: at least 95 % flagged;
 - held-out espeak-ng voices (languages and variants never fitted; needs ``espeak-ng``);
+- held-out Festival voices (voices never fitted; needs Festival, ``models.music_training.FESTIVAL_PACKAGES``);
 - music: the GTZAN *valid* arrays (never fitted), the ``gtzan_audio`` clips decoded from their
   files as the app does (these include training clips), and the ``cc_music`` songs -- goal: at
   most 2 % flagged;
@@ -94,6 +95,25 @@ def main(argv=None) -> int:
             f"{b}/{len(vs)} flagged = {100 * b / len(vs):.1f} % (called speech: {sp})")
     else:
         say("held-out espeak-ng voices: skipped (espeak-ng is not installed)")
+
+    # held-out Festival voices (voices cut from real speakers)
+    if shutil.which("text2wave"):
+        with tempfile.TemporaryDirectory() as tmp:
+            items = [i for i in T.synthesise_festival(Path(tmp)) if i["split"] == "valid"]
+            vs = [verdict_of_file(det, i["path"]) for i in items]
+        per_voice = {}
+        for i, v in zip(items, vs):
+            a, b = per_voice.get(i["voice"], (0, 0))
+            per_voice[i["voice"]] = (a + 1, b + (v["is_music"] is False))
+        b = sum(v["is_music"] is False for v in vs)
+        sp = sum(v["kind"] == "speech" for v in vs if v["is_music"] is False)
+        out["heldout_festival"] = {"clips": len(vs), "flagged": b, "share": b / len(vs), "kind_speech": sp,
+                                   "per_voice": {k: {"clips": a, "flagged": f} for k, (a, f) in per_voice.items()}}
+        say(f"held-out Festival voices ({', '.join(T.FESTIVAL_VALID_VOICES)}): {b}/{len(vs)} flagged = "
+            f"{100 * b / len(vs):.1f} % (called speech: {sp}); "
+            + ", ".join(f"{k} {f}/{a}" for k, (a, f) in per_voice.items()))
+    else:
+        say("held-out Festival voices: skipped (Festival is not installed)")
 
     # music: GTZAN valid arrays
     d = np.load(T.GTZAN_NPZ)

@@ -7,12 +7,14 @@ Data (``../shared/data``, see its README):
 - music: the GTZAN log-mel arrays, ``train`` clips for fitting, ``valid`` clips for the report;
 - non-music: ``not_music/`` (ESC-10 sounds, FSDD spoken digits), widened as its README asks:
   speech synthesised with ``espeak-ng`` (several languages and voices, at full bandwidth;
-  ``apt-get install espeak-ng``, needed for training only), speech and sounds mixed over noise
+  ``apt-get install espeak-ng``, needed for training only) and read by Festival's voices cut from
+  real speakers (``FESTIVAL_PACKAGES``, needed for training only), speech and sounds mixed over noise
   or quiet music, and every class band-limited at random (3-9 kHz) so that bandwidth cannot
   tell music from speech (FSDD's speech is 8 kHz audio, with nothing above 4 kHz).
 
-Sources stay apart (:func:`split_of`): ESC fold 4, the FSDD speaker ``nicolas`` and the espeak
-languages/variants of ``VALID_LANGS`` / ``VALID_VARIANTS`` are held out; the held-out clips are
+Sources stay apart (:func:`split_of`): ESC fold 4, the FSDD speaker ``nicolas``, the espeak
+languages/variants of ``VALID_LANGS`` / ``VALID_VARIANTS`` and the Festival voices of
+``FESTIVAL_VALID_VOICES`` are held out; the held-out clips are
 never fitted and only reported on.  Every setting (epochs, learning rate, threshold 0.5, the last
 epoch kept) is fixed here before training; nothing is chosen on the held-out clips.
 
@@ -56,6 +58,15 @@ TRAIN_LANGS = ("en-us", "en-gb", "de", "fr", "es", "it")
 VALID_LANGS = ("pt", "pl", "sv")
 TRAIN_VARIANTS = ("", "+m1", "+m3", "+f1", "+f3", "+klatt", "+croak")
 VALID_VARIANTS = ("+m2", "+f2", "+f4", "+klatt2")
+#: Festival voices (``apt-get install festival`` and the ``festvox-*`` packages): diphone and
+#: unit-selection voices are cut from recordings of real speakers, closer to a human reading than
+#: espeak's formant synthesis; voice -> the language of its texts.  No voice is on both sides.
+FESTIVAL_TRAIN_VOICES = {"kal_diphone": "en", "ked_diphone": "en", "lp_diphone": "it", "czech_ph": "en",
+                         "msu_ru_nsh_clunits": "en"}
+FESTIVAL_VALID_VOICES = {"pc_diphone": "it", "czech_machac": "en", "cmu_us_slt_arctic_hts": "en"}
+FESTIVAL_UTTERANCES = 8  #: per voice, each two or three sentences read in a row
+FESTIVAL_PACKAGES = ("festival", "festvox-kallpc16k", "festvox-kdlpc16k", "festvox-itapc16k", "festvox-italp16k",
+                     "festvox-czech-ph", "festvox-czech-machac", "festvox-ru", "festvox-us-slt-hts")
 
 SENTENCES = {
     "en": ["The quick brown fox jumps over the lazy dog near the river bank this morning.",
@@ -136,6 +147,39 @@ def synthesise_speech(out_dir: Path, *, seed: int = 0) -> list[dict]:
     return items
 
 
+def synthesise_festival(out_dir: Path, *, seed: int = 0) -> list[dict]:
+    """Read speech from Festival's ``text2wave`` (each voice at its own rate: 16 kHz voices have
+    nothing above 8 kHz, as many audiobook and podcast files) into ``out_dir``: for every voice of
+    ``FESTIVAL_TRAIN_VOICES`` (split "train") and ``FESTIVAL_VALID_VOICES`` ("valid"),
+    ``FESTIVAL_UTTERANCES`` passages of two or three sentences at a random pace.  Returns
+    ``[{"path", "voice", "split"}]``."""
+    exe = shutil.which("text2wave")
+    if exe is None:
+        raise RuntimeError("Festival is not installed (apt-get install " + " ".join(FESTIVAL_PACKAGES) + "); it is "
+                           "needed to train the music detector")
+    rng = np.random.default_rng(seed + 1)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    plans = [(v, lang, "train") for v, lang in FESTIVAL_TRAIN_VOICES.items()]
+    plans += [(v, lang, "valid") for v, lang in FESTIVAL_VALID_VOICES.items()]
+    items = []
+    for voice, lang, split in plans:
+        for k in range(FESTIVAL_UTTERANCES):
+            pool = SENTENCES[lang]
+            text = " ".join(rng.choice(pool, int(rng.integers(2, 4)), replace=len(pool) < 3))
+            src = out_dir / f"festival_{voice}_{k}.txt"
+            src.write_text(text + "\n", encoding="latin-1")  # Festival reads 8-bit text
+            path = out_dir / f"festival_{voice}_{k}.wav"
+            stretch = float(rng.uniform(0.85, 1.3))
+            done = subprocess.run([exe, "-eval", f"(voice_{voice})", "-eval",
+                                   f"(Parameter.set 'Duration_Stretch {stretch:.2f})", str(src), "-o", str(path)],
+                                  capture_output=True, text=True, errors="replace", timeout=300)
+            if done.returncode != 0 or not path.is_file() or path.stat().st_size < 1000:
+                raise RuntimeError(f"Festival voice {voice} did not speak (is its festvox package installed?): "
+                                   f"{(done.stderr or done.stdout).strip().splitlines()[-1:]}")
+            items.append({"path": path, "voice": voice, "split": split})
+    return items
+
+
 def load_clips(speech_dir: Path, *, seed: int = 0, log=print) -> list[dict]:
     """Every non-music clip's log-mel: ``[{"name", "S", "label" ("speech"/"sound"), "split", "source"}]``."""
     clips = []
@@ -153,6 +197,11 @@ def load_clips(speech_dir: Path, *, seed: int = 0, log=print) -> list[dict]:
         clips.append({"name": it["path"].name, "S": S, "label": "speech", "split": it["split"],
                       "source": "espeak", "kind": "speech", "voice": it["voice"]})
     log(f"espeak-ng: {sum(c['source'] == 'espeak' for c in clips)} utterances")
+    for it in synthesise_festival(speech_dir, seed=seed):
+        S = F.logmel_file(it["path"])
+        clips.append({"name": it["path"].name, "S": S, "label": "speech", "split": it["split"],
+                      "source": "festival", "kind": "speech", "voice": it["voice"]})
+    log(f"Festival: {sum(c['source'] == 'festival' for c in clips)} passages")
     return clips
 
 
@@ -440,7 +489,8 @@ def train(out_dir: Path, *, epochs: int | None = None, seed: int | None = None, 
             "non_music": "not_music/ (ESC-10 folds 1-3, FSDD speakers george, jackson, lucas fitted; ESC fold 4 and "
                          "FSDD speaker nicolas held out) + espeak-ng speech (fitted: "
                          f"{', '.join(TRAIN_LANGS)} x {', '.join(v or 'default' for v in TRAIN_VARIANTS)}; held out: "
-                         f"{', '.join(VALID_LANGS)} x {', '.join(VALID_VARIANTS)})",
+                         f"{', '.join(VALID_LANGS)} x {', '.join(VALID_VARIANTS)}) + Festival read speech "
+                         f"(fitted: {', '.join(FESTIVAL_TRAIN_VOICES)}; held out: {', '.join(FESTIVAL_VALID_VOICES)})",
             "clips": counts,
             "augmentation": "random band-limiting of every class (3-9 kHz), speech/sounds over quiet music "
                             "(-30..-12 dB) or noise (SNR 0-20 dB), music over quiet sounds/talk, spectral tilt, "
