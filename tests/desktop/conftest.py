@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -55,3 +56,49 @@ def music_folder(tmp_path_factory):
         media.make(root / rel, seconds=2, kind=kind, freq=freq, tags=tags)
     media.make_text_as(root / "Beta" / "notes.mp3")
     return root
+
+
+def paced_player():
+    """A real ``core.playback.Player`` on the fake device.  ALSA's null PCM does not pace, so the
+    tap sleeps each block's duration: the player runs at real time, as on a sound card."""
+    from core.playback import Player
+
+    holder = {}
+    holder["p"] = Player(tap=lambda b: time.sleep(len(b) / (holder["p"].stream_rate or 44100)))
+    return holder["p"]
+
+
+@pytest.fixture
+def make_app(qapp, qtbot, tmp_path):
+    """Build the real app (``desktop.app.build``) and shut it down after the test:
+    ``make_app(*folders, data=None, player=False, size=None, start=True, analysis=True)`` returns
+    ``(window, app)``.  ``player``: a :func:`paced_player` (the test is skipped when not even the
+    null device opens); ``size``: the window's ``(width, height)``; ``start``: start it and wait for
+    its catalog; ``analysis=False``: no genre workers (the test stores its own results)."""
+    from desktop.app import build
+
+    built = []
+
+    def make(*folders, data=None, player=False, size=None, start=True, analysis=True):
+        _qapp, window, app = build(["--data-dir", str(data or tmp_path / "data"), *map(str, folders)], app=qapp)
+        built.append(app)
+        if not analysis:
+            app.analysis.ANALYSIS_DELAY_MS = 10**9
+        qtbot.addWidget(window)
+        if player:
+            app.player = paced_player()
+        if size:
+            window.resize(*size)
+        window.show()
+        qtbot.waitExposed(window)
+        if start:
+            app.start()
+            qtbot.waitUntil(lambda: app.catalog is not None, timeout=10_000)
+            if player and not app.player.available:
+                pytest.skip(f"no output device, not even the null one: {app.player.unavailable_reason}")
+        return window, app
+
+    yield make
+    for app in built:
+        if not app._closing:  # noqa: SLF001 (a test may have shut it down itself)
+            app.shutdown()

@@ -4,15 +4,8 @@ from PySide6.QtCore import Qt
 
 
 @pytest.fixture
-def app_parts(qapp, qtbot, tmp_path):
-    from desktop.app import build
-
-    _qapp, window, app = build(["--data-dir", str(tmp_path / "data")], app=qapp)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    yield window, app
-    app.shutdown()
+def app_parts(make_app):
+    return make_app(start=False)
 
 
 def _row_of(model, title):

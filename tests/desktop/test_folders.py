@@ -14,18 +14,8 @@ from tests import media
 
 
 @pytest.fixture
-def app_parts(qapp, qtbot, tmp_path):
-    from desktop.app import build
-
-    _qapp, window, app = build(["--data-dir", str(tmp_path / "data")], app=qapp)
-    app.analysis.ANALYSIS_DELAY_MS = 10**9  # no genre workers: these tests store their own results
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    app.start()
-    qtbot.waitUntil(lambda: app.catalog is not None, timeout=10_000)
-    yield window, app
-    app.shutdown()
+def app_parts(make_app):
+    return make_app(analysis=False)  # no genre workers: these tests store their own results
 
 
 @pytest.fixture

@@ -15,10 +15,7 @@ pytestmark = pytest.mark.skipif(not media.have_ffmpeg(), reason="ffmpeg is neede
 
 
 @pytest.fixture
-def app(qapp, qtbot, tmp_path):
-    from core.playback import Player
-    from desktop.app import build
-
+def app(make_app, tmp_path, qtbot):
     root = tmp_path / "music"
     media.make(root / "a.flac", seconds=2, kind="tone", freq=330.0, sr=22050, channels=1,
                tags=dict(title="Brief A", artist="Delta", album="Shorts"))
@@ -26,20 +23,9 @@ def app(qapp, qtbot, tmp_path):
                tags=dict(title="Brief B", artist="Delta", album="Shorts"))
     media.make(root / "long.flac", seconds=90, kind="tone", freq=220.0, sr=22050, channels=1,
                tags=dict(title="Lengthy", artist="Epsilon", album="Longs"))
-    _a, window, c = build(["--data-dir", str(tmp_path / "data"), str(root)], app=qapp)
-    qtbot.addWidget(window)
-    holder = {}
-    holder["p"] = c.player = Player(tap=lambda b: time.sleep(len(b) / (holder["p"].stream_rate or 44100)))
-    window.resize(1280, 800)
-    window.show()
-    qtbot.waitExposed(window)
-    c.start()
-    if not c.player.available:
-        c.shutdown()
-        pytest.skip(f"no output device, not even the null one: {c.player.unavailable_reason}")
+    window, c = make_app(root, player=True, size=(1280, 800))
     qtbot.waitUntil(lambda: c.library.model.rowCount() == 3 and not c.library.scanning, timeout=30_000)
-    yield window, c
-    c.shutdown()
+    return window, c
 
 
 def _id_of(c, title):

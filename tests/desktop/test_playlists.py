@@ -3,7 +3,6 @@
 entry, rename, delete with confirmation, import and export, save the queue."""
 from __future__ import annotations
 
-import time
 
 import pytest
 from PySide6.QtCore import QItemSelectionModel, QPoint, QPointF, Qt
@@ -11,20 +10,8 @@ from PySide6.QtGui import QDropEvent
 
 
 @pytest.fixture
-def app_parts(qapp, qtbot, tmp_path):
-    from core.playback import Player
-    from desktop.app import build
-
-    _qapp, window, app = build(["--data-dir", str(tmp_path / "data")], app=qapp)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    holder = {}
-    holder["p"] = app.player = Player(tap=lambda b: time.sleep(len(b) / (holder["p"].stream_rate or 44100)))
-    app.start()
-    qtbot.waitUntil(lambda: app.catalog is not None, timeout=10_000)
-    yield window, app
-    app.shutdown()
+def app_parts(make_app):
+    return make_app(player=True)
 
 
 def _open(window, c, qtbot, folder, n):

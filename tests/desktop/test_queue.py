@@ -1,28 +1,12 @@
 """The queue panel on the real window, with a real player on the fake (ALSA null) device."""
-import time
 
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 
 
 @pytest.fixture
-def app_parts(qapp, qtbot, tmp_path):
-    from core.playback import Player
-    from desktop.app import build
-
-    _qapp, window, app = build(["--data-dir", str(tmp_path / "data")], app=qapp)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    holder = {}
-    # ALSA's null PCM does not pace: the tap sleeps each block's duration (a real-time device)
-    holder["p"] = app.player = Player(tap=lambda b: time.sleep(len(b) / (holder["p"].stream_rate or 44100)))
-    app.start()
-    qtbot.waitUntil(lambda: app.catalog is not None, timeout=10_000)
-    if not app.player.available:
-        pytest.skip(f"no output device, not even the null one: {app.player.unavailable_reason}")
-    yield window, app
-    app.shutdown()
+def app_parts(make_app):
+    return make_app(player=True)
 
 
 def _open(window, c, qtbot, folder, n):
