@@ -9,7 +9,8 @@ path ``python main.py predict`` uses (``analysis.worker.prepare_file`` then
 ``GenreModel.analyse_track``); and prints, for every pair of formats, the median / 95th
 percentile / max over the clips of the L1 distance between the two track distributions (0 =
 the same answer, 2 = disjoint).  Last it prints the spread of every clip (its largest pairwise
-L1) and how often the top genre is the same in all formats.
+L1), how often the top genre is the same in all formats, and how often the app shows one answer
+(the same top genre, or "uncertain: a or b" in every format).
 
 Encoded files are cached in ``--cache`` (default /tmp/melograph-formats); ``--logmels`` also
 saves every file's log-mel (for studying the front end).
@@ -131,6 +132,14 @@ def main() -> int:
     print(f"spread per clip (largest pairwise L1): median {np.median(s):.3f}, p95 {np.percentile(s, 95):.3f}, "
           f"max {np.max(s):.3f} ({srcs[int(np.argmax(s))].stem}); within 0.15: {np.mean(s <= 0.15):.1%} of clips")
     print(f"same top genre in every format: {same:.1%} of clips")
+    from core.genrelabel import label_of_probs
+
+    labels = [[label_of_probs(model.classes, d[i]) for d in dists.values()] for i in range(len(srcs))]
+    one = [len({lab.genre for lab in ls}) == 1 or all(lab.uncertain for lab in ls) for ls in labels]
+    print(f"one answer in the app (the same top genre, or \"uncertain\" in every format): {np.mean(one):.1%} of clips")
+    moved = [f"{srcs[i].stem} ({', '.join(sorted({lab.text for lab in labels[i]}))})" for i in range(len(srcs)) if not one[i]]
+    if moved:
+        print("  the others: " + "; ".join(moved))
     return 0
 
 

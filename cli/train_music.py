@@ -1,4 +1,4 @@
-"""``python main.py train-music [--out DIR] [--epochs N] [--seed S]``: train the music / not-music
+"""``python main.py train-music [--out DIR] [--epochs N] [--seed S] [--festival]``: train the music / not-music
 detector (:mod:`models.music_training`) and write it, its card and its log into ``--out``.
 
 Needs ``espeak-ng`` (``apt-get install espeak-ng``; training only) and ``../shared/data``.
@@ -19,6 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="output directory (default: runs/music-<time>)")
     parser.add_argument("--epochs", type=number(int, low=1), default=None, help="epochs (default 18)")
     parser.add_argument("--seed", type=number(int, low=0), default=None, help="random seed (default 0)")
+    parser.add_argument("--festival", action="store_true", default=None,
+                        help="also train on read speech from Festival's voices (apt-get install festival and the "
+                             "voices of models.music_training.FESTIVAL_PACKAGES)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -27,11 +30,13 @@ def run(args: argparse.Namespace) -> int:
     if shutil.which("espeak-ng") is None:
         return fail(args, "espeak-ng is not installed (apt-get install espeak-ng); the detector's training "
                           "synthesises speech with it")
+    if args.festival and shutil.which("text2wave") is None:
+        return fail(args, "Festival is not installed (apt-get install " + " ".join(T.FESTIVAL_PACKAGES) + ")")
     for need in (T.GTZAN_NPZ, T.NOT_MUSIC / "manifest.csv"):
         if not need.is_file():
             return fail(args, f"{need}: training data is missing (see ../shared/data/README.md)")
     out = Path(args.out) if args.out else Path("runs") / f"music-{_dt.datetime.now():%Y%m%d-%H%M%S}"
-    card = T.train(out, epochs=args.epochs, seed=args.seed)
+    card = T.train(out, epochs=args.epochs, seed=args.seed, festival=args.festival)
     emit(args, {"out": str(out), "version": card["version"], "metrics": card["metrics"]},
          f"wrote {out} ({card['version']})")
     return 0

@@ -7,8 +7,8 @@ Data (``../shared/data``, see its README):
 - music: the GTZAN log-mel arrays, ``train`` clips for fitting, ``valid`` clips for the report;
 - non-music: ``not_music/`` (ESC-10 sounds, FSDD spoken digits), widened as its README asks:
   speech synthesised with ``espeak-ng`` (several languages and voices, at full bandwidth;
-  ``apt-get install espeak-ng``, needed for training only) and read by Festival's voices cut from
-  real speakers (``FESTIVAL_PACKAGES``, needed for training only), speech and sounds mixed over noise
+  ``apt-get install espeak-ng``, needed for training only), with ``--festival`` also read by
+  Festival's voices cut from real speakers (``FESTIVAL_PACKAGES``), speech and sounds mixed over noise
   or quiet music, and every class band-limited at random (3-9 kHz) so that bandwidth cannot
   tell music from speech (FSDD's speech is 8 kHz audio, with nothing above 4 kHz).
 
@@ -51,6 +51,7 @@ DEFAULTS = {
     "tilt_db": 6.0, "class_share": {"music": 0.5, "speech": 0.25, "sound": 0.25},
     "p_reverb": 0.4, "rt60_s": [0.2, 1.2], "p_stretch": 0.5, "stretch": [0.8, 1.25],
     "selection": "last epoch (no selection on held-out data)",
+    "festival": False,  # Festival's read speech in the speech class (runs m3, m4; the shipped m2 without)
 }
 VALID_ESC_FOLD = "4"
 VALID_FSDD_SPEAKER = "nicolas"
@@ -180,7 +181,7 @@ def synthesise_festival(out_dir: Path, *, seed: int = 0) -> list[dict]:
     return items
 
 
-def load_clips(speech_dir: Path, *, seed: int = 0, log=print) -> list[dict]:
+def load_clips(speech_dir: Path, *, seed: int = 0, festival: bool = False, log=print) -> list[dict]:
     """Every non-music clip's log-mel: ``[{"name", "S", "label" ("speech"/"sound"), "split", "source"}]``."""
     clips = []
     with open(NOT_MUSIC / "manifest.csv", newline="", encoding="utf-8") as f:
@@ -197,6 +198,8 @@ def load_clips(speech_dir: Path, *, seed: int = 0, log=print) -> list[dict]:
         clips.append({"name": it["path"].name, "S": S, "label": "speech", "split": it["split"],
                       "source": "espeak", "kind": "speech", "voice": it["voice"]})
     log(f"espeak-ng: {sum(c['source'] == 'espeak' for c in clips)} utterances")
+    if not festival:
+        return clips
     for it in synthesise_festival(speech_dir, seed=seed):
         S = F.logmel_file(it["path"])
         clips.append({"name": it["path"].name, "S": S, "label": "speech", "split": it["split"],
@@ -402,8 +405,10 @@ def evaluate(predict_cells, music_valid: np.ndarray, clips: list[dict]) -> dict:
 
 
 # ----------------------------------------------------------------------------------- training
-def train(out_dir: Path, *, epochs: int | None = None, seed: int | None = None, log_path: Path | None = None) -> dict:
-    """Train, export and write the detector into ``out_dir``; returns the card."""
+def train(out_dir: Path, *, epochs: int | None = None, seed: int | None = None, festival: bool | None = None,
+          log_path: Path | None = None) -> dict:
+    """Train, export and write the detector into ``out_dir``; returns the card.  ``festival``:
+    Festival's read speech in the speech class as well (``FESTIVAL_PACKAGES`` installed)."""
     from models.genre import configure_tensorflow
 
     cfg = dict(DEFAULTS)
@@ -411,6 +416,8 @@ def train(out_dir: Path, *, epochs: int | None = None, seed: int | None = None, 
         cfg["epochs"] = int(epochs)
     if seed is not None:
         cfg["seed"] = int(seed)
+    if festival is not None:
+        cfg["festival"] = bool(festival)
     out_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_path or out_dir / "train.log"
     log = lambda m: _log(log_path, m)  # noqa: E731
@@ -425,7 +432,7 @@ def train(out_dir: Path, *, epochs: int | None = None, seed: int | None = None, 
     music_valid = X[split == "valid"].astype(np.float32)
     log(f"GTZAN arrays: {len(music_train)} train clips (fitted), {len(music_valid)} valid clips (reported)")
     with tempfile.TemporaryDirectory(prefix="melograph-espeak-") as tmp:
-        clips = load_clips(Path(tmp), seed=cfg["seed"], log=log)
+        clips = load_clips(Path(tmp), seed=cfg["seed"], festival=cfg["festival"], log=log)
     train_clips = [c for c in clips if c["split"] == "train"]
     counts = {f"{s}/{lab}": sum(c["split"] == s and c["label"] == lab for c in clips)
               for s in ("train", "valid") for lab in ("speech", "sound")}
@@ -489,8 +496,9 @@ def train(out_dir: Path, *, epochs: int | None = None, seed: int | None = None, 
             "non_music": "not_music/ (ESC-10 folds 1-3, FSDD speakers george, jackson, lucas fitted; ESC fold 4 and "
                          "FSDD speaker nicolas held out) + espeak-ng speech (fitted: "
                          f"{', '.join(TRAIN_LANGS)} x {', '.join(v or 'default' for v in TRAIN_VARIANTS)}; held out: "
-                         f"{', '.join(VALID_LANGS)} x {', '.join(VALID_VARIANTS)}) + Festival read speech "
-                         f"(fitted: {', '.join(FESTIVAL_TRAIN_VOICES)}; held out: {', '.join(FESTIVAL_VALID_VOICES)})",
+                         f"{', '.join(VALID_LANGS)} x {', '.join(VALID_VARIANTS)})"
+                         + (f" + Festival read speech (fitted: {', '.join(FESTIVAL_TRAIN_VOICES)}; held out: "
+                            f"{', '.join(FESTIVAL_VALID_VOICES)})" if cfg["festival"] else ""),
             "clips": counts,
             "augmentation": "random band-limiting of every class (3-9 kHz), speech/sounds over quiet music "
                             "(-30..-12 dB) or noise (SNR 0-20 dB), music over quiet sounds/talk, spectral tilt, "
