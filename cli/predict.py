@@ -6,8 +6,8 @@ classified (``models.genre.GenreModel.analyse_track``).  The timeline is the mod
 (30 s), or for the shipped hybrid its 3 s sub-windows (one entry every 3 s).  The music detector
 (``models.music``) says whether it is music at all: ``music_probability`` and ``is_music`` for the
 file and each 3 s cell; a file that is not music has ``"genre": null`` and its ``kind``
-(``speech``, ``sound``).  ``label`` is what the app shows ("jazz 81%", "uncertain: jazz or
-blues", "Not music (speech)").  A file that cannot be read prints a
+(``speech``, ``sound``).  ``label`` is what the app shows ("jazz 81%", "uncertain: blues or
+jazz", "Not music (speech)").  A file that cannot be read prints a
 one-line reason and the others still run; the exit status is 1 if any file failed.
 """
 from __future__ import annotations

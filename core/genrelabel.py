@@ -1,11 +1,13 @@
-"""What the app says about a track's genre: the genre, "Not music (speech)", or "uncertain: jazz
-or blues" -- one rule shared by the library table, the now-playing chart and the CLI.
+"""What the app says about a track's genre: the genre, "Not music (speech)", or "uncertain: blues
+or jazz" -- one rule shared by the library table, the now-playing chart and the CLI.
 
 A track the music detector calls not music gets the genre ``NOT_MUSIC`` (what the genre filter
 offers) and the label ``"Not music (speech)"`` / ``"Not music (other sounds)"``.  For music, the
 genre network is *unsure* when its top probability is below ``UNSURE_TOP`` or the first two are
-closer than ``UNSURE_MARGIN``: then the label names both (``"uncertain: jazz or blues"``) instead
-of a bare percentage.  Both thresholds are fixed here (chosen before looking at any result: a
+closer than ``UNSURE_MARGIN``: then the label names both, in alphabetical order
+(``"uncertain: blues or jazz"``), instead of a bare percentage -- a near tie reads the same
+whichever genre is a hair ahead (in another file format of the same song, say), and the genre
+filter finds the track under either genre (:func:`genres_named`).  Both thresholds are fixed here (chosen before looking at any result: a
 ten-genre distribution whose top is under 0.40 gives the rest 0.60).
 """
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Sequence
 NOT_MUSIC = "Not music"
 UNSURE_TOP = 0.40
 UNSURE_MARGIN = 0.10
+UNSURE_PREFIX = "uncertain: "
 KIND_WORDS = {"speech": "speech", "sound": "other sounds"}
 
 
@@ -59,9 +62,10 @@ def genre_label(top: str, confidence: float, second: str | None = None, second_c
     unsure = confidence < UNSURE_TOP or (
         second is not None and second_confidence is not None and confidence - float(second_confidence) < UNSURE_MARGIN)
     if unsure and second:
-        return GenreLabel(top, f"uncertain: {top} or {second}", confidence, uncertain=True)
+        a, b = sorted((top, second), key=str.casefold)
+        return GenreLabel(top, f"{UNSURE_PREFIX}{a} or {b}", confidence, uncertain=True)
     if unsure:
-        return GenreLabel(top, f"uncertain: {top}", confidence, uncertain=True)
+        return GenreLabel(top, f"{UNSURE_PREFIX}{top}", confidence, uncertain=True)
     return GenreLabel(top, f"{top} {100 * confidence:.0f}%", confidence)
 
 
@@ -71,6 +75,14 @@ def label_of_probs(classes: Sequence[str], probs: Sequence[float], *, is_music: 
     (g1, p1), second = top_two(classes, probs)
     return genre_label(g1, p1, *(second or (None, None)), is_music=is_music, kind=kind,
                        music_probability=music_probability)
+
+def genres_named(text: str) -> tuple[str, ...]:
+    """The genres an "uncertain" label names (``"uncertain: blues or jazz"`` -> ``("blues",
+    "jazz")``); ``()`` for any other label."""
+    if not text.startswith(UNSURE_PREFIX):
+        return ()
+    return tuple(text[len(UNSURE_PREFIX):].split(" or "))
+
 
 #: the name of the genre timeline's music row
 MUSIC_ROW = "music"

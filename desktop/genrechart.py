@@ -8,7 +8,7 @@ last window is aligned to the end of the track (as ``core.features.windows`` cut
 With the music detector's verdict (``music_cells``: the music probability of each 3 s cell,
 ``is_music``, ``kind``) the strip gets a "music" row on top, the genre rows are blanked where a
 cell is not music, and the header says "Not music (speech)" for a track (or a moment) that is
-not music, and "uncertain: jazz or blues" where the genre network is unsure
+not music, and "uncertain: blues or jazz" where the genre network is unsure
 (``core.genrelabel``).
 
 Everything is created once: a new track or a new moment changes the existing items with

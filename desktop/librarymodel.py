@@ -20,6 +20,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 
+from core.genrelabel import genres_named
 from core.genres import split_genres
 from desktop.fmt import format_time, format_when
 
@@ -348,8 +349,8 @@ class LibraryModel(QAbstractTableModel):
 
     def set_filter(self, text: str | None = None, genre: str | None = None) -> None:
         """Keep rows containing every word of ``text`` (title, artist, album, file name) and, if
-        ``genre`` is given, whose predicted genre or one of whose genre tag's values is
-        ``genre``.  ``None`` keeps the current value of that part."""
+        ``genre`` is given, whose predicted genre (either genre of an "uncertain: a or b" label)
+        or one of whose genre tag's values is ``genre``.  ``None`` keeps the current value of that part."""
         if text is not None:
             words = text.casefold().split()
             if words != self._text_words:
@@ -475,6 +476,9 @@ class LibraryModel(QAbstractTableModel):
         for r in self._all:
             if r.predicted:
                 seen.setdefault(r.predicted.casefold(), r.predicted)
+                if r.label.startswith("uncertain"):
+                    for g in genres_named(r.label):
+                        seen.setdefault(g.casefold(), g)
         tags: dict[str, str] = {}
         for r in self._all:
             for g in r.genres:
@@ -511,7 +515,11 @@ class LibraryModel(QAbstractTableModel):
     def _make_genre_mask(self, genre: str) -> bytearray | None:
         if not genre:
             return None
-        return bytearray(1 if (r.predicted.casefold() == genre or genre in r.genre_keys) else 0 for r in self._all)
+        def named(r: Row) -> bool:  # "uncertain: blues or jazz" is found under both
+            return r.label.startswith("uncertain") and genre in (g.casefold() for g in genres_named(r.label))
+
+        return bytearray(1 if (r.predicted.casefold() == genre or genre in r.genre_keys or named(r)) else 0
+                         for r in self._all)
 
     def _make_browse_mask(self, ids: frozenset[int] | None) -> bytearray | None:
         if ids is None:

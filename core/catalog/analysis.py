@@ -371,7 +371,7 @@ class AnalysisStore(Database):
         """track id -> (genre, confidence, label) for every analysed present track (for the table
         view; newest model version when ``model_version`` is None), as
         :func:`core.genrelabel.genre_label` says: ``("jazz", 0.8, "jazz 80%")``,
-        ``("Not music", 0.97, "Not music (speech)")``, ``("jazz", 0.3, "uncertain: jazz or blues")``.
+        ``("Not music", 0.97, "Not music (speech)")``, ``("jazz", 0.3, "uncertain: blues or jazz")``.
         Reads only the track's genre probabilities (C floats), no timeline or embeddings."""
         from core.genrelabel import label_of_probs
 

@@ -47,7 +47,7 @@ def test_an_unsure_genre_is_labelled_uncertain_with_both_genres(tmp_path):
     a = cat.add_track(_track("/m/a.ogg", "fa"))
     cat.store_analysis(a, _result("fa", probs=(0.42, 0.13, 0.45), music_probability=0.9, is_music=True,
                                   music_cells=np.ones(3, np.float32), music_version=M1))
-    assert cat.genre_summary()[a][2] == "uncertain: jazz or blues"
+    assert cat.genre_summary()[a][2] == "uncertain: blues or jazz"
     cat.close()
 
 
