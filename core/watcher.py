@@ -10,7 +10,8 @@ catalog within a few seconds, without a full rescan.
 Each folder is in one of three states (:class:`FolderStatus`):
 
 * ``watched``: a recursive `watchdog <https://python-watchdog.readthedocs.io>`_ watch (inotify on
-  Linux).  Events on audio files (:data:`core.scanner.EXTENSIONS`) and on folders are collected
+  Linux).  Events on audio files (:data:`core.scanner.EXTENSIONS`), on folder images named like a
+  cover (:func:`core.audio.covers.is_folder_cover`) and on folders are collected
   per library folder and handed over once the folder has been quiet for ``debounce_s`` (at the
   latest ``max_delay_s`` after the first one, so a long copy shows up as it goes):
   ``on_changes(root, paths)``, the paths coalesced (a file inside a folder that is reported
@@ -37,6 +38,7 @@ import threading
 import time
 from typing import Callable, Iterable
 
+from core.audio.covers import is_folder_cover
 from core.scanner import EXTENSIONS
 
 log = logging.getLogger(__name__)
@@ -208,8 +210,8 @@ class LibraryWatcher:
                 self.check_now()  # the library folder itself went away
                 return
             paths = [p for p in (src, dest) if p]
-        else:
-            paths = [p for p in (src, dest) if p and _is_audio(p)]
+        else:  # audio files, and the folder images that are their covers
+            paths = [p for p in (src, dest) if p and (_is_audio(p) or is_folder_cover(p))]
         if not paths:
             return
         now = time.monotonic()

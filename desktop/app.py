@@ -111,6 +111,7 @@ class App:
         library.rowsShown.connect(now_playing.rows_shown)
         library.rowsShown.connect(recommendations.rows_changed)
         library.folders.foldersChanged.connect(recommendations.refresh)  # another library: other candidates
+        library.folders.coversChanged.connect(self.covers.refresh)  # a new cover.jpg, a re-tagged file
         library.playRequested.connect(playback.play_ids)
         library.playTheseRequested.connect(playback.play_these)
         library.enqueueRequested.connect(playback.enqueue)

@@ -156,6 +156,31 @@ class CoverCache(QObject):
         """Whether ``pixmap(audio_path, size)`` answers from memory (a cover, or known to have none)."""
         return (os.fspath(audio_path), int(size)) in self._pixmaps
 
+    def refresh(self, paths) -> None:
+        """Look again at the covers of the tracks in ``paths`` (audio files, or folders: every
+        track in or below them): what memory holds of them is dropped and what was shown is
+        loaded again, so ``ready`` tells every view showing one of them (a new ``cover.jpg``, a
+        picture changed with the tags).  GUI thread."""
+        files, folders = set(), []
+        for p in paths:
+            p = os.fspath(p)
+            if os.path.isdir(p):
+                folders.append(p.rstrip(os.sep) + os.sep)
+            else:
+                files.add(p)
+
+        def hit(audio_path: str) -> bool:
+            return audio_path in files or any(audio_path.startswith(f) for f in folders)
+
+        shown = [k for k in self._pixmaps if hit(k[0])]
+        for key in shown:
+            del self._pixmaps[key]
+        with self._lock:
+            for key in [k for k in self._paths if hit(k[0])]:
+                del self._paths[key]
+        for path, size in shown:
+            self.pixmap(path, size)  # loads again in the background, then ``ready``
+
     def forget(self, audio_path: str) -> None:
         """Drop what is remembered of ``audio_path`` (its tags changed); the files stay."""
         audio_path = os.fspath(audio_path)

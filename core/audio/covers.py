@@ -56,6 +56,12 @@ class Cover:
     height: int
 
 
+def is_folder_cover(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is named like the folder image :func:`folder_cover` looks for."""
+    stem, ext = os.path.splitext(os.path.basename(os.fspath(path)).lower())
+    return stem in FOLDER_NAMES and ext in FOLDER_EXTENSIONS
+
+
 def find_cover(path: str | os.PathLike) -> Cover | None:
     """The embedded picture of the audio file ``path``, else its folder's image, else None."""
     return embedded_cover(path) or folder_cover(path)

@@ -18,8 +18,15 @@ table, nothing leaves the catalog, and it is rescanned when it is back.
 Owned by the library presenter (``library.folders``).  State saved: the folder last opened
 (the start of the folder dialog).
 
-Signal:
-    foldersChanged()   the folders, or one folder's state, changed
+A folder image named like a cover (``cover.jpg``...) that the watcher reports goes to the cover
+thumbnails, not to the scanner; every reported file or folder also has its covers looked at again
+(an embedded picture may have changed with the tags).  A folder rescanned whole (one that is
+polled, or back after being unavailable) keeps the covers in memory until the next start.
+
+Signals:
+    foldersChanged()         the folders, or one folder's state, changed
+    coversChanged(paths)     audio files, or folders (a cover image in them, or reported whole),
+                             whose tracks' covers may have changed (``desktop.covers.CoverCache.refresh``)
 """
 from __future__ import annotations
 
@@ -66,6 +73,7 @@ def _inside(path: str, folder: str) -> bool:
 
 class FoldersPresenter(QObject):
     foldersChanged = Signal()
+    coversChanged = Signal(list)
 
     def __init__(self, library, window, settings, *, watcher_factory=None):
         """``library``: the library presenter (its table, its scans, its threads);
@@ -362,10 +370,17 @@ class FoldersPresenter(QObject):
                 if (before == UNAVAILABLE) != (s.state == UNAVAILABLE):
                     availability_changed = True
                 self._say(s.root, s.state, s.reason)
+        from core.audio.covers import is_folder_cover
+
+        images = [p for p in paths if is_folder_cover(p)]
+        paths = [p for p in paths if not is_folder_cover(p)]
         if paths:
             self.library.scan_paths(paths)
         for root in dict.fromkeys(full):
             self.library.scan(root)
+        touched = paths + [os.path.dirname(p) for p in images]
+        if touched:
+            self.coversChanged.emit(touched)
         if availability_changed:
             self.library.reload_rows()  # an unavailable folder's tracks leave the table, and come back
         if states_changed:

@@ -206,6 +206,24 @@ def test_a_folder_missing_at_start_is_unavailable_until_it_appears(catalog, tmp_
         w.close()
 
 
+def test_a_cover_image_is_reported_and_other_files_are_not(catalog, lib):
+    scanner.scan(catalog, lib)
+    f = Follower(catalog)
+    w = make_watcher(f)
+    try:
+        w.set_roots([lib])
+        wait_until(lambda: f.state(lib) is not None and f.state(lib).state == WATCHED, what="watched")
+        (lib / "a" / "notes.txt").write_text("liner notes")
+        (lib / "a" / "Cover.JPG").write_bytes(b"\xff\xd8 not really a picture")
+        wait_until(lambda: f.scans >= 1, what="a report")
+        time.sleep(0.6)  # anything else would have been reported by now
+        reported = [p for _root, paths in f.changes for p in paths]
+        assert reported == [str(lib / "a" / "Cover.JPG")]
+        assert titles(catalog) == ["One", "Two"] and catalog.failures() == []  # nothing read as audio
+    finally:
+        w.close()
+
+
 def test_scan_paths_reads_only_the_paths_given(catalog, lib, tmp_path):
     scanner.scan(catalog, lib)
     # two changes on disk; only one is handed to scan_paths

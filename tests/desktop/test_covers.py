@@ -163,3 +163,37 @@ def test_recommendations_show_a_cover_per_row(qapp, qtbot, tmp_path, album):
         assert panel.list.itemWidget(panel.list.item(0)).icon() is not None  # the placeholder tile
     finally:
         c.shutdown()
+
+
+def test_a_new_cover_image_or_picture_shows_without_a_restart(qapp, qtbot, tmp_path, album):
+    """The watcher reports a cover.jpg put in a folder, and a file whose embedded picture changed:
+    the now-playing panel shows the new cover within seconds."""
+    from mutagen.flac import FLAC, Picture
+
+    window, c = _app(qtbot, tmp_path, album.root)
+    try:
+        c.start()
+        qtbot.waitUntil(lambda: c.library.model.rowCount() == 3 and not c.library.scanning, timeout=30_000)
+        ids = {c.library.model.row_data(r).title: c.library.model.track_id(r) for r in range(3)}
+
+        def centre():
+            shown = window.cover_label.pixmap().toImage()
+            return shown.pixelColor(shown.width() // 2, shown.height() // 2)
+
+        c.playback.play_ids([ids["Plain"]])
+        qtbot.waitUntil(lambda: c.covers.has_answer(album.plain, 128), timeout=10_000)
+        assert not window.cover_shown
+        (album.root / "Plain" / "cover.jpg").write_bytes(jpeg(BLUE))
+        qtbot.waitUntil(lambda: window.cover_shown and near(centre(), BLUE), timeout=15_000)
+
+        c.playback.play_ids([ids["Red A"]])
+        qtbot.waitUntil(lambda: window.cover_shown and near(centre(), RED), timeout=10_000)
+        audio = FLAC(album.a)  # re-tagged with another picture while it plays
+        audio.clear_pictures()
+        pic = Picture()
+        pic.type, pic.mime, pic.data = 3, "image/jpeg", jpeg(BLUE, 500, 500)
+        audio.add_picture(pic)
+        audio.save()
+        qtbot.waitUntil(lambda: near(centre(), BLUE), timeout=15_000)
+    finally:
+        c.shutdown()
