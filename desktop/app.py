@@ -140,6 +140,7 @@ class App:
     def start(self) -> None:
         """Open the catalog and the player (call it once the window is on screen)."""
         self._start_desktop_integration()
+        self.covers.runner.submit(self.covers.prune)  # thumbnails no run has used for months
         if self.catalog is None:
             from core.catalog import Catalog
             from core.paths import catalog_path

@@ -9,7 +9,9 @@ directory and as pixmaps in memory.
 it with ``QImage`` (safe off the GUI thread), scales it to fit ``size`` x ``size`` and writes it
 to ``<data dir>/covers/<hash of the picture's bytes>-<size>.jpg`` (``.png`` when it has
 transparency) -- so the tracks of one album share one file, and a later run finds it there
-instead of decoding again.  The catalog holds no pictures.
+instead of decoding again.  The catalog holds no pictures.  A run touches each file it uses
+once; ``prune()`` (in the background at start) deletes those no run has used for
+``UNUSED_DAYS`` days, and pieces left by a crash mid-write.
 
 ``pixmap(audio_path, size)`` never touches the disk on the GUI thread: it answers from memory,
 and when the track is not known yet it starts the work on a background thread (``TaskRunner``)
@@ -38,6 +40,8 @@ THUMBNAIL_SIZE = 256
 #: pixmaps kept in memory (least recently used go first)
 MEMORY_ENTRIES = 600
 JPEG_QUALITY = 88
+#: thumbnail files no run has used for this long are deleted (:meth:`CoverCache.prune`)
+UNUSED_DAYS = 90
 
 
 def decode_image(data: bytes, size: int) -> QImage | None:
@@ -64,6 +68,7 @@ class CoverCache(QObject):
         self._paths: dict[tuple, str | None] = {}  # (audio path, size, mtime_ns, bytes) -> file
         self._pixmaps: OrderedDict[tuple[str, int], QPixmap | None] = OrderedDict()  # GUI thread only
         self._pending: set[tuple[str, int]] = set()
+        self._touched: set[str] = set()  # thumbnail files this run has marked as used
 
     # --- any thread -----------------------------------------------------------------------------
     def thumbnail_path(self, audio_path: str, size: int = THUMBNAIL_SIZE) -> str | None:
@@ -97,8 +102,50 @@ class CoverCache(QObject):
         for ext in (".jpg", ".png"):
             existing = self.folder / f"{digest}-{size}{ext}"
             if existing.is_file() and existing.stat().st_size > 0:
+                self._touch(existing)
                 return str(existing)
         return None
+
+    def _touch(self, path: Path) -> None:
+        """Mark a thumbnail file as used by this run (its mtime; once a run)."""
+        key = str(path)
+        with self._lock:
+            if key in self._touched:
+                return
+            self._touched.add(key)
+        try:
+            os.utime(path)
+        except OSError:
+            pass
+
+    def prune(self, *, unused_days: float = UNUSED_DAYS) -> int:
+        """Delete the thumbnails no run has used for ``unused_days`` days and the pieces of files
+        a crash left half-written (older than an hour); returns how many files went.  Blocking
+        (the app runs it on the cache's thread at start)."""
+        import time
+
+        now = time.time()
+        gone = 0
+        try:
+            entries = list(os.scandir(self.folder))
+        except OSError:
+            return 0
+        for e in entries:
+            try:
+                if not e.is_file(follow_symlinks=False):
+                    continue
+                age = now - e.stat(follow_symlinks=False).st_mtime
+                stale = (e.name.startswith(".") and e.name.endswith(".part") and age > 3600) or (
+                    e.name.endswith((".jpg", ".png")) and not e.name.startswith(".") and age > unused_days * 86400
+                    and e.path not in self._touched)
+                if stale:
+                    os.remove(e.path)
+                    gone += 1
+            except OSError:
+                continue
+        if gone:
+            log.info("removed %d unused cover thumbnails from %s", gone, self.folder)
+        return gone
 
     def _thumbnail_file(self, data: bytes, size: int, audio_path: str) -> str | None:
         existing = self._existing(data, size)

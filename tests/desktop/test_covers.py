@@ -64,11 +64,11 @@ def test_a_thumbnail_is_written_once_in_the_data_dir_and_shared_by_the_album(qap
     assert near(image.pixelColor(128, 128), RED)
     assert cache.thumbnail_path(album.b, 256) == path  # the same picture: the same file
     assert os.listdir(data / "covers") == [os.path.basename(path)]
-    written = os.stat(path).st_mtime_ns
+    written = os.stat(path).st_ino  # a file made again would be a new file (written aside, then renamed)
 
     again = CoverCache(data)  # the next run finds the file instead of making it again
     assert again.thumbnail_path(album.a, 256) == path
-    assert os.stat(path).st_mtime_ns == written and len(os.listdir(data / "covers")) == 1
+    assert os.stat(path).st_ino == written and len(os.listdir(data / "covers")) == 1
 
     shutil.rmtree(data / "covers")  # the user cleared it: made again when asked
     assert again.thumbnail_path(album.a, 256) == path and os.path.isfile(path)
@@ -197,3 +197,26 @@ def test_a_new_cover_image_or_picture_shows_without_a_restart(qapp, qtbot, tmp_p
         qtbot.waitUntil(lambda: near(centre(), BLUE), timeout=15_000)
     finally:
         c.shutdown()
+
+
+def test_thumbnails_no_run_has_used_for_months_are_pruned(qapp, tmp_path, album):
+    import time
+
+    from desktop.covers import UNUSED_DAYS, CoverCache
+
+    cache = CoverCache(tmp_path / "data")
+    used = cache.thumbnail_path(album.a)
+    folder = tmp_path / "data" / "covers"
+    unused = folder / ("0" * 32 + "-256.jpg")
+    unused.write_bytes(b"an old thumbnail")
+    half = folder / ".x-256.jpg.123.part"
+    half.write_bytes(b"half a file")
+    long_ago = time.time() - (UNUSED_DAYS + 5) * 86400
+    for p in (used, unused, half):
+        os.utime(p, (long_ago, long_ago))
+
+    again = CoverCache(tmp_path / "data")  # the next run uses the album's thumbnail, not the other
+    assert again.thumbnail_path(album.b) == used
+    assert again.prune() == 2
+    assert sorted(os.listdir(folder)) == [os.path.basename(used)]
+    assert again.prune() == 0
