@@ -64,6 +64,12 @@ def _restore_text(r: dict) -> str:
     if pl.get("error"):
         lines.append(f"warning: could not read the playlists of the replaced file ({pl['error']}); "
                      f"it is kept as {r['kept_aside']}")
+    h = r.get("history") or {}
+    if h.get("carried_over"):
+        lines.append(f"listening history: {h['carried_over']} plays/skips counts newer than the backup carried over")
+    if h.get("error"):
+        lines.append(f"warning: could not read the listening history of the replaced file ({h['error']}); "
+                     f"it is kept as {r['kept_aside']}")
     if c["only_in_backup"] and not c["unreadable"]:
         lines.append(f"{c['only_in_backup']} likes/dislikes of the backup were not in the replaced file "
                      "(taken back since?): kept")

@@ -5,8 +5,9 @@
 * :func:`backup_catalog` -- a backup now (the rolling ones are taken by :class:`Catalog` itself).
 * :func:`restore_catalog` -- the catalog replaced by its newest good backup (or a named copy),
   migrated to the current schema, with what the replaced file still holds carried over: the
-  profiles, the likes/dislikes made after the backup, and the playlists as it had them.  A like
-  (or a playlist entry) whose track the backup does not have yet stays detached and comes back
+  profiles, the likes/dislikes made after the backup, the playlists as it had them, and its
+  listening history (plays and skips only grow, so the larger count and the later time win).  A
+  like (or a playlist entry, or a history row) whose track the backup does not have yet stays detached and comes back
   with its track at the next scan (by fingerprint, or artist, title and duration).  What could not be read is said, never silently dropped.  The
   replaced file is kept beside it as ``<file>.before-restore-<date>-<time>`` (with its ``-wal``),
   never deleted.  With no good backup, a damaged catalog is replaced by a new one holding the
@@ -143,7 +144,57 @@ def _carry_over(cat: Catalog, profiles: list[tuple], ratings: list[tuple]) -> di
         carried += 1
     return {"in_backup": in_backup, "read": len(ratings), "carried_over": carried,
             "waiting_for_their_track": detached, "profile_unreadable": unplaced,
-            "only_in_backup": len(set(have) - seen), "carried_profiles": carried_profiles}
+            "only_in_backup": len(set(have) - seen), "carried_profiles": carried_profiles, "profile_ids": pid_map}
+
+
+def _read_history(path: Path) -> tuple[list[tuple], str | None]:
+    """The replaced file's listening history ``[(profile_id, track_id, plays, skips,
+    last_played_at, last_skipped_at, fingerprint, artist, title, duration)]`` and why it could not
+    be read (None; a file from before the history has none)."""
+    if not _exists(path):
+        return [], None
+    rows, err = read_rows(path, "SELECT profile_id, track_id, plays, skips, last_played_at, last_skipped_at, "
+                                "fingerprint, artist, title, duration FROM play_history ORDER BY id")
+    if err and "no such table" in err:
+        return [], None
+    return rows, err
+
+
+def _carry_over_history(cat: Catalog, pid_map: dict, rows: list[tuple]) -> int:
+    """Put the replaced file's listening history into ``cat``: counts only grow, so for each
+    profile and song the larger of the two counts and the later of the two times are kept.  A
+    row whose track the restored file lacks stays detached (it follows its song back at the next
+    scan).  Returns how many rows changed.  Runs inside the caller's transaction."""
+    changed = 0
+    for old_pid, tid, plays, skips, played_at, skipped_at, fp, artist, title, duration in rows:
+        pid = pid_map.get(old_pid)
+        if pid is None:
+            continue
+        found = cat.fetchone("SELECT id FROM tracks WHERE fingerprint = ? ORDER BY id = ? DESC, missing, id",
+                             (fp, tid if tid is not None else -1)) if fp else None
+        track = found[0] if found else None
+        there = (cat.fetchone("SELECT id, plays, skips, last_played_at, last_skipped_at FROM play_history "
+                              "WHERE profile_id = ? AND track_id = ?", (pid, track)) if track is not None else
+                 cat.fetchone("SELECT id, plays, skips, last_played_at, last_skipped_at FROM play_history "
+                              "WHERE profile_id = ? AND track_id IS NULL AND fingerprint = ?", (pid, fp)))
+        if there is None:
+            cat.execute("INSERT INTO play_history(profile_id, track_id, plays, skips, last_played_at, last_skipped_at, "
+                        "fingerprint, artist, title, duration) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (pid, track, plays, skips, played_at, skipped_at, fp, artist, title, duration))
+            changed += 1
+            continue
+        hid, have_plays, have_skips, have_played, have_skipped = there
+
+        def later(a, b):
+            return b if a is None else a if b is None else max(a, b)
+
+        new = (max(have_plays, plays), max(have_skips, skips), later(have_played, played_at),
+               later(have_skipped, skipped_at))
+        if new != (have_plays, have_skips, have_played, have_skipped):
+            cat.execute("UPDATE play_history SET plays = ?, skips = ?, last_played_at = ?, last_skipped_at = ? "
+                        "WHERE id = ?", (*new, hid))
+            changed += 1
+    return changed
 
 
 def _read_playlists(path: Path) -> tuple[list[tuple], list[tuple], str | None]:
@@ -210,7 +261,8 @@ def restore_catalog(path: str | os.PathLike, source: str | os.PathLike | None = 
     report: ``catalog``, ``restored_from`` (None: a new catalog), ``backup_taken_at``,
     ``kept_aside``, ``ratings`` {``in_backup``, ``read``, ``carried_over``,
     ``waiting_for_their_track``, ``only_in_backup``, ``unreadable``, ``error``}, ``profiles``
-    {``carried_over``, ``unreadable``}, ``playlists`` {``carried_over`` (names), ``error``}.
+    {``carried_over``, ``unreadable``}, ``playlists`` {``carried_over`` (names), ``error``},
+    ``history`` {``read``, ``carried_over`` (rows added or raised), ``error``}.
     Raises :class:`CatalogError` (nothing changed) when there is nothing good to restore."""
     path = Path(path)
     if source is not None:
@@ -232,6 +284,7 @@ def restore_catalog(path: str | os.PathLike, source: str | os.PathLike | None = 
                                "(take a backup with: python main.py catalog backup)")
     profiles, ratings, errors = _read_current(path)
     playlists, entries, playlists_error = _read_playlists(path)
+    history, history_error = _read_history(path)
 
     work = path.with_name(path.name + ".restoring")
     for leftover in (work, *(Path(f"{work}{s}") for s in ("-journal", "-wal", "-shm"))):
@@ -245,6 +298,7 @@ def restore_catalog(path: str | os.PathLike, source: str | os.PathLike | None = 
             with cat.transaction():
                 carried = _carry_over(cat, profiles, ratings)
                 carried_playlists = _carry_over_playlists(cat, playlists, entries)
+                carried_history = _carry_over_history(cat, carried["profile_ids"], history)
             problems = cat.integrity_problems()
             if problems:
                 raise CatalogError(f"{path}: the restored copy fails its check ({problems[0]}); nothing was changed")
@@ -282,4 +336,5 @@ def restore_catalog(path: str | os.PathLike, source: str | os.PathLike | None = 
         "profiles": {"carried_over": carried["carried_profiles"], "unreadable": any(e.startswith("profiles")
                                                                                     for e in errors)},
         "playlists": {"carried_over": carried_playlists, "error": playlists_error},
+        "history": {"read": len(history), "carried_over": carried_history, "error": history_error},
     }

@@ -120,3 +120,32 @@ def test_migration_from_the_previous_version_keeps_the_likes(tmp_path):
         assert cat.play_stats_of(a).plays == 1
     finally:
         cat.close()
+
+
+def test_a_restore_from_an_older_backup_keeps_the_listening_history_made_since(tmp_path):
+    from core.catalog.recovery import restore_catalog
+
+    path = tmp_path / "c.sqlite3"
+    cat = Catalog(path)
+    a = _add(cat, "/m/a.flac")
+    b = _add(cat, "/m/b.flac", title="Other")
+    cat.add_profile("Sam")
+    cat.record_listen(a, "play", now=100.0)
+    cat.backup()
+    cat.record_listen(a, "play", now=200.0)  # after the backup
+    cat.record_listen(a, "play", now=300.0)
+    cat.record_listen(b, "skip", now=310.0, profile="Sam")  # a profile made before, history after
+    late = _add(cat, "/m/late.flac", title="Late")  # a track the backup does not have
+    cat.record_listen(late, "play", now=400.0)
+    cat.close()
+
+    report = restore_catalog(path)
+    assert report["history"] == {"read": 3, "carried_over": 3, "error": None}
+    with Catalog(path) as back:
+        s = back.play_stats_of(a)
+        assert (s.plays, s.last_played_at) == (3, 300.0)  # not 1 + 3: the replaced file's count already holds the backup's
+        assert back.play_stats_of(b, profile="Sam").skips == 1
+        assert back.play_stats_of(b).skips == 0
+        again = _add(back, "/m/late.flac", title="Late")  # the next scan finds it: its plays come back
+        back.follow_ratings([again])
+        assert back.play_stats_of(again).plays == 1
