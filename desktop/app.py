@@ -203,6 +203,7 @@ class App:
             return
         dialog = self.preferences = SettingsDialog(self.settings, library=self.library, parent=self.window)
         dialog.outputDeviceChanged.connect(self.switch_output_device)
+        dialog.rescanDevicesRequested.connect(self.rescan_output_devices)
         dialog.workersChanged.connect(self._workers_chosen)
         dialog.pauseWhilePlayingChanged.connect(self.analysis.set_pause_while_playing)
         dialog.finished.connect(self._preferences_closed)
@@ -220,11 +221,33 @@ class App:
     def switch_output_device(self, device: str | None) -> None:
         """Play on ``device`` (None: the system's default) from now on: the player is opened
         again there, with the queue, and the track that was playing goes on where it was."""
+        self.settings.output_device = device
+        self._reopen_player(device)
+
+    def rescan_output_devices(self) -> None:
+        """Edit ▸ Preferences ▸ Look for new devices: PortAudio knows only the devices that were
+        there when it started, so it is started again (no stream may be open: the player is
+        closed, then opened again as :meth:`switch_output_device` does, on the chosen device if it
+        is there now), and the dialog's list is filled again."""
+        self._reopen_player(self.settings.output_device, rescan=True)
+
+    def _devices_found(self) -> None:
+        if self.preferences is not None:
+            from desktop.outputdevice import output_choices
+
+            self.preferences.set_device_choices(output_choices())
+
+    def _reopen_player(self, device: str | None, *, rescan: bool = False) -> None:
+        """Close the player and open it again on ``device`` (re-scanning the devices first with
+        ``rescan``), with its queue and the playing track where it was."""
+        from core.playback import reinitialize
         from desktop.outputdevice import missing_device_message, open_player
 
-        self.settings.output_device = device
         old = self.player
         if old is None:
+            if rescan:  # nothing is open: look again, and the list follows
+                self.reader.submit(reinitialize, on_result=lambda _r: self._devices_found(),
+                                   on_error=lambda exc, tb: self._devices_found())
             return  # not open yet (or never): start() opens it on the chosen device
         playing = self.playback.current if self.playback.state in ("playing", "paused") else None
         resume = (playing, old.position, self.playback.state == "paused") if playing is not None else None
@@ -249,9 +272,20 @@ class App:
             self.window.statusBar().showMessage(
                 missing_device_message(missing) if missing else f"Playing on {device or 'the system default output'}.",
                 15000)
+            if rescan:
+                self._devices_found()
 
-        self.reader.submit(open_player, device, on_result=opened,
-                           on_error=lambda exc, tb: self.window.set_notice("player", f"Cannot play: {exc}."))
+        def reopen():
+            if rescan:
+                reinitialize()  # on this worker: the old stream is closed
+            return open_player(device)
+
+        def failed(exc, tb):
+            self.window.set_notice("player", f"Cannot play: {exc}.")
+            if rescan:
+                self._devices_found()
+
+        self.reader.submit(reopen, on_result=opened, on_error=failed)
 
     def _start_desktop_integration(self) -> None:
         """MPRIS (media keys, the sound menu) and the file manager, over the session bus;

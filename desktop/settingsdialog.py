@@ -4,6 +4,7 @@
     dialog.outputDeviceChanged.connect(...)   # str (sounddevice's "<name>, <host API>") or None
     dialog.workersChanged.connect(...)        # int
     dialog.pauseWhilePlayingChanged.connect(...)  # bool
+    dialog.rescanDevicesRequested.connect(...)    # "Look for new devices": then set_device_choices(...)
 
 The Playback and Analysis pages follow Apply / OK / Cancel: nothing changes until Apply or OK
 (then only what differs from the settings is written and announced); Cancel forgets what was
@@ -22,7 +23,9 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
+    QPushButton,
     QSpinBox,
     QTabWidget,
     QVBoxLayout,
@@ -36,6 +39,7 @@ class SettingsDialog(QDialog):
     outputDeviceChanged = Signal(object)
     workersChanged = Signal(int)
     pauseWhilePlayingChanged = Signal(bool)
+    rescanDevicesRequested = Signal()
 
     def __init__(self, settings, *, library=None, choices: Callable[[], list] = output_choices,
                  parent: QWidget | None = None):
@@ -66,19 +70,22 @@ class SettingsDialog(QDialog):
         self.device_combo = QComboBox()
         self.device_combo.setObjectName("outputDeviceCombo")
         self.device_combo.setAccessibleName("Output device")
-        for label, device in choices():
-            self.device_combo.addItem(label, device)
-        chosen = settings.output_device
-        i = self.device_combo.findData(chosen) if chosen else 0
-        if i < 0:  # remembered, but not connected now: kept, and shown as such
-            self.device_combo.addItem(f"{chosen} (not connected)", chosen)
-            i = self.device_combo.count() - 1
-        self.device_combo.setCurrentIndex(i)
+        self._fill_devices(choices(), settings.output_device)
+        self.rescan_button = QPushButton("&Look for new devices")
+        self.rescan_button.setObjectName("rescanDevicesButton")
+        self.rescan_button.setToolTip("Find a device connected since Melograph started (playback pauses for a moment)")
+        self.rescan_button.clicked.connect(self._rescan)
         playback = QWidget()
         form = QFormLayout(playback)
-        form.addRow("&Output device:", self.device_combo)
+        row = QHBoxLayout()
+        row.addWidget(self.device_combo, 1)
+        row.addWidget(self.rescan_button)
+        label = QLabel("&Output device:")
+        label.setBuddy(self.device_combo)
+        form.addRow(label, row)
         hint = QLabel("Melograph plays on this device. If it is not connected when Melograph starts, the "
-                      "system's default plays until it is back; the choice is kept.")
+                      "system's default plays until it is back; the choice is kept. A device connected "
+                      "later shows up with Look for new devices.")
         hint.setWordWrap(True)
         form.addRow(hint)
         self.tabs.addTab(playback, "&Playback")
@@ -120,6 +127,32 @@ class SettingsDialog(QDialog):
         self.pause_check.toggled.connect(self._update_apply)
         self._update_apply()
         self.resize(620, 440)
+
+    def _fill_devices(self, choices: list, selected: str | None) -> None:
+        """The combo's entries: ``choices`` and, when ``selected`` is not among them, it marked
+        "(not connected)"; ``selected`` is the current one."""
+        self.device_combo.blockSignals(True)
+        self.device_combo.clear()
+        for label, device in choices:
+            self.device_combo.addItem(label, device)
+        chosen = self.settings.output_device
+        if chosen and self.device_combo.findData(chosen) < 0:  # remembered, but not connected now: kept
+            self.device_combo.addItem(f"{chosen} (not connected)", chosen)
+        i = self.device_combo.findData(selected) if selected else 0
+        self.device_combo.setCurrentIndex(max(0, i))
+        self.device_combo.blockSignals(False)
+
+    def _rescan(self) -> None:
+        self.rescan_button.setEnabled(False)
+        self.rescan_button.setText("Looking…")
+        self.rescanDevicesRequested.emit()
+
+    def set_device_choices(self, choices: list) -> None:
+        """What a new look for devices found: the list again, the entry shown kept."""
+        self._fill_devices(choices, self.device_combo.currentData())
+        self.rescan_button.setText("&Look for new devices")
+        self.rescan_button.setEnabled(True)
+        self._update_apply()
 
     def _pending(self) -> dict:
         """What the pages show that the settings do not have yet."""

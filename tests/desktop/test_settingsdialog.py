@@ -185,6 +185,36 @@ def test_changing_the_device_keeps_the_track_playing(qapp, qtbot, tmp_path, devi
         _close(window, app)
 
 
+def test_a_device_plugged_in_later_is_found_and_played_on_without_a_restart(qapp, qtbot, tmp_path, devices,
+                                                                           long_track, monkeypatch):
+    monkeypatch.setattr("core.playback.Player", paced_player_class())
+    window, app = _start(qapp, qtbot, tmp_path, folder=long_track, output_device="studio, ALSA")
+    try:
+        qtbot.waitUntil(lambda: app.library.model.rowCount() == 1 and app.player is not None, timeout=30_000)
+        assert app.player.output_name == "default"  # the chosen one is not connected: the default plays
+        app.playback.play_ids([app.library.first_id()])
+        qtbot.waitUntil(lambda: app.playback.state == "playing" and app.player.position > 1.0, timeout=10_000)
+        dlg = _open_preferences(qtbot, window, app)
+        assert dlg.device_combo.currentText() == "studio, ALSA (not connected)"
+
+        plugged = tmp_path / "asoundrc-plugged"  # the studio monitors are plugged in
+        plugged.write_text(DEVICES + 'pcm.studio { type null hint { show on description "Studio monitors" } }\n')
+        monkeypatch.setenv("ALSA_CONFIG_PATH", str(plugged))
+        before, old = app.player.position, app.player
+        qtbot.mouseClick(dlg.rescan_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: dlg.rescan_button.isEnabled(), timeout=15_000)
+        labels = [dlg.device_combo.itemText(i) for i in range(dlg.device_combo.count())]
+        assert "studio (ALSA)" in labels and not any("not connected" in t for t in labels)
+        assert dlg.device_combo.currentData() == "studio, ALSA" and not dlg.apply_button.isEnabled()
+        # the remembered device is there now: the player went over to it, and the track went on
+        assert app.player is not old and app.player.output_name == "studio"
+        qtbot.waitUntil(lambda: app.playback.state == "playing" and app.player.position > 0, timeout=10_000)
+        assert app.player.position >= before - 0.5 and app.playback.current.title == "Long Tone"
+        dlg.reject()
+    finally:
+        _close(window, app)
+
+
 def test_a_device_that_goes_away_mid_track_stops_with_a_message_and_stays_chosen(qapp, qtbot, tmp_path, long_track):
     from core.playback import NullOutput, Player
 
