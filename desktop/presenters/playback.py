@@ -386,8 +386,12 @@ class PlaybackPresenter(QObject):
             self.positionChanged.emit(0.0)
 
     def _no_sound(self, reason: str | None) -> None:
+        name = getattr(self.player, "output_name", None) if self.player is not None else None
+        where = (f" from “{name}” — connect it again and use Edit ▸ Preferences ▸ Look for new devices"
+                 if name else "")
         self.window.set_notice(
-            "player", f"No sound: {reason or 'no output device'}. Melograph can still browse, analyse and like tracks.")
+            "player", f"No sound{where}: {reason or 'no output device'}. Melograph can still browse, analyse "
+                      "and like tracks.")
 
     def _on_track_started(self, ev) -> None:
         if isinstance(ev.track, PlayItem):

@@ -245,6 +245,7 @@ def test_a_device_that_goes_away_mid_track_stops_with_a_message_and_stays_chosen
         qtbot.waitUntil(lambda: app.playback.state != "playing", timeout=10_000)
         qtbot.waitUntil(lambda: "player" in window.notices(), timeout=5000)
         assert "No sound" in window.notices()["player"] and window.banner.isVisible()
+        assert f"“{app.player.output_name}”" in window.notices()["player"]  # which device went silent
         assert app.player.position == 0.0 or app.playback.state in ("stopped", "no_device")
         assert app.settings.output_device == "headphones, ALSA"  # the choice stays for when it is back
     finally:
