@@ -58,18 +58,15 @@ def _restore_text(r: dict) -> str:
                      "(python main.py scan FOLDER) and they come back with it")
     if p["carried_over"]:
         lines.append(f"profiles carried over: {', '.join(p['carried_over'])}")
-    pl = r.get("playlists") or {}
+    pl, h = r.get("playlists") or {}, r.get("history") or {}
     if pl.get("carried_over"):
         lines.append(f"playlists carried over as the replaced file had them: {', '.join(pl['carried_over'])}")
-    if pl.get("error"):
-        lines.append(f"warning: could not read the playlists of the replaced file ({pl['error']}); "
-                     f"it is kept as {r['kept_aside']}")
-    h = r.get("history") or {}
     if h.get("carried_over"):
         lines.append(f"listening history: {h['carried_over']} plays/skips counts newer than the backup carried over")
-    if h.get("error"):
-        lines.append(f"warning: could not read the listening history of the replaced file ({h['error']}); "
-                     f"it is kept as {r['kept_aside']}")
+    for what, part in (("playlists", pl), ("listening history", h)):
+        if part.get("error"):
+            lines.append(f"warning: could not read the {what} of the replaced file ({part['error']}); "
+                         f"it is kept as {r['kept_aside']}")
     if c["only_in_backup"] and not c["unreadable"]:
         lines.append(f"{c['only_in_backup']} likes/dislikes of the backup were not in the replaced file "
                      "(taken back since?): kept")

@@ -4,6 +4,7 @@ that cannot be watched is polled; a library folder that goes away is unavailable
 it leaves the catalog."""
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
@@ -73,18 +74,26 @@ def make_watcher(follower, **kwargs):
     return LibraryWatcher(follower.on_changes, follower.on_status, **kwargs)
 
 
-def titles(catalog):
-    return sorted(t.title for t in catalog.tracks())
-
-
-def test_added_renamed_changed_and_deleted_files_reach_the_catalog(catalog, lib, tmp_path):
+@contextlib.contextmanager
+def watching(catalog, lib):
+    """``lib`` scanned into ``catalog``, then watched (the follower scans what changes); closed after."""
     scanner.scan(catalog, lib)
     f = Follower(catalog)
     w = make_watcher(f)
     try:
         w.set_roots([lib])
         wait_until(lambda: f.state(lib) is not None and f.state(lib).state == WATCHED, what="watched")
+        yield f
+    finally:
+        w.close()
 
+
+def titles(catalog):
+    return sorted(t.title for t in catalog.tracks())
+
+
+def test_added_renamed_changed_and_deleted_files_reach_the_catalog(catalog, lib, tmp_path):
+    with watching(catalog, lib) as f:
         # a file copied in (made elsewhere, then copied: as a user would)
         src = media.make(tmp_path / "elsewhere" / "three.ogg", kind="noise", tags={"title": "Three", "artist": "Cy"})
         shutil.copy(src, lib / "a" / "three.ogg")
@@ -115,24 +124,15 @@ def test_added_renamed_changed_and_deleted_files_reach_the_catalog(catalog, lib,
 
         # only what changed was scanned, never the whole folder
         assert all(paths != [str(lib)] for _root, paths in f.changes)
-    finally:
-        w.close()
 
 
 def test_a_folder_copied_in_appears_with_its_files(catalog, lib, tmp_path):
-    scanner.scan(catalog, lib)
-    f = Follower(catalog)
-    w = make_watcher(f)
-    try:
-        w.set_roots([lib])
-        wait_until(lambda: f.state(lib) is not None and f.state(lib).state == WATCHED, what="watched")
+    with watching(catalog, lib) as f:
         album = tmp_path / "album"
         media.make(album / "cd1" / "x.wav", tags={"title": "Ex", "artist": "Dee"})
         media.make(album / "cd1" / "y.m4a", freq=330.0, tags={"title": "Why", "artist": "Dee"})
         shutil.copytree(album, lib / "New album")
         wait_until(lambda: titles(catalog) == ["Ex", "One", "Two", "Why"], what="the album's files")
-    finally:
-        w.close()
 
 
 class LimitReachedObserver(Observer):
@@ -207,12 +207,7 @@ def test_a_folder_missing_at_start_is_unavailable_until_it_appears(catalog, tmp_
 
 
 def test_a_cover_image_is_reported_and_other_files_are_not(catalog, lib):
-    scanner.scan(catalog, lib)
-    f = Follower(catalog)
-    w = make_watcher(f)
-    try:
-        w.set_roots([lib])
-        wait_until(lambda: f.state(lib) is not None and f.state(lib).state == WATCHED, what="watched")
+    with watching(catalog, lib) as f:
         (lib / "a" / "notes.txt").write_text("liner notes")
         (lib / "a" / "Cover.JPG").write_bytes(b"\xff\xd8 not really a picture")
         wait_until(lambda: f.scans >= 1, what="a report")
@@ -220,8 +215,6 @@ def test_a_cover_image_is_reported_and_other_files_are_not(catalog, lib):
         reported = [p for _root, paths in f.changes for p in paths]
         assert reported == [str(lib / "a" / "Cover.JPG")]
         assert titles(catalog) == ["One", "Two"] and catalog.failures() == []  # nothing read as audio
-    finally:
-        w.close()
 
 
 def test_scan_paths_reads_only_the_paths_given(catalog, lib, tmp_path):
