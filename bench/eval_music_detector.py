@@ -13,7 +13,8 @@ Prints, per set, how many clips the detector calls *not music* (track rule of
   files as the app does (these include training clips), and the ``cc_music`` songs -- goal: at
   most 2 % flagged;
 - ``cc_music``'s non-music (the three LibriSpeech readings, the robin, the whale, the dog), which
-  must all be flagged, and a song with a 14 s spoken intro, which must stay music.
+  must all be flagged, a song with a 14 s spoken intro, which must stay music, and a podcast
+  (talk over a music bed 25, 20 and 15 dB down between two jingles), which must be speech.
 
 Files go through the app's own path (``analysis.worker.prepare_file``: decode, mono 22050 Hz,
 log-mel excerpt by excerpt); the arrays through ``models.music.cell_inputs``.
@@ -175,6 +176,23 @@ def main(argv=None) -> int:
     out["spoken_intro_song"] = {"is_music": v["is_music"], "music_share": v["music_share"]}
     say(f"a song with a {speech['seconds']:.0f} s spoken intro: {'music' if v['is_music'] else 'NOT music'} "
         f"({100 * v['music_share']:.0f} % of its cells music)")
+
+    # a podcast: a minute of talk over a music bed, a 5 s jingle before and after -- speech,
+    # with the jingles music on its timeline
+    talk = np.concatenate([decode.read(DATA / "cc_music" / n, sr=22050, mono=True)[0]
+                           for n in ("198-209-0000.ogg", "3436-172162-0000.ogg")] * 2)
+    bed = np.tile(y_song, int(np.ceil(len(talk) / len(y_song))))[: len(talk)]
+    bed = bed * (np.sqrt(np.mean(talk ** 2)) / np.sqrt(np.mean(bed ** 2)))
+    out["podcast"] = {}
+    for db in (-25, -20, -15):
+        y = np.concatenate([bed[: 5 * 22050], talk + bed * 10 ** (db / 20), bed[: 5 * 22050]]).astype(np.float32)
+        v = det.analyse_track(logmel_track(y=y))
+        cells = v["cell_music"]
+        out["podcast"][db] = {"is_music": v["is_music"], "kind": v["kind"], "music_probability": v["music_probability"],
+                              "jingles_music": bool(cells[0] > 0.5 and cells[-1] > 0.5)}
+        say(f"a podcast, talk over a music bed {-db} dB down: "
+            f"{'MUSIC' if v['is_music'] else 'not music (' + str(v['kind']) + ')'} (p {v['music_probability']:.2f}); "
+            f"jingles on the timeline: {'music' if out['podcast'][db]['jingles_music'] else 'NOT music'}")
     if args.json:
         print(json.dumps(out, indent=2))
     return 0
