@@ -26,7 +26,6 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import json
-import os
 import shutil
 import subprocess
 import tempfile

@@ -102,3 +102,12 @@ def make_app(qapp, qtbot, tmp_path):
     for app in built:
         if not app._closing:  # noqa: SLF001 (a test may have shut it down itself)
             app.shutdown()
+
+
+def open_folder(window, app, qtbot, folder, n: int) -> dict:
+    """Open ``folder`` as the user does (File ▸ Open folder…), wait for its ``n`` tracks in the
+    table; returns ``{title: track id}``."""
+    window.openFolderRequested.emit(str(folder))
+    qtbot.waitUntil(lambda: app.library.model.rowCount() == n and not app.library.scanning, timeout=30_000)
+    m = app.library.model
+    return {m.row_data(r).title: m.track_id(r) for r in range(n)}

@@ -3,22 +3,16 @@
 entry, rename, delete with confirmation, import and export, save the queue."""
 from __future__ import annotations
 
-
 import pytest
 from PySide6.QtCore import QItemSelectionModel, QPoint, QPointF, Qt
 from PySide6.QtGui import QDropEvent
+
+from tests.desktop.conftest import open_folder
 
 
 @pytest.fixture
 def app_parts(make_app):
     return make_app(player=True)
-
-
-def _open(window, c, qtbot, folder, n):
-    window.openFolderRequested.emit(str(folder))
-    qtbot.waitUntil(lambda: c.library.model.rowCount() == n and not c.library.scanning, timeout=30_000)
-    m = c.library.model
-    return {m.row_data(r).title: m.track_id(r) for r in range(n)}
 
 
 def _stored(c, name):
@@ -51,7 +45,7 @@ def _make(window, c, qtbot, monkeypatch, name):
 
 def test_make_fill_from_the_table_reorder_remove_and_play(app_parts, qtbot, music_folder, monkeypatch):
     window, c = app_parts
-    ids = _open(window, c, qtbot, music_folder, 4)
+    ids = open_folder(window, c, qtbot, music_folder, 4)
     panel = window.playlists_panel
     assert panel.left_stack.currentWidget() is panel.no_playlists
     _make(window, c, qtbot, monkeypatch, "Évening mix")
@@ -103,7 +97,7 @@ def test_make_fill_from_the_table_reorder_remove_and_play(app_parts, qtbot, musi
 
 def test_rename_and_delete_with_confirmation_and_a_taken_name_refused(app_parts, qtbot, music_folder, monkeypatch):
     window, c = app_parts
-    _open(window, c, qtbot, music_folder, 4)
+    open_folder(window, c, qtbot, music_folder, 4)
     panel = window.playlists_panel
     _make(window, c, qtbot, monkeypatch, "One")
     _make(window, c, qtbot, monkeypatch, "Two")
@@ -133,7 +127,7 @@ def test_export_import_and_missing_entries_shown(app_parts, qtbot, music_folder,
     window, c = app_parts
     folder = tmp_path / "lib"
     shutil.copytree(music_folder, folder)
-    ids = _open(window, c, qtbot, folder, 4)
+    ids = open_folder(window, c, qtbot, folder, 4)
     panel = window.playlists_panel
     _make(window, c, qtbot, monkeypatch, "Tones")
     c.playlists.add_tracks(c.catalog.playlist("Tones").id, [ids["Morning Tone"], ids["Evening Tone"]])
@@ -174,7 +168,7 @@ def test_export_import_and_missing_entries_shown(app_parts, qtbot, music_folder,
 
 def test_save_queue_and_add_from_the_queue_and_recommendations_menus(app_parts, qtbot, music_folder, monkeypatch):
     window, c = app_parts
-    ids = _open(window, c, qtbot, music_folder, 4)
+    ids = open_folder(window, c, qtbot, music_folder, 4)
     if not c.player.available:
         pytest.skip(f"no output device, not even the null one: {c.player.unavailable_reason}")
     c.playback.enqueue([ids["Pink Noise"], ids["Low Hum"]])

@@ -3,17 +3,12 @@
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 
+from tests.desktop.conftest import open_folder
+
 
 @pytest.fixture
 def app_parts(make_app):
     return make_app(player=True)
-
-
-def _open(window, c, qtbot, folder, n):
-    window.openFolderRequested.emit(str(folder))
-    qtbot.waitUntil(lambda: c.library.model.rowCount() == n and not c.library.scanning, timeout=30_000)
-    m = c.library.model
-    return {m.row_data(r).title: m.track_id(r) for r in range(n)}
 
 
 def _titles(window):
@@ -22,7 +17,7 @@ def _titles(window):
 
 def test_deleting_rows_2_to_4_removes_those_tracks(app_parts, qtbot, music_folder):
     window, c = app_parts
-    ids = _open(window, c, qtbot, music_folder, 4)
+    ids = open_folder(window, c, qtbot, music_folder, 4)
     order = ["Morning Tone", "Evening Tone", "Pink Noise", "Low Hum", "Morning Tone", "Evening Tone"]
     c.playback.enqueue([ids[t] for t in order])
     panel = window.queue_panel
@@ -47,7 +42,7 @@ def test_a_next_track_at_another_rate_leaves_the_queue_right(app_parts, qtbot, t
     media.make(folder / "a.wav", seconds=0.6, sr=44100, freq=440.0, tags=dict(title="At 44100", artist="A"))
     media.make(folder / "b.wav", seconds=3, sr=48000, freq=550.0, tags=dict(title="At 48000", artist="B"))
     media.make(folder / "c.wav", seconds=1, sr=44100, freq=660.0, tags=dict(title="Last", artist="C"))
-    ids = _open(window, c, qtbot, folder, 3)
+    ids = open_folder(window, c, qtbot, folder, 3)
     c.playback.enqueue([ids["At 48000"], ids["Last"]])
     qtbot.waitUntil(lambda: window.queue_panel.list.count() == 2, timeout=5000)
     c.playback.play_ids([ids["At 44100"]])
@@ -74,7 +69,7 @@ def test_dragging_entries_to_the_top_reorders_the_players_queue(app_parts, qtbot
     from PySide6.QtGui import QDropEvent
 
     window, c = app_parts
-    ids = _open(window, c, qtbot, music_folder, 4)
+    ids = open_folder(window, c, qtbot, music_folder, 4)
     _enqueue(window, c, qtbot, ids, ["Morning Tone", "Evening Tone", "Pink Noise", "Low Hum"])
     lst = window.queue_panel.list
     lst.clearSelection()
@@ -97,7 +92,7 @@ def test_the_queue_context_menu(app_parts, qtbot, music_folder):
     from PySide6.QtGui import QDesktopServices
 
     window, c = app_parts
-    ids = _open(window, c, qtbot, music_folder, 4)
+    ids = open_folder(window, c, qtbot, music_folder, 4)
     _enqueue(window, c, qtbot, ids, ["Morning Tone", "Evening Tone", "Pink Noise", "Low Hum"])
     panel = window.queue_panel
 
@@ -176,7 +171,7 @@ def _select_rows(window, c, titles):
 
 def test_enter_on_several_rows_asks_whether_to_replace_or_append_to_the_queue(app_parts, qtbot, music_folder):
     window, c = app_parts
-    ids = _open(window, c, qtbot, music_folder, 4)
+    ids = open_folder(window, c, qtbot, music_folder, 4)
     c.library.model.sort(0)  # by title: Evening Tone, Low Hum, Morning Tone, Pink Noise
     _enqueue(window, c, qtbot, ids, ["Low Hum"])
 
@@ -205,7 +200,7 @@ def test_enter_on_several_rows_asks_whether_to_replace_or_append_to_the_queue(ap
 
 def test_play_these_from_the_recommendations_asks_as_the_table_does(app_parts, qtbot, music_folder):
     window, c = app_parts
-    ids = _open(window, c, qtbot, music_folder, 4)
+    ids = open_folder(window, c, qtbot, music_folder, 4)
     _enqueue(window, c, qtbot, ids, ["Low Hum"])
     asked = _answer_play_these(qtbot, "playTheseAppend")
     window.recommendations.playAllRequested.emit([ids["Morning Tone"], ids["Evening Tone"]])  # its "Play these"
@@ -231,7 +226,7 @@ def view_folder(tmp_path):
 
 def test_shuffle_from_the_table_plays_every_shown_row_once_without_an_artist_twice(app_parts, qtbot, view_folder):
     window, c = app_parts
-    ids = _open(window, c, qtbot, view_folder, 7)
+    ids = open_folder(window, c, qtbot, view_folder, 7)
     window.filter_edit.setText("set")  # every track but "skip me"
     window.filter_edit.returnPressed.emit()
     qtbot.waitUntil(lambda: c.library.model.rowCount() == 6, timeout=2000)
@@ -254,7 +249,7 @@ def test_shuffle_from_the_table_plays_every_shown_row_once_without_an_artist_twi
 
 def test_repeat_all_with_an_empty_queue_goes_on_through_the_table(app_parts, qtbot, view_folder):
     window, c = app_parts
-    ids = _open(window, c, qtbot, view_folder, 7)
+    ids = open_folder(window, c, qtbot, view_folder, 7)
     window.filter_edit.setText("set b")  # b1, b2
     window.filter_edit.returnPressed.emit()
     qtbot.waitUntil(lambda: c.library.model.rowCount() == 2, timeout=2000)
