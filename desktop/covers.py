@@ -228,15 +228,6 @@ class CoverCache(QObject):
         for path, size in shown:
             self.pixmap(path, size)  # loads again in the background, then ``ready``
 
-    def forget(self, audio_path: str) -> None:
-        """Drop what is remembered of ``audio_path`` (its tags changed); the files stay."""
-        audio_path = os.fspath(audio_path)
-        for key in [k for k in self._pixmaps if k[0] == audio_path]:
-            del self._pixmaps[key]
-        with self._lock:
-            for key in [k for k in self._paths if k[0] == audio_path]:
-                del self._paths[key]
-
     def _loaded(self, key: tuple[str, int], image: QImage | None) -> None:
         self._pending.discard(key)
         self._pixmaps[key] = None if image is None else QPixmap.fromImage(image)
