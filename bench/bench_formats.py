@@ -131,6 +131,15 @@ def main() -> int:
     same = float(np.mean((top == top[0]).all(axis=0)))
     print(f"spread per clip (largest pairwise L1): median {np.median(s):.3f}, p95 {np.percentile(s, 95):.3f}, "
           f"max {np.max(s):.3f} ({srcs[int(np.argmax(s))].stem}); within 0.15: {np.mean(s <= 0.15):.1%} of clips")
+    over = [int(i) for i in np.argsort(-s) if s[i] > 0.15]
+    if over:
+        names = list(dists)
+        worst = []
+        for i in over:
+            a, b = max(itertools.combinations(range(len(names)), 2),
+                       key=lambda ab: float(np.abs(dists[names[ab[0]]][i] - dists[names[ab[1]]][i]).sum()))
+            worst.append(f"{srcs[i].stem} {s[i]:.3f} ({names[a]} vs {names[b]})")
+        print("  above 0.15: " + "; ".join(worst))
     print(f"same top genre in every format: {same:.1%} of clips")
     from core.genrelabel import label_of_probs
 
