@@ -13,18 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cli.main import main as cli
+from tests.cli.clirun import run
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def run(capsys, *argv):
-    try:
-        code = cli(list(argv))
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _tone(path: Path, seconds: float = 1.0, freq: float = 440.0) -> Path:

@@ -11,25 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from cli.main import main as cli
+from tests.cli.clirun import run, run_json
 from tests import media
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def run(capsys, *argv):
-    """Run the CLI in-process: (exit status, stdout, stderr)."""
-    try:
-        code = cli(list(argv))
-    except SystemExit as exc:  # argparse: usage errors
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def run_json(capsys, *argv):
-    code, out, err = run(capsys, *argv, "--json")
-    return code, json.loads(out), err
 
 
 @pytest.fixture

@@ -2,26 +2,11 @@
 one line on stderr with a non-zero exit."""
 from __future__ import annotations
 
-import json
 
 import pytest
 
-from cli.main import main as cli
+from tests.cli.clirun import run, run_json
 from tests import media
-
-
-def run(capsys, *argv):
-    try:
-        code = cli(list(argv))
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def run_json(capsys, *argv):
-    code, out, err = run(capsys, *argv, "--json")
-    return code, json.loads(out), err
 
 
 def one_error(err: str) -> str:
