@@ -204,8 +204,18 @@ class Settings:
     def resume(self, value: tuple[int, float] | None) -> None:
         if value is None:
             self.q.remove("player/resume")
+            self.q.remove("player/resume_label")
         else:
             self.q.setValue("player/resume", f"{int(value[0])},{float(value[1]):.3f}")
+
+    @property
+    def resume_label(self) -> str | None:
+        """The resumed track's "title — artist", to name it when its row is gone from the table."""
+        return str(self.q.value("player/resume_label", "") or "") or None
+
+    @resume_label.setter
+    def resume_label(self, value: str | None) -> None:
+        self.q.setValue("player/resume_label", value or "")
 
     @property
     def history_columns(self) -> bool:

@@ -335,6 +335,7 @@ class PlaybackPresenter(QObject):
             return
         position = self.position if self.state in ("playing", "paused") else 0.0
         self.settings.resume = (self.current.id, position)
+        self.settings.resume_label = self.current.label()
         self.settings.sync()
 
     def _resume(self) -> None:
@@ -346,10 +347,11 @@ class PlaybackPresenter(QObject):
             return
         track_id, position = saved
         item = self._item(track_id)
-        problem = "it is no longer in the library" if item is None else _unreadable(item.path)
+        problem = ("it is no longer in the library (the file is gone, or its folder was taken out)"
+                   if item is None else _unreadable(item.path))
         if problem:
+            name = item.label() if item is not None else (self.settings.resume_label or "the last track")
             self.settings.resume = None
-            name = item.label() if item is not None else "the last track"
             self.window.statusBar().showMessage(f"Not resuming {name}: {problem}.", 10000)
             return
         if item.duration and position >= item.duration - 1.0:

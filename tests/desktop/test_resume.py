@@ -124,6 +124,7 @@ def test_a_track_gone_since_is_passed_over_with_a_message(qapp, qtbot, tmp_path,
 
     messages = []
     _w2, c2 = _start(qapp, qtbot, data, rows=1, messages=messages)  # (the rescan has found it gone by now)
+    # (whether the rescan has taken its row out of the table yet or not: the same words)
     assert any("Not resuming Short Tone" in m and "the file is gone" in m for m in messages), messages
     assert c2.playback.current is None and c2.playback.state == "stopped"
     assert c2.settings.resume is None
@@ -221,3 +222,13 @@ def test_killed_while_playing_comes_back_within_seconds(qapp, qtbot, tmp_path, f
     assert killed_at - SAVE_POSITION_MS / 1000 - 1.0 <= resumed <= killed_at + 0.5, (resumed, killed_at)
     assert resumed >= 5.0  # saved while playing, not only at a pause or a quit
     c.shutdown()
+
+
+def test_a_resume_point_whose_track_left_the_table_names_the_track(make_app):
+    window, c = make_app()
+    c.settings.resume = (987654, 42.0)  # no such row in the table (its folder was taken out, say)
+    c.settings.resume_label = "Gone Song — Nobody"
+    c.playback._resume()  # noqa: SLF001 (what the start does once the table is shown)
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Not resuming Gone Song — Nobody: it is no longer in the library")
+    assert c.settings.resume is None and c.settings.resume_label is None and c.playback.current is None
