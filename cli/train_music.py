@@ -1,4 +1,4 @@
-"""``python main.py train-music [--out DIR] [--epochs N] [--seed S] [--festival]``: train the music / not-music
+"""``python main.py train-music [--out DIR] [--epochs N] [--seed S] [--festival] [--compress P]``: train the music / not-music
 detector (:mod:`models.music_training`) and write it, its card and its log into ``--out``.
 
 Needs ``espeak-ng`` (``apt-get install espeak-ng``; training only) and ``../shared/data``.
@@ -22,6 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--festival", action="store_true", default=None,
                         help="also train on read speech from Festival's voices (apt-get install festival and the "
                              "voices of models.music_training.FESTIVAL_PACKAGES)")
+    parser.add_argument("--compress", type=number(float, low=0.0, high=1.0), default=None, metavar="P",
+                        help="share of music cells given squashed dynamics, as a limiter or distortion leaves "
+                             "them (default 0)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
         if not need.is_file():
             return fail(args, f"{need}: training data is missing (see ../shared/data/README.md)")
     out = Path(args.out) if args.out else Path("runs") / f"music-{_dt.datetime.now():%Y%m%d-%H%M%S}"
-    card = T.train(out, epochs=args.epochs, seed=args.seed, festival=args.festival)
+    card = T.train(out, epochs=args.epochs, seed=args.seed, festival=args.festival,
+                   compress_share=args.compress)
     emit(args, {"out": str(out), "version": card["version"], "metrics": card["metrics"]},
          f"wrote {out} ({card['version']})")
     return 0

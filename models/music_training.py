@@ -51,6 +51,9 @@ DEFAULTS = {
     "p_reverb": 0.4, "rt60_s": [0.2, 1.2], "p_stretch": 0.5, "stretch": [0.8, 1.25],
     "selection": "last epoch (no selection on held-out data)",
     "festival": False,  # Festival's read speech in the speech class (runs m3, m4; the shipped m2 without)
+    # music cells with their dynamics squashed (a limiter's or a distorted guitar's steady wall of
+    # sound), so that a dense, steady texture alone does not make a cell "sound"
+    "p_compress": 0.0, "compress": [0.35, 0.8],
 }
 VALID_ESC_FOLD = "4"
 VALID_FSDD_SPEAKER = "nicolas"
@@ -239,6 +242,13 @@ def renorm(db: np.ndarray) -> np.ndarray:
     return np.maximum(db, -F.TOP_DB).astype(np.float32)
 
 
+def compress(x: np.ndarray, factor: float) -> np.ndarray:
+    """Each band's swings about its own mean level scaled by ``factor`` (< 1: a compressor's or
+    a distorted guitar's steady level), the spectral shape kept."""
+    m = x.mean(axis=1, keepdims=True)
+    return renorm(m + factor * (x - m))
+
+
 def mix(a: np.ndarray, b: np.ndarray, gain_db: float) -> np.ndarray:
     """``a`` plus ``b`` ``gain_db`` below it, added as powers (both dB cells)."""
     p = 10.0 ** (a / 10.0) + 10.0 ** ((b + gain_db) / 10.0)
@@ -293,6 +303,8 @@ class Sampler:
             if rng.random() < cfg["p_mix"] * 0.5:  # music over quiet sounds or talk stays music
                 other = self._from(self.sound if rng.random() < 0.7 else self.speech)
                 x = mix(x, other, float(rng.uniform(*cfg["music_over_sound_db"])))
+            if rng.random() < cfg.get("p_compress", 0.0):
+                x = compress(x, float(rng.uniform(*cfg["compress"])))
         else:
             x = self._from(self.speech if label == 1 else self.sound)
             if rng.random() < cfg["p_mix"]:
@@ -405,9 +417,10 @@ def evaluate(predict_cells, music_valid: np.ndarray, clips: list[dict]) -> dict:
 
 # ----------------------------------------------------------------------------------- training
 def train(out_dir: Path, *, epochs: int | None = None, seed: int | None = None, festival: bool | None = None,
-          log_path: Path | None = None) -> dict:
+          compress_share: float | None = None, log_path: Path | None = None) -> dict:
     """Train, export and write the detector into ``out_dir``; returns the card.  ``festival``:
-    Festival's read speech in the speech class as well (``FESTIVAL_PACKAGES`` installed)."""
+    Festival's read speech in the speech class as well (``FESTIVAL_PACKAGES`` installed);
+    ``compress_share``: the share of music cells given squashed dynamics (:func:`compress`)."""
     from models.genre import configure_tensorflow
 
     cfg = dict(DEFAULTS)
@@ -417,6 +430,10 @@ def train(out_dir: Path, *, epochs: int | None = None, seed: int | None = None, 
         cfg["seed"] = int(seed)
     if festival is not None:
         cfg["festival"] = bool(festival)
+    if compress_share is not None:
+        if not 0.0 <= compress_share <= 1.0:
+            raise ValueError(f"the compressed share of music cells must be between 0 and 1, got {compress_share}")
+        cfg["p_compress"] = float(compress_share)
     out_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_path or out_dir / "train.log"
     log = lambda m: _log(log_path, m)  # noqa: E731
