@@ -1,6 +1,6 @@
 """Train the music / not-music detector (:mod:`models.music`) and write it with its card.
 
-    python main.py train-music [--out DIR] [--epochs N] [--seed S]
+    python main.py train-music [--out DIR] [--epochs N] [--seed S] [--festival] [--compress P]
 
 Data (``../shared/data``, see its README):
 
@@ -10,7 +10,9 @@ Data (``../shared/data``, see its README):
   ``apt-get install espeak-ng``, needed for training only), with ``--festival`` also read by
   Festival's voices cut from real speakers (``FESTIVAL_PACKAGES``), speech and sounds mixed over noise
   or quiet music, and every class band-limited at random (3-9 kHz) so that bandwidth cannot
-  tell music from speech (FSDD's speech is 8 kHz audio, with nothing above 4 kHz).
+  tell music from speech (FSDD's speech is 8 kHz audio, with nothing above 4 kHz); with
+  ``--compress P`` a share ``P`` of the music cells get squashed dynamics (:func:`compress`), so
+  that a steady, dense texture alone does not make a cell "sound".
 
 Sources stay apart (:func:`split_of`): ESC fold 4, the FSDD speaker ``nicolas``, the espeak
 languages/variants of ``VALID_LANGS`` / ``VALID_VARIANTS`` and the Festival voices of
@@ -50,10 +52,10 @@ DEFAULTS = {
     "tilt_db": 6.0, "class_share": {"music": 0.5, "speech": 0.25, "sound": 0.25},
     "p_reverb": 0.4, "rt60_s": [0.2, 1.2], "p_stretch": 0.5, "stretch": [0.8, 1.25],
     "selection": "last epoch (no selection on held-out data)",
-    "festival": False,  # Festival's read speech in the speech class (runs m3, m4; the shipped m2 without)
+    "festival": False,  # Festival's read speech in the speech class (--festival; the shipped detector has it)
     # music cells with their dynamics squashed (a limiter's or a distorted guitar's steady wall of
     # sound), so that a dense, steady texture alone does not make a cell "sound"
-    "p_compress": 0.0, "compress": [0.35, 0.8],
+    "p_compress": 0.0, "compress": [0.35, 0.8],  # --compress P sets p_compress (the shipped detector: 0.3)
 }
 VALID_ESC_FOLD = "4"
 VALID_FSDD_SPEAKER = "nicolas"

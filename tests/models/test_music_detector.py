@@ -62,11 +62,13 @@ def test_real_songs_are_music(detector, name):
     assert v["is_music"] is True and v["music_probability"] > 0.8
 
 
-def test_gtzan_clips_of_every_genre_are_music(detector, gtzan_audio):
-    files = sorted(gtzan_audio.glob("*.00000.flac")) + sorted(gtzan_audio.glob("*.00005.flac"))
-    assert len(files) >= 15
-    called = {f.name: _verdict(detector, f) for f in files}
-    assert [n for n, v in called.items() if not v["is_music"]] == []
+def test_gtzan_clips_are_music(detector, gtzan_audio):
+    """At most 2 % of real songs (the 89 GTZAN clips of every genre, decoded as the app does) are
+    called something other than music."""
+    files = sorted(gtzan_audio.glob("*.flac"))
+    assert len(files) >= 80
+    flagged = [f.name for f in files if not _verdict(detector, f)["is_music"]]
+    assert len(flagged) <= 0.02 * len(files), flagged
 
 
 def test_a_song_with_a_spoken_intro_stays_music_and_its_cells_show_where(detector):
@@ -102,17 +104,11 @@ def test_a_podcasts_timeline_shows_its_music_parts(detector):
     assert cells[0] > 0.9 and cells[-1] > 0.9  # the intro and the outro are music
 
 
-#: the shipped detector hears the talk over a bed 20 dB down as music more often than not (the
-#: talk cells' mean music probability 0.55); models/RESULTS.md, "music-20261204-m3/m4"
-PODCAST_MISS = pytest.mark.xfail(strict=True, reason="known miss of the shipped detector: talk over a music bed "
-                                                     "20 dB down is called music")
-
-
-@PODCAST_MISS
-def test_a_podcast_with_a_music_bed_is_speech(detector):
+@pytest.mark.parametrize("bed_db", [-25.0, -20.0])
+def test_a_podcast_with_a_music_bed_is_speech(detector, bed_db):
     from core.features import logmel_track
 
-    v = detector.analyse_track(logmel_track(y=_podcast(-20.0)))
+    v = detector.analyse_track(logmel_track(y=_podcast(bed_db)))
     assert v["is_music"] is False and v["kind"] == "speech", v["music_probability"]
 
 

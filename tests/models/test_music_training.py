@@ -64,3 +64,21 @@ def test_a_few_steps_learn_and_the_export_matches_keras(music, clips, tmp_path):
     verdicts = T.clip_verdicts(lite.forward, [c["S"] for c in clips[:3]])
     assert all(set(v) >= {"is_music", "music_probability", "kind"} for v in verdicts)
     assert len(CLASSES) == model.output_shape[-1]
+
+
+def test_compressed_music_keeps_its_spectrum_and_loses_its_swings(music):
+    """``--compress``: a music cell with squashed dynamics -- the steady wall of sound of a limiter
+    or a distorted guitar -- keeps each band's mean level and swings less over time."""
+    rng = np.random.default_rng(0)
+    x = T.crop(music[3], rng)
+    y = T.compress(x, 0.4)
+    assert y.shape == x.shape and y.max() == 0.0 and y.min() >= -F.TOP_DB
+    assert y.std(axis=1).mean() < 0.5 * x.std(axis=1).mean()
+    shape = lambda s: s.mean(axis=1) - s.mean()  # noqa: E731 - the spectral shape, level removed
+    assert np.corrcoef(shape(x), shape(y))[0, 1] > 0.95
+    sampler = T.Sampler(music, [], dict(T.DEFAULTS, p_compress=1.0, p_mix=0.0, p_reverb=0.0, p_stretch=0.0,
+                                         p_bandlimit=0.0, tilt_db=0.0), seed=0)
+    plain = T.Sampler(music, [], dict(T.DEFAULTS, p_mix=0.0, p_reverb=0.0, p_stretch=0.0, p_bandlimit=0.0,
+                                       tilt_db=0.0), seed=0)
+    swings = lambda s: np.mean([s.one(0).std(axis=1).mean() for _ in range(40)])  # noqa: E731
+    assert swings(sampler) < 0.85 * swings(plain)
