@@ -184,7 +184,7 @@ def test_predict_command_reports_good_and_broken_files(gtzan_audio, tmp_path, ca
 
     broken = tmp_path / "broken.flac"
     broken.write_bytes(b"fLaC" + b"\x00garbage" * 50)
-    good = gtzan_audio / "metal.00000.flac"
+    good = gtzan_audio / "rock.00000.flac"
     rc = main(["predict", str(good), str(broken), "--json"])
     out = capsys.readouterr()
     assert rc == 1
