@@ -98,6 +98,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--floor-no-median", action="store_false", dest="floor_medians",
                         help="with --floor-weight: leave the medians out of the floor's statistics (they need a "
                              "sort over time: about half of the floor's cost in the analysis workers)")
+    parser.add_argument("--floor-no-shape", action="store_false", dest="floor_shape",
+                        help="with --floor-weight: leave skew and kurtosis out of the floor's statistics (they "
+                             "move most when one song comes in another format)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -157,6 +160,7 @@ def run(args: argparse.Namespace) -> int:
                            stack_folds=[Path(d) for d in args.stack_folds] if args.stack_folds else None,
                            floor_mfcc=args.floor_mfcc, floor_bands=args.floor_bands,
                            floor_codec_copies=args.floor_codec_copies, input_norm=args.input_norm,
+                           floor_shape=args.floor_shape,
                            calibrate_folds=[Path(d) for d in args.calibrate_folds] if args.calibrate_folds else None)
         elif args.arch in SKLEARN_ARCHS:
             from models.training import train_floor

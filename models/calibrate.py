@@ -39,6 +39,7 @@ def calibrate_model(model_dir, fold_dirs, *, log=print) -> dict:
     cal = calibration_from_folds([Path(d) for d in fold_dirs], data.part("train"), floor_weight=hyb["floor_weight"],
                                  pooling=hyb.get("pooling", "arithmetic"), floor_C=hyb.get("floor_C", 0.03),
                                  smooth=hyb.get("floor_smooth", 1), medians=hyb.get("floor_medians", True),
+                                 shape=hyb.get("floor_shape", True),
                                  n_mfcc=hyb.get("floor_mfcc", 20), n_bands=hyb.get("floor_bands", 16),
                                  contrast_norm=hyb.get("contrast_norm", False),
                                  codec_copies=hyb.get("floor_codec_copies", 0))

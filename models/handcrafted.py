@@ -6,7 +6,9 @@ power recovered from dB (centroid, bandwidth, roll-off 85%, flatness, 6 band con
 and its frame-to-frame change).  Each descriptor is summarised over the clip by mean, standard
 deviation, skew, kurtosis, median, min and max (``medians=False`` leaves the medians out: they are
 the floor's only statistics that need a sort over time, which makes them most of its cost inside a
-LiteRT model; the shipped floor leaves them out).
+LiteRT model; ``shape=False`` leaves skew and kurtosis out: of all the statistics they move most
+when one song comes in another format, as a codec's ~1 dB of noise per cell reshapes a
+descriptor's distribution; the shipped floor leaves both out).
 
 ``smooth`` (odd, 1 = off) first averages the log-mel over that many neighbouring columns (edges
 repeated).  The front end samples the frames as the training arrays do
@@ -44,9 +46,9 @@ def _frame_descriptors(S: np.ndarray, n_mfcc: int = 20) -> np.ndarray:
     return np.concatenate([mf, dmf, centroid, bandwidth, rolloff, flatness, contrast, loud, dloud]).astype(np.float32)
 
 
-def clip_features(S: np.ndarray, n_mfcc: int = 20, medians: bool = True) -> np.ndarray:
-    """One feature vector per clip: the 7 statistics of every frame descriptor (6 without the
-    medians)."""
+def clip_features(S: np.ndarray, n_mfcc: int = 20, medians: bool = True, shape: bool = True) -> np.ndarray:
+    """One feature vector per clip: the 7 statistics of every frame descriptor (without the
+    medians 6, without skew and kurtosis 2 fewer)."""
     D = _frame_descriptors(S, n_mfcc).astype(np.float64)
     mean = D.mean(1)
     c = D - mean[:, None]
@@ -55,7 +57,8 @@ def clip_features(S: np.ndarray, n_mfcc: int = 20, medians: bool = True) -> np.n
     safe = np.where(ok, m2, 1.0)
     skew = np.where(ok, m3 / safe**1.5, 0.0)
     kurt = np.where(ok, m4 / safe**2 - 3.0, 0.0)
-    feats = [mean, np.sqrt(m2), skew, kurt] + ([np.median(D, 1)] if medians else []) + [D.min(1), D.max(1)]
+    feats = ([mean, np.sqrt(m2)] + ([skew, kurt] if shape else []) + ([np.median(D, 1)] if medians else [])
+             + [D.min(1), D.max(1)])
     return np.concatenate(feats).astype(np.float32)
 
 
@@ -86,13 +89,13 @@ def smooth_time(S: np.ndarray, k: int) -> np.ndarray:
 
 
 def window_features(S: np.ndarray, n_mfcc: int = 20, n_bands: int = 16, smooth: int = 1,
-                    medians: bool = True) -> np.ndarray:
+                    medians: bool = True, shape: bool = True) -> np.ndarray:
     """The floor's features of one window: ``clip_features`` then ``band_features`` of the
     (optionally time-smoothed) log-mel -- the same numbers as ``models.layers.ClipStatistics``."""
     S = smooth_time(S, smooth)
-    return np.concatenate([clip_features(S, n_mfcc, medians), band_features(S, n_bands, medians)])
+    return np.concatenate([clip_features(S, n_mfcc, medians, shape), band_features(S, n_bands, medians)])
 
 
 def window_features_of(X: np.ndarray, n_mfcc: int = 20, n_bands: int = 16, smooth: int = 1,
-                       medians: bool = True) -> np.ndarray:
-    return np.stack([window_features(S, n_mfcc, n_bands, smooth, medians) for S in X])
+                       medians: bool = True, shape: bool = True) -> np.ndarray:
+    return np.stack([window_features(S, n_mfcc, n_bands, smooth, medians, shape) for S in X])

@@ -46,14 +46,14 @@ def floor_inputs(X: np.ndarray, y: np.ndarray, *, contrast_norm: bool = False, c
 
 def fit_floor(X_train: np.ndarray, y_train: np.ndarray, *, C: float = 0.03, n_classes: int = 10, smooth: int = 1,
               medians: bool = True, n_mfcc: int = 20, n_bands: int = 16, contrast_norm: bool = False,
-              codec_copies: int = 0, seed: int = 0):
+              codec_copies: int = 0, seed: int = 0, shape: bool = True):
     """Standardiser + logistic regression on ``window_features`` of whole train clips (pass the
-    same ``smooth``, ``medians``, ``n_mfcc``, ``n_bands`` and ``contrast_norm`` to
+    same ``smooth``, ``medians``, ``shape``, ``n_mfcc``, ``n_bands`` and ``contrast_norm`` to
     ``build_hybrid(floor_...=...)``); ``codec_copies``: see :func:`floor_inputs`."""
     from models.handcrafted import window_features_of
 
     X, y = floor_inputs(X_train, y_train, contrast_norm=contrast_norm, codec_copies=codec_copies, seed=seed)
-    F = window_features_of(X, n_mfcc=n_mfcc, n_bands=n_bands, smooth=smooth, medians=medians)
+    F = window_features_of(X, n_mfcc=n_mfcc, n_bands=n_bands, smooth=smooth, medians=medians, shape=shape)
     return _fit_floor_features(F, y, C=C, n_classes=n_classes)
 
 
@@ -69,7 +69,7 @@ def _fit_floor_features(F: np.ndarray, y: np.ndarray, *, C: float, n_classes: in
 
 
 def oof_floor_probs(X_train: np.ndarray, y_train: np.ndarray, folds: np.ndarray, *, C: float = 0.03,
-                    n_classes: int = 10, smooth: int = 1, medians: bool = True, n_mfcc: int = 20,
+                    n_classes: int = 10, smooth: int = 1, medians: bool = True, shape: bool = True, n_mfcc: int = 20,
                     n_bands: int = 16, contrast_norm: bool = False, codec_copies: int = 0,
                     seed: int = 0) -> np.ndarray:
     """Out-of-fold floor probabilities of the train clips: for each fold, the floor fitted on the
@@ -81,7 +81,7 @@ def oof_floor_probs(X_train: np.ndarray, y_train: np.ndarray, folds: np.ndarray,
     X_train = np.asarray(X_train, np.float32)
     method = norm_method(contrast_norm)
     y_train = np.asarray(y_train)
-    feats = dict(n_mfcc=n_mfcc, n_bands=n_bands, smooth=smooth, medians=medians)
+    feats = dict(n_mfcc=n_mfcc, n_bands=n_bands, smooth=smooth, medians=medians, shape=shape)
     held_F = window_features_of(contrast_normalise(X_train, method=method) if method else X_train, **feats)
     out = np.zeros((len(y_train), n_classes), np.float64)
     for f in np.unique(folds):
@@ -144,15 +144,17 @@ def fit_mix_weight(p_floor: np.ndarray, p_cnn: np.ndarray, y: np.ndarray, *, poo
             "accuracy_by_weight": curve}
 
 
-def floor_branch(inp, scaler, lr, smooth: int = 1, medians: bool = True, n_mfcc: int = 20, n_bands: int = 16):
+def floor_branch(inp, scaler, lr, smooth: int = 1, medians: bool = True, n_mfcc: int = 20, n_bands: int = 16,
+                 shape: bool = True):
     from keras import layers
 
     from models.layers import ClipStatistics
 
-    f = ClipStatistics(n_mfcc=n_mfcc, n_bands=n_bands, smooth=smooth, medians=medians, name="clip_statistics")(inp)
+    f = ClipStatistics(n_mfcc=n_mfcc, n_bands=n_bands, smooth=smooth, medians=medians, shape=shape,
+                       name="clip_statistics")(inp)
     if int(f.shape[-1]) != len(scaler.mean_):
         raise ValueError(f"the floor was fitted on {len(scaler.mean_)} features, the layer gives {f.shape[-1]} "
-                         "(pass the same smooth/medians/n_mfcc/n_bands to fit_floor and build_hybrid)")
+                         "(pass the same smooth/medians/shape/n_mfcc/n_bands to fit_floor and build_hybrid)")
     var = np.where(scaler.var_ > 0, scaler.var_, 1.0)
     f = layers.Normalization(axis=-1, mean=scaler.mean_, variance=var, name="floor_standardise")(f)
     dense = layers.Dense(lr.coef_.shape[0], activation="softmax", name="floor_logreg")
@@ -163,7 +165,8 @@ def floor_branch(inp, scaler, lr, smooth: int = 1, medians: bool = True, n_mfcc:
 
 def build_hybrid(members: list, scaler, lr, *, floor_weight: float, sub_hop: int, window: int = EXCERPT_COLUMNS,
                  pooling: str = "arithmetic", floor_smooth: int = 1, floor_medians: bool = True,
-                 floor_mfcc: int = 20, floor_bands: int = 16, contrast_norm: bool | str = False):
+                 floor_mfcc: int = 20, floor_bands: int = 16, contrast_norm: bool | str = False,
+                 floor_shape: bool = True):
     """One Keras model with outputs ``[probs, embedding, timeline]`` (see the module docstring).
     ``contrast_norm``: the window is first ``models.layers.ContrastNormalise``d (members trained
     and floor fitted on ``models.data.contrast_normalise``d clips)."""
@@ -196,7 +199,7 @@ def build_hybrid(members: list, scaler, lr, *, floor_weight: float, sub_hop: int
     emb = layers.Concatenate(name="embedding")(embs) if len(embs) > 1 else layers.Identity(name="embedding")(embs[0])
     if floor_weight > 0:
         fl = floor_branch(inp, scaler, lr, smooth=floor_smooth, medians=floor_medians, n_mfcc=floor_mfcc,
-                          n_bands=floor_bands)
+                          n_bands=floor_bands, shape=floor_shape)
         pool = WeightedAverage if pooling == "arithmetic" else LogLinearPool
         out = pool([floor_weight, 1.0 - floor_weight], name="probs")([fl, cnn])
         fl_sub = layers.RepeatVector(n, name="floor_per_sub_window")(fl)

@@ -130,15 +130,18 @@ class ClipStatistics(keras.layers.Layer):
     transplanted onto it (the floor inside a Keras model).  ``smooth``: see
     ``models.handcrafted.smooth_time`` (1, the default, leaves the input as it is).
     ``medians=False``: no medians (``models.handcrafted``), so no sort over time -- in LiteRT the
-    layer then costs about half (its sorts are TOPK_V2 over the whole window).
+    layer then costs about half (its sorts are TOPK_V2 over the whole window).  ``shape=False``:
+    no skew and kurtosis.
     """
 
-    def __init__(self, n_mfcc: int = 20, n_bands: int = 16, smooth: int = 1, medians: bool = True, **kwargs):
+    def __init__(self, n_mfcc: int = 20, n_bands: int = 16, smooth: int = 1, medians: bool = True,
+                 shape: bool = True, **kwargs):
         super().__init__(**kwargs)
         self.n_mfcc = int(n_mfcc)
         self.n_bands = int(n_bands)
         self.smooth = int(smooth)
         self.medians = bool(medians)
+        self.shape = bool(shape)
         if self.smooth < 1 or self.smooth % 2 == 0:
             raise ValueError("the smoothing width must be odd and at least 1")
 
@@ -152,6 +155,12 @@ class ClipStatistics(keras.layers.Layer):
         mean = ops.mean(D, axis=2)
         c = D - ops.expand_dims(mean, 2)
         m2 = ops.mean(c * c, axis=2)
+        if not self.shape:
+            lead = [mean, ops.sqrt(m2)]
+            if not self.medians:
+                return lead + [ops.min(D, axis=2), ops.max(D, axis=2)]
+            s = ops.sort(D, axis=2)
+            return lead + [self._median(s), ops.take(s, 0, axis=2), ops.take(s, int(D.shape[2]) - 1, axis=2)]
         m3 = ops.mean(c * c * c, axis=2)
         m4 = ops.mean(c * c * c * c, axis=2)
         # a (near-)constant descriptor has no shape: skew and kurtosis 0, not statistics of float
@@ -163,9 +172,14 @@ class ClipStatistics(keras.layers.Layer):
         if not self.medians:
             return [mean, ops.sqrt(m2), skew, kurt, ops.min(D, axis=2), ops.max(D, axis=2)]
         s = ops.sort(D, axis=2)
-        n = D.shape[2]
-        med = ops.take(s, n // 2, axis=2) if n % 2 else 0.5 * (ops.take(s, n // 2 - 1, axis=2) + ops.take(s, n // 2, axis=2))
-        return [mean, ops.sqrt(m2), skew, kurt, med, ops.take(s, 0, axis=2), ops.take(s, n - 1, axis=2)]
+        return [mean, ops.sqrt(m2), skew, kurt, self._median(s), ops.take(s, 0, axis=2),
+                ops.take(s, int(D.shape[2]) - 1, axis=2)]
+
+    @staticmethod
+    def _median(s):
+        """The median along the last axis of the sorted ``s``."""
+        n = int(s.shape[2])
+        return ops.take(s, n // 2, axis=2) if n % 2 else 0.5 * (ops.take(s, n // 2 - 1, axis=2) + ops.take(s, n // 2, axis=2))
 
     def _smooth(self, x):
         k = self.smooth
@@ -213,12 +227,12 @@ class ClipStatistics(keras.layers.Layer):
         return ops.concatenate(feats, axis=1)
 
     def compute_output_shape(self, input_shape):
-        n_stats = 7 if self.medians else 6
-        return (input_shape[0], n_stats * (2 * self.n_mfcc + 12) + (n_stats - 3) * self.n_bands)
+        n_stats = (7 if self.medians else 6) - (0 if self.shape else 2)
+        return (input_shape[0], n_stats * (2 * self.n_mfcc + 12) + (4 if self.medians else 3) * self.n_bands)
 
     def get_config(self):
         return {**super().get_config(), "n_mfcc": self.n_mfcc, "n_bands": self.n_bands, "smooth": self.smooth,
-                "medians": self.medians}
+                "medians": self.medians, "shape": self.shape}
 
 
 @keras.saving.register_keras_serializable(package="melograph")

@@ -360,7 +360,7 @@ def combine(member_dirs: list[Path], data: GenreData, *, out_dir: Path, hop: int
             floor_C: float = 0.03, pooling: str = "arithmetic", floor_smooth: int = 1,
             floor_medians: bool = True, stack_folds: list[Path] | None = None, floor_mfcc: int = 20,
             floor_bands: int = 16, floor_codec_copies: int = 0, calibrate_folds: list[Path] | None = None,
-            input_norm: str | None = None) -> dict:
+            input_norm: str | None = None, floor_shape: bool = True) -> dict:
     """Average trained members (same window and classes) into one Keras model; evaluate on valid.
 
     With ``floor_weight`` (0..1) the result is the hybrid of ``models.hybrid``: the members run
@@ -396,8 +396,8 @@ def combine(member_dirs: list[Path], data: GenreData, *, out_dir: Path, hop: int
             raise ValueError(f"the members were trained with contrast normalisation {contrast_norm!r}, "
                              f"not {input_norm!r}")
         contrast_norm = norm_method(input_norm)
-    floor_opts = dict(smooth=floor_smooth, medians=floor_medians, n_mfcc=floor_mfcc, n_bands=floor_bands,
-                      contrast_norm=contrast_norm, codec_copies=int(floor_codec_copies))
+    floor_opts = dict(smooth=floor_smooth, medians=floor_medians, shape=floor_shape, n_mfcc=floor_mfcc,
+                      n_bands=floor_bands, contrast_norm=contrast_norm, codec_copies=int(floor_codec_copies))
     window = cards[0]["window"]
     if any(c["window"] != window or c["classes"] != cards[0]["classes"] for c in cards):
         raise ValueError("ensemble members must share window and classes")
@@ -416,7 +416,7 @@ def combine(member_dirs: list[Path], data: GenreData, *, out_dir: Path, hop: int
         stacking = stack_weight(stack_folds, data.part(train_split), floor_C=floor_C, pooling=pooling,
                                 floor_smooth=floor_smooth, floor_medians=floor_medians, floor_mfcc=floor_mfcc,
                                 floor_bands=floor_bands, contrast_norm=contrast_norm,
-                                codec_copies=int(floor_codec_copies))
+                                codec_copies=int(floor_codec_copies), floor_shape=floor_shape)
         floor_weight = stacking["floor_weight"]
         log(f"floor weight from {stacking['clips']} out-of-fold train clips: {floor_weight:.3f} "
             f"(out-of-fold acc {stacking['accuracy']:.3f}; at 0.5: {stacking['accuracy_at_0.5']:.3f}; "
@@ -431,7 +431,8 @@ def combine(member_dirs: list[Path], data: GenreData, *, out_dir: Path, hop: int
         scaler, lr = fit_floor(train.X, train.y, C=floor_C, n_classes=len(classes), **floor_opts)
         model = build_hybrid(members, scaler, lr, floor_weight=float(floor_weight), sub_hop=member_hop,
                              pooling=pooling, floor_smooth=floor_smooth, floor_medians=floor_medians,
-                             floor_mfcc=floor_mfcc, floor_bands=floor_bands, contrast_norm=contrast_norm)
+                             floor_mfcc=floor_mfcc, floor_bands=floor_bands, contrast_norm=contrast_norm,
+                             floor_shape=floor_shape)
         out_window = int(model.inputs[0].shape[-1])
         out_hop = out_window
         arch = "hybrid"
@@ -444,6 +445,7 @@ def combine(member_dirs: list[Path], data: GenreData, *, out_dir: Path, hop: int
         extra["hybrid"] = {"floor_weight": float(floor_weight), "floor_C": floor_C, "sub_window": window,
                            "sub_hop": member_hop, "floor_fit_on": train_split, "pooling": pooling,
                            "floor_smooth": int(floor_smooth), "floor_medians": bool(floor_medians),
+                           "floor_shape": bool(floor_shape),
                            "floor_mfcc": int(floor_mfcc), "floor_bands": int(floor_bands),
                            "contrast_norm": contrast_norm, "floor_codec_copies": int(floor_codec_copies)}
         if stacking is not None:
@@ -523,7 +525,7 @@ def oof_predictions(fold_dirs: list[Path], train: GenreData, *, floor_C: float =
     ``heldout.npz`` of runs trained with ``holdout=(i, k)`` (averaged over the runs of a fold;
     recomputed from the run's weights on normalised clips when the hybrid contrast-normalises its
     input and the run was trained without it), the floor's refitted on the same folds here
-    (``models.hybrid.oof_floor_probs`` with ``floor_opts``: smooth, medians, n_mfcc, n_bands,
+    (``models.hybrid.oof_floor_probs`` with ``floor_opts``: smooth, medians, shape, n_mfcc, n_bands,
     contrast_norm, codec_copies)."""
     from models.hybrid import oof_floor_probs
 
@@ -562,14 +564,14 @@ def oof_predictions(fold_dirs: list[Path], train: GenreData, *, floor_C: float =
 
 def stack_weight(fold_dirs: list[Path], train: GenreData, *, floor_C: float = 0.03, pooling: str = "geometric",
                  floor_smooth: int = 1, floor_medians: bool = True, floor_mfcc: int = 20, floor_bands: int = 16,
-                 contrast_norm: bool | str = False, codec_copies: int = 0) -> dict:
+                 contrast_norm: bool | str = False, codec_copies: int = 0, floor_shape: bool = True) -> dict:
     """The floor weight fitted on out-of-fold predictions of the train clips (see ``combine`` and
     :func:`oof_predictions`)."""
     from models.hybrid import fit_mix_weight
 
     p_floor, p_cnn, k = oof_predictions(fold_dirs, train, floor_C=floor_C, smooth=floor_smooth,
-                                        medians=floor_medians, n_mfcc=floor_mfcc, n_bands=floor_bands,
-                                        contrast_norm=contrast_norm, codec_copies=codec_copies)
+                                        medians=floor_medians, shape=floor_shape, n_mfcc=floor_mfcc,
+                                        n_bands=floor_bands, contrast_norm=contrast_norm, codec_copies=codec_copies)
     out = fit_mix_weight(p_floor, p_cnn, train.y, pooling=pooling)
     out["folds"] = k
     return out

@@ -48,24 +48,29 @@ def test_a_geometric_hybrid_saves_and_loads_with_its_pooling(tmp_path):
         build_hybrid([member], scaler, lr, floor_weight=0.5, sub_hop=39, pooling="median")
 
 
-@pytest.mark.parametrize("smooth,medians", [(1, True), (3, True), (3, False)])
-def test_the_floor_layer_computes_the_numpy_features(smooth, medians):
+@pytest.mark.parametrize("smooth,medians,shape", [(1, True, True), (3, True, True), (3, False, True),
+                                                  (1, False, False), (1, True, False)])
+def test_the_floor_layer_computes_the_numpy_features(smooth, medians, shape):
     """The Keras floor features equal models.handcrafted's (the logistic regression is fitted on
-    the numpy ones and transplanted), with and without time smoothing, with and without medians."""
+    the numpy ones and transplanted), with and without time smoothing, medians, skew and kurtosis."""
     from models.handcrafted import smooth_time, window_features_of
     from models.layers import ClipStatistics
 
     rng = np.random.default_rng(2)
     X = np.clip(rng.normal(-40, 15, (3, 128, 387)), -80, 0).astype(np.float32)
-    want = window_features_of(X, smooth=smooth, medians=medians)
-    layer = ClipStatistics(smooth=smooth, medians=medians)
+    want = window_features_of(X, smooth=smooth, medians=medians, shape=shape)
+    layer = ClipStatistics(smooth=smooth, medians=medians, shape=shape)
     got = np.asarray(layer(X))
     assert got.shape == want.shape == layer.compute_output_shape(X.shape)
     assert np.allclose(got, want, rtol=2e-4, atol=2e-3)
-    if not medians:  # the same features as with medians, less the 52 + 16 medians
-        full = window_features_of(X, smooth=smooth)
-        keep = [i for i in range(full.shape[1]) if not (4 * 52 <= i < 5 * 52 or 364 + 32 <= i < 364 + 48)]
-        assert want.shape[1] == 360 and np.allclose(want, full[:, keep])
+    # the same features as with every statistic, less the 52 medians and 16 band medians, or the
+    # 2 x 52 skews and kurtoses (statistics of the 52 frame descriptors, in the order mean, std,
+    # skew, kurtosis, median, min, max; then the 16-band means, stds, medians and changes)
+    full = window_features_of(X, smooth=smooth)
+    left_out = (set(range(4 * 52, 5 * 52)) | set(range(364 + 32, 364 + 48)) if not medians else set())
+    left_out |= set(range(2 * 52, 4 * 52)) if not shape else set()
+    keep = [i for i in range(full.shape[1]) if i not in left_out]
+    assert want.shape[1] == 428 - len(left_out) and np.allclose(want, full[:, keep])
     if smooth > 1:
         S = smooth_time(X[0], smooth)
         assert np.allclose(S[:, 5], X[0][:, 4:7].mean(1), atol=1e-4)  # a centred 3-column mean
