@@ -14,7 +14,13 @@ Keys of the returned dict (None when unknown): ``format`` (mp3 flac ogg opus m4a
 aac ...), ``codec``, ``duration`` (s), ``sample_rate`` (Hz), ``channels``, ``bitrate`` (bit/s),
 ``bits_per_sample``, ``title``, ``artist``, ``album``, ``album_artist``, ``track_no``,
 ``track_total``, ``disc_no``, ``disc_total``, ``year``, ``genre_tag`` (every value of a multi-valued
-genre tag, joined with "; ": see :mod:`core.genres`).
+genre tag, joined with "; ": see :mod:`core.genres`), and the ReplayGain values ``rg_track_gain``,
+``rg_album_gain`` (dB, relative to ReplayGain's reference loudness) and ``rg_track_peak``,
+``rg_album_peak`` (linear sample peak, 1.0 = full scale): from ``REPLAYGAIN_*`` comments (FLAC,
+Vorbis, Opus, APE-style), ID3 ``TXXX`` frames, MP4 ``----:com.apple.iTunes:replaygain_*`` atoms,
+WMA attributes, and Opus's ``R128_*_GAIN`` (Q7.8 dB relative to -23 LUFS, 5 dB below
+ReplayGain's reference).  A value that does not parse, or lies outside what any real track
+needs, is left out (None).
 """
 from __future__ import annotations
 
@@ -31,6 +37,8 @@ from core.errors import DecodeFailed, UnreadableFile, UnsupportedFile
 from core.genres import join_genres, split_genres
 
 MAX_TEXT = 1000  # characters kept of any text tag (a giant frame must not bloat the catalog)
+#: the ReplayGain keys of :func:`read`'s dict (and the catalog's track columns)
+RG_FIELDS = ("rg_track_gain", "rg_track_peak", "rg_album_gain", "rg_album_peak")
 
 
 # --------------------------------------------------------------------------------------------
@@ -150,6 +158,65 @@ def _tags_asf(tags) -> dict:
             "album_artist": g("WM/AlbumArtist"), "track": g("WM/TrackNumber") or g("WM/Track"),
             "disc": g("WM/PartOfSet"), "year": g("WM/Year") or g("WM/OriginalReleaseYear") or g("date"),
             "genre": g("WM/Genre")}
+
+
+#: plausible ReplayGain values; anything outside is a broken tag, ignored
+RG_GAIN_RANGE = (-51.0, 51.0)
+RG_PEAK_RANGE = (1e-6, 10.0)
+_RG_KEYS = ("replaygain_track_gain", "replaygain_track_peak", "replaygain_album_gain", "replaygain_album_peak")
+_FLOAT = re.compile(r"^\s*([+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+))\s*(?:db)?\s*$", re.IGNORECASE)
+
+
+def _rg_number(value: Any, low: float, high: float) -> float | None:
+    """``"-7.89 dB"`` / ``"0.988831"`` / ``b"+1.2 dB"`` -> a float within ``[low, high]``, else None."""
+    text = _text(value)
+    m = _FLOAT.match(text) if text else None
+    if not m:
+        return None
+    x = float(m.group(1).replace(",", "."))
+    return x if low <= x <= high else None
+
+
+def _r128_gain(value: Any) -> float | None:
+    """Opus's ``R128_TRACK_GAIN`` (a Q7.8 integer, dB x 256 relative to -23 LUFS) as a
+    ReplayGain gain (relative to -18 LUFS: 5 dB more)."""
+    text = _text(value)
+    if not text or not re.fullmatch(r"[+-]?\d{1,6}", text):
+        return None
+    x = int(text) / 256.0 + 5.0
+    return x if RG_GAIN_RANGE[0] <= x <= RG_GAIN_RANGE[1] else None
+
+
+def _replaygain(tags, fmt: str | None) -> dict:
+    """The four ReplayGain values of a tag block (see the module docstring); {} when it has none."""
+    found: dict[str, Any] = {}
+    kind = type(tags).__name__
+    if "ID3" in kind:
+        for frame in tags.getall("TXXX"):
+            desc = str(getattr(frame, "desc", "")).lower()
+            if desc in _RG_KEYS:
+                found[desc] = getattr(frame, "text", None)
+    elif fmt == "m4a":
+        for key, value in tags.items():
+            name = key.rsplit(":", 1)[-1].lower() if key.startswith("----:") else ""
+            if name in _RG_KEYS:
+                found[name] = value
+    elif hasattr(tags, "keys"):  # Vorbis comments (FLAC, Ogg, Opus), APE, ASF: names case-insensitive
+        for key in tags.keys():
+            name = str(key).lower()
+            if name in _RG_KEYS or name in ("r128_track_gain", "r128_album_gain"):
+                try:
+                    found[name] = tags[key]
+                except Exception:
+                    pass
+    out = {}
+    for scope in ("track", "album"):
+        gain = _rg_number(found.get(f"replaygain_{scope}_gain"), *RG_GAIN_RANGE)
+        if gain is None and fmt == "opus":
+            gain = _r128_gain(found.get(f"r128_{scope}_gain"))
+        out[f"rg_{scope}_gain"] = gain
+        out[f"rg_{scope}_peak"] = _rg_number(found.get(f"replaygain_{scope}_peak"), *RG_PEAK_RANGE)
+    return out
 
 
 def riff_info_entries(f: BinaryIO, size: int) -> list[tuple[bytes, str]]:
@@ -328,6 +395,12 @@ def read(f: BinaryIO, *, path: str | os.PathLike = "", size: int | None = None, 
         except Exception:  # a malformed frame: keep the audio, drop the tags we could not read
             normal = _normalise({})
         out.update(normal)
+        out.update({k: None for k in RG_FIELDS})
+        if tags is not None:
+            try:
+                out.update(_replaygain(tags, fmt))
+            except Exception:  # a malformed ReplayGain frame: plays at its own level
+                pass
         return out
     except (UnsupportedFile, DecodeFailed, UnreadableFile):
         raise

@@ -22,7 +22,7 @@ from typing import Any, Iterable, Mapping
 from core.catalog.db import CatalogError
 from core.catalog.ratings import RatingStore, SongFiles, Windows
 from core.catalog.rows import Track
-from core.catalog.tracks import _TRACK_SELECT, _track
+from core.catalog.tracks import _track
 
 PLAY = "play"
 SKIP = "skip"
@@ -158,7 +158,7 @@ class HistoryStore(RatingStore):
         """The present tracks ``profile`` (default: the current one) played last, newest first."""
         pid = self._pid_or_none(profile)
         rows = self.fetchall(
-            _TRACK_SELECT + " JOIN play_history h ON h.track_id = t.id AND h.profile_id = ? "
+            self._track_select() + " JOIN play_history h ON h.track_id = t.id AND h.profile_id = ? "
             "WHERE t.missing = 0 AND h.last_played_at IS NOT NULL "
             "ORDER BY h.last_played_at DESC, h.id DESC LIMIT ?", (self._pid_or_none(None), pid, int(limit)))
         stats = self.play_stats(profile=profile)

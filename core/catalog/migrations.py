@@ -20,6 +20,7 @@ fingerprint, artist, title and duration so it can outlive the row), ``analysis``
 keyed by file fingerprint + model version), ``analysis_queue`` (the durable work queue),
 ``playlists`` and ``playlist_entries`` (ordered; an entry keeps its song's copy as a rating does),
 ``play_history`` (plays and skips per profile and track; it keeps its song's copy too).
+A track's ReplayGain values are columns of ``tracks`` (``rg_track_gain`` ...).
 """
 from __future__ import annotations
 
@@ -271,3 +272,15 @@ def _analysis_music(db: sqlite3.Connection) -> None:
     for column in ("music_probability REAL", "is_music INTEGER", "music_kind TEXT", "music_cells BLOB",
                    "music_version TEXT"):
         db.execute(f"ALTER TABLE analysis ADD COLUMN {column}")
+
+
+@migration()
+def _track_replaygain(db: sqlite3.Connection) -> None:
+    """Each track's ReplayGain tags (``core.audio.tags``): ``rg_track_gain``, ``rg_track_peak``,
+    ``rg_album_gain``, ``rg_album_peak`` (NULL: the file has none).  The files scanned before
+    were read without them: their recorded modification time is cleared, so the next scan reads
+    every file's tags again (a song keeps its row, likes and analysis: those follow the
+    fingerprint, which does not change)."""
+    for column in ("rg_track_gain REAL", "rg_track_peak REAL", "rg_album_gain REAL", "rg_album_peak REAL"):
+        db.execute(f"ALTER TABLE tracks ADD COLUMN {column}")
+    db.execute("UPDATE tracks SET mtime_ns = -1")

@@ -16,6 +16,7 @@ TRACK_FIELDS = (
     "path", "size", "mtime_ns", "fingerprint", "format", "codec", "duration", "sample_rate",
     "channels", "bitrate", "bits_per_sample", "title", "artist", "album", "album_artist",
     "track_no", "track_total", "disc_no", "disc_total", "year", "genre_tag",
+    "rg_track_gain", "rg_track_peak", "rg_album_gain", "rg_album_peak",
 )
 
 
@@ -48,6 +49,11 @@ class Track:
     last_seen_at: float
     missing: bool
     missing_since: float | None
+    # ReplayGain (core.audio.tags): dB to the reference loudness, and the linear sample peak
+    rg_track_gain: float | None = None
+    rg_track_peak: float | None = None
+    rg_album_gain: float | None = None
+    rg_album_peak: float | None = None
     rating: int = 0  # the current profile's: +1 liked, -1 disliked, 0 neither
 
     @property

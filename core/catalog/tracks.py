@@ -22,9 +22,6 @@ from core.catalog.profiles import ProfileStore
 from core.catalog.rows import TRACK_FIELDS, Library, Track, below
 
 _TRACK_COLUMNS = [f.name for f in dataclasses.fields(Track) if f.name != "rating"]
-#: the parameter is the profile id whose rating ``Track.rating`` carries
-_TRACK_SELECT = ("SELECT " + ", ".join(f"t.{c}" for c in _TRACK_COLUMNS) + ", COALESCE(r.rating, 0) "
-                 "FROM tracks t LEFT JOIN ratings r ON r.track_id = t.id AND r.profile_id = ?")
 _MISSING = _TRACK_COLUMNS.index("missing")
 
 #: ``tracks(sort=...)``: the orders callers ask for (the library view sorts in memory itself).
@@ -64,6 +61,19 @@ def _hidden_clauses(active: list[str], removed: list[str]) -> tuple[list[str], l
 
 class TrackStore(ProfileStore):
     """Library roots and track rows (a part of :class:`core.catalog.Catalog`)."""
+
+    def _track_select(self) -> str:
+        """``SELECT`` of every :class:`Track` column and the rating of the profile given as its
+        parameter.  A catalog held at an older schema version (``target_version``) reads NULL
+        for the columns added since."""
+        sql = self.__dict__.get("_track_select_sql")
+        if sql is None:
+            have = {r[1] for r in self.fetchall("PRAGMA table_info(tracks)")}
+            cols = ", ".join(f"t.{c}" if c in have else f"NULL AS {c}" for c in _TRACK_COLUMNS)
+            sql = self._track_select_sql = (
+                f"SELECT {cols}, COALESCE(r.rating, 0) "
+                "FROM tracks t LEFT JOIN ratings r ON r.track_id = t.id AND r.profile_id = ?")
+        return sql
 
     # -- libraries ---------------------------------------------------------------------------
 
@@ -192,16 +202,16 @@ class TrackStore(ProfileStore):
     # -- reading tracks ----------------------------------------------------------------------
 
     def get_track(self, track_id: int) -> Track | None:
-        row = self.fetchone(_TRACK_SELECT + " WHERE t.id = ?", (self._pid_or_none(None), int(track_id)))
+        row = self.fetchone(self._track_select() + " WHERE t.id = ?", (self._pid_or_none(None), int(track_id)))
         return _track(row) if row else None
 
     def track_by_path(self, path: str | os.PathLike) -> Track | None:
-        row = self.fetchone(_TRACK_SELECT + " WHERE t.path = ?",
+        row = self.fetchone(self._track_select() + " WHERE t.path = ?",
                             (self._pid_or_none(None), os.path.abspath(os.fspath(path))))
         return _track(row) if row else None
 
     def tracks_by_fingerprint(self, fingerprint: str) -> list[Track]:
-        return [_track(r) for r in self.fetchall(_TRACK_SELECT + " WHERE t.fingerprint = ? ORDER BY t.id",
+        return [_track(r) for r in self.fetchall(self._track_select() + " WHERE t.fingerprint = ? ORDER BY t.id",
                                                  (self._pid_or_none(None), fingerprint))]
 
     def tracks(self, *, root: str | os.PathLike | None = None, include_missing: bool = False,
@@ -215,7 +225,7 @@ class TrackStore(ProfileStore):
         if sort not in _ORDER_BY:
             raise CatalogError(f"unknown sort key {sort!r}; one of {', '.join(_ORDER_BY)}")
         where, params = self._where(include_missing, root, include_hidden, exclude)
-        return [_track(r) for r in self.fetchall(_TRACK_SELECT + where + " ORDER BY " + _ORDER_BY[sort],
+        return [_track(r) for r in self.fetchall(self._track_select() + where + " ORDER BY " + _ORDER_BY[sort],
                                                  [self._pid_or_none(None), *params])]
 
     def track_count(self, *, root: str | os.PathLike | None = None, include_missing: bool = False,

@@ -1,7 +1,9 @@
 """Playback: the player (engine.py: decoder thread, audio callback, state), its play queue
 (queue.py), the events it sends (events.py), where its audio goes (output.py: a PortAudio device
-or a null output, plus the fake devices tests and benchmarks play to) and its ring buffer."""
+or a null output, plus the fake devices tests and benchmarks play to), its ring buffer and volume
+levelling from ReplayGain tags (levelling.py)."""
 from core.playback.engine import Player
+from core.playback.levelling import Levelling
 from core.playback.events import (
     NO_DEVICE,
     PAUSED,
@@ -33,6 +35,7 @@ __all__ = [
     "PLAYING",
     "STOPPED",
     "Event",
+    "Levelling",
     "NullOutput",
     "PlaybackError",
     "PlayQueue",

@@ -59,6 +59,7 @@ from core.playback.events import (
     TrackEnded,
     TrackStarted,
 )
+from core.playback.levelling import Levelling
 from core.playback.output import NO_DEVICE_REASON, NullOutput, SoundDeviceOutput
 from core.playback.queue import REPEAT_MODES, PlayQueue
 from core.playback.ringbuffer import AudioRing
@@ -84,6 +85,7 @@ class _Segment:
     end: int | None = None
     error: FileError | None = None
     started: bool = False
+    gain: float = 1.0  # volume levelling's factor for this track's samples (core.playback.levelling)
 
 
 @dataclass
@@ -161,6 +163,8 @@ class Player:
         self._last_position_event = 0.0
         self._stream_died: str | None = None
         self._watch_calls, self._watch_since = -1, 0.0
+
+        self._levelling = Levelling()
 
         # shared with the callback (plain attribute reads/writes)
         self._volume = 1.0
@@ -267,6 +271,22 @@ class Player:
     def volume(self, value: float) -> None:
         """Linear gain 0..1; the callback ramps to it over one block (no clicks)."""
         self._volume = float(min(1.0, max(0.0, value)))
+
+    @property
+    def levelling(self) -> Levelling:
+        """Volume levelling (:class:`core.playback.levelling.Levelling`): each track's samples are
+        scaled by its ReplayGain factor as they are decoded, so the change falls exactly on the
+        track boundary and gapless playback stays gapless.  A new setting applies from the audio
+        not yet decoded (the ring holds about ``buffer_seconds`` ahead)."""
+        return self._levelling
+
+    @levelling.setter
+    def levelling(self, value: Levelling) -> None:
+        if not isinstance(value, Levelling):
+            raise TypeError("levelling must be a core.playback.levelling.Levelling")
+        self._levelling = value
+        if not self._closed:
+            self._post(self._do_levelling)
 
     @property
     def stats(self) -> _CallbackStats:
@@ -529,9 +549,21 @@ class Player:
             except Exception as exc:  # an unexpected decoder failure is a decode failure
                 self._end_decoding(seg, DecodeFailed(track_path(seg.track), f"decoding failed: {exc}"))
                 continue
+            if seg.gain != 1.0:
+                block = block * np.float32(seg.gain)
             n = ring.write(block)
             if n < len(block):
                 self._carry = block[n:]
+
+    def _gain_of(self, track: Any) -> float:
+        try:
+            return self._levelling.factor(track)
+        except Exception:  # a track object with odd values plays as it is
+            return 1.0
+
+    def _do_levelling(self) -> None:
+        if self._dec is not None and self._segments:
+            self._segments[-1].gain = self._gain_of(self._segments[-1].track)
 
     def _end_decoding(self, seg: _Segment, err: FileError | None) -> None:
         self._close_decoder()
@@ -603,12 +635,14 @@ class Player:
                 it = _raising(exc)
             self._ring.discard_all()
             self._segments = []
-        seg = _Segment(track, s.info, s.sr, start, self._ring.written)
+        seg = _Segment(track, s.info, s.sr, start, self._ring.written, gain=self._gain_of(track))
         self._segments.append(seg)
         self._dec_stream = s
         self._dec = it
         self._carry = None
         if first is not None:
+            if seg.gain != 1.0:
+                first = first * np.float32(seg.gain)
             n = self._ring.write(first)
             if n < len(first):
                 self._carry = first[n:]

@@ -434,3 +434,36 @@ def test_removing_the_pre_decoded_next_track_skips_it(null_rig, tmp_path):
     assert p.queue == [c]
     ev.wait_for(lambda e: isinstance(e, P.TrackEnded) and e.track == c)
     assert [e.track for e in ev.of(P.TrackStarted)] == [a, c]
+
+
+def test_levelling_scales_each_track_from_its_first_sample_and_stays_gapless(rig, tmp_path):
+    """Track levelling: the tagged track plays at its ReplayGain factor, the untagged one after it
+    as it is, sample for sample, with no gap between them; turned off, the next track plays as
+    it is again."""
+    from types import SimpleNamespace
+
+    p, rec, ev = rig
+    a = SimpleNamespace(path=str(_noise(tmp_path, "a", 1.2)), rg_track_gain=-6.0, rg_track_peak=0.9)
+    b = SimpleNamespace(path=str(media.make(tmp_path / "b.wav", kind="noise", seconds=0.9, sr=44100, channels=2,
+                                            freq=330)))
+    p.levelling = P.Levelling("track")
+    p.play(a)
+    p.enqueue(b)
+    ev.wait_for(lambda e: isinstance(e, P.TrackEnded) and e.track is b)
+    ya, _ = decode.read(a.path)
+    yb, _ = decode.read(b.path)
+    factor = np.float32(P.Levelling("track").factor(a))
+    assert factor == pytest.approx(10 ** (-6 / 20), rel=1e-6)
+    want = np.concatenate([ya * factor, yb])
+    out = rec.audio()
+    np.testing.assert_array_equal(out[: len(want)], want)
+    # off again: the same track plays at its own level
+    p.levelling = P.Levelling("off")
+    mark = ev.mark()
+    n = len(rec.audio())
+    p.play(a)
+    ev.wait_for(lambda e: isinstance(e, P.TrackEnded) and e.track is a, since=mark)
+    again = rec.audio()[n:]
+    k = _find(again, ya[:64])
+    assert k >= 0
+    np.testing.assert_array_equal(again[k : k + len(ya)], ya)
