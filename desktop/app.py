@@ -206,8 +206,15 @@ class App:
         dialog.rescanDevicesRequested.connect(self.rescan_output_devices)
         dialog.workersChanged.connect(self._workers_chosen)
         dialog.pauseWhilePlayingChanged.connect(self.analysis.set_pause_while_playing)
+        dialog.levellingChanged.connect(self.set_levelling)
         dialog.finished.connect(self._preferences_closed)
         dialog.open()
+
+    def set_levelling(self, levelling) -> None:
+        """Edit ▸ Preferences ▸ Playback ▸ Volume levelling: from the audio not decoded yet on."""
+        self.settings.levelling = levelling
+        if self.player is not None:
+            self.player.levelling = levelling
 
     def _preferences_closed(self, _result: int) -> None:
         if self.preferences is not None:
@@ -301,6 +308,7 @@ class App:
             self.analysis.tracksAnalysed.connect(self.mpris.refresh)  # the playing track's genre
 
     def _player_ready(self) -> None:
+        self.player.levelling = self.settings.levelling
         self.playback.set_player(self.player)
         self.now_playing.player_ready(self.player.available)
 

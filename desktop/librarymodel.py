@@ -60,6 +60,11 @@ class Row:
     album_artist: str = ""
     genres: tuple[str, ...] = ()  # the genre tag's values ("Rock; Pop" -> Rock, Pop)
     genre_keys: frozenset[str] = frozenset()  # the same, case-folded (what the genre filter compares)
+    # ReplayGain (core.audio.tags), for the player's volume levelling
+    rg_track_gain: float | None = None
+    rg_track_peak: float | None = None
+    rg_album_gain: float | None = None
+    rg_album_peak: float | None = None
 
     def __post_init__(self) -> None:
         if self.genre_tag and not self.genres:
@@ -79,6 +84,8 @@ def row_from_track(t) -> Row:
         id=int(t.id), path=t.path, title=title, artist=t.artist or "", album=t.album or "",
         duration=t.duration, genre_tag=t.genre_tag or "", rating=int(t.rating or 0),
         track_no=t.track_no or 0, disc_no=t.disc_no or 0, album_artist=t.album_artist or "",
+        rg_track_gain=getattr(t, "rg_track_gain", None), rg_track_peak=getattr(t, "rg_track_peak", None),
+        rg_album_gain=getattr(t, "rg_album_gain", None), rg_album_peak=getattr(t, "rg_album_peak", None),
     )
     r.search = " ".join((title, r.artist, r.album, t.album_artist or "", os.path.basename(t.path))).casefold()
     return r

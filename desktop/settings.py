@@ -1,6 +1,6 @@
 """Typed access to the persisted settings (QSettings): the window's layout (saved by the main
 window), and each feature's own (saved by its presenter): the last library and its table's columns
-and sort, the volume, the play queue (track ids) and where playback left off, the number of analysis workers, the current
+and sort, the volume and its levelling (ReplayGain), the play queue (track ids) and where playback left off, the number of analysis workers, the current
 profile.  The composition root
 picks the QSettings backend (an INI file in the data directory), tests pass their own."""
 from __future__ import annotations
@@ -249,6 +249,29 @@ class Settings:
             self.q.setValue("player/output_device", str(device))
         else:
             self.q.remove("player/output_device")
+
+    @property
+    def levelling(self):
+        """Volume levelling (``core.playback.levelling.Levelling``); a stored value that does not
+        make one (edited by hand) reads as the default, off."""
+        from core.playback.levelling import Levelling
+
+        q = self.q
+        try:
+            return Levelling(mode=str(q.value("player/levelling", "off")),
+                             preamp_db=float(q.value("player/levelling_preamp_db", 0.0)),
+                             untagged_db=float(q.value("player/levelling_untagged_db", 0.0)),
+                             prevent_clipping=str(q.value("player/levelling_prevent_clipping", "true")).lower()
+                             in ("true", "1"))
+        except (TypeError, ValueError):
+            return Levelling()
+
+    @levelling.setter
+    def levelling(self, value) -> None:
+        self.q.setValue("player/levelling", value.mode)
+        self.q.setValue("player/levelling_preamp_db", float(value.preamp_db))
+        self.q.setValue("player/levelling_untagged_db", float(value.untagged_db))
+        self.q.setValue("player/levelling_prevent_clipping", bool(value.prevent_clipping))
 
     @property
     def pause_analysis_while_playing(self) -> bool:

@@ -1,10 +1,12 @@
-"""Edit ▸ Preferences… (Ctrl+,): the library's folders, the output device, the genre analysis.
+"""Edit ▸ Preferences… (Ctrl+,): the library's folders, the output device and volume levelling,
+the genre analysis.
 
     dialog = SettingsDialog(settings, library=library_presenter, parent=window)
     dialog.outputDeviceChanged.connect(...)   # str (sounddevice's "<name>, <host API>") or None
     dialog.workersChanged.connect(...)        # int
     dialog.pauseWhilePlayingChanged.connect(...)  # bool
     dialog.rescanDevicesRequested.connect(...)    # "Look for new devices": then set_device_choices(...)
+    dialog.levellingChanged.connect(...)          # core.playback.levelling.Levelling
 
 The Playback and Analysis pages follow Apply / OK / Cancel: nothing changes until Apply or OK
 (then only what differs from the settings is written and announced); Cancel forgets what was
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -32,7 +35,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.playback.levelling import PREAMP_RANGE, Levelling
 from desktop.outputdevice import output_choices
+
+#: the volume levelling modes as the dialog names them
+LEVELLING_CHOICES = (("Off: every file as it is", "off"), ("Track: every track equally loud", "track"),
+                     ("Album: every album equally loud, its songs as mastered", "album"))
 
 
 class SettingsDialog(QDialog):
@@ -40,6 +48,7 @@ class SettingsDialog(QDialog):
     workersChanged = Signal(int)
     pauseWhilePlayingChanged = Signal(bool)
     rescanDevicesRequested = Signal()
+    levellingChanged = Signal(object)
 
     def __init__(self, settings, *, library=None, choices: Callable[[], list] = output_choices,
                  parent: QWidget | None = None):
@@ -88,6 +97,34 @@ class SettingsDialog(QDialog):
                       "later shows up with Look for new devices.")
         hint.setWordWrap(True)
         form.addRow(hint)
+        # volume levelling (ReplayGain)
+        lv = settings.levelling
+        self.levelling_combo = QComboBox()
+        self.levelling_combo.setObjectName("levellingCombo")
+        self.levelling_combo.setAccessibleName("Volume levelling")
+        for label_text, mode in LEVELLING_CHOICES:
+            self.levelling_combo.addItem(label_text, mode)
+        self.levelling_combo.setCurrentIndex(max(0, self.levelling_combo.findData(lv.mode)))
+        label = QLabel("&Volume levelling:")
+        label.setBuddy(self.levelling_combo)
+        form.addRow(label, self.levelling_combo)
+        self.preamp_spin = self._db_spin("preampSpin", "Pre-amp", lv.preamp_db)
+        self.preamp_spin.setToolTip("Added to every file's ReplayGain (its reference is quieter than most "
+                                    "recent records)")
+        self.untagged_spin = self._db_spin("untaggedSpin", "Files without ReplayGain", lv.untagged_db)
+        self.untagged_spin.setToolTip("The gain of a file that has no ReplayGain tags")
+        form.addRow("P&re-amp:", self.preamp_spin)
+        form.addRow("Files &without ReplayGain:", self.untagged_spin)
+        self.clipping_check = QCheckBox("Never turn a file up past its &peak")
+        self.clipping_check.setObjectName("preventClippingCheck")
+        self.clipping_check.setChecked(lv.prevent_clipping)
+        form.addRow(self.clipping_check)
+        hint = QLabel("Volume levelling plays each file at the loudness its ReplayGain tags give (a tagger "
+                      "such as foobar2000, Picard or loudgain writes them). It takes effect within a "
+                      "couple of seconds, at the next stretch of audio the player decodes.")
+        hint.setWordWrap(True)
+        form.addRow(hint)
+        self._levelling_controls_follow()
         self.tabs.addTab(playback, "&Playback")
 
         # analysis: workers, pause while playing
@@ -125,8 +162,36 @@ class SettingsDialog(QDialog):
         self.device_combo.currentIndexChanged.connect(self._update_apply)
         self.workers_spin.valueChanged.connect(self._update_apply)
         self.pause_check.toggled.connect(self._update_apply)
+        self.levelling_combo.currentIndexChanged.connect(self._levelling_controls_follow)
+        self.levelling_combo.currentIndexChanged.connect(self._update_apply)
+        for w in (self.preamp_spin, self.untagged_spin):
+            w.valueChanged.connect(self._update_apply)
+        self.clipping_check.toggled.connect(self._update_apply)
         self._update_apply()
         self.resize(620, 440)
+
+    @staticmethod
+    def _db_spin(name: str, accessible: str, value: float) -> QDoubleSpinBox:
+        spin = QDoubleSpinBox()
+        spin.setObjectName(name)
+        spin.setAccessibleName(accessible)
+        spin.setRange(*PREAMP_RANGE)
+        spin.setSingleStep(0.5)
+        spin.setDecimals(1)
+        spin.setSuffix(" dB")
+        spin.setValue(value)
+        return spin
+
+    def _levelling_controls_follow(self, *_args) -> None:
+        on = self.levelling_combo.currentData() != "off"
+        for w in (self.preamp_spin, self.untagged_spin, self.clipping_check):
+            w.setEnabled(on)
+
+    def levelling(self) -> Levelling:
+        """What the Playback page's volume levelling controls show."""
+        return Levelling(mode=self.levelling_combo.currentData(), preamp_db=round(self.preamp_spin.value(), 1),
+                         untagged_db=round(self.untagged_spin.value(), 1),
+                         prevent_clipping=self.clipping_check.isChecked())
 
     def _fill_devices(self, choices: list, selected: str | None) -> None:
         """The combo's entries: ``choices`` and, when ``selected`` is not among them, it marked
@@ -165,6 +230,8 @@ class SettingsDialog(QDialog):
             out["workers"] = self.workers_spin.value()
         if self.pause_check.isChecked() != s.pause_analysis_while_playing:
             out["pause"] = self.pause_check.isChecked()
+        if self.levelling() != s.levelling:
+            out["levelling"] = self.levelling()
         return out
 
     def _update_apply(self, *_args) -> None:
@@ -183,6 +250,9 @@ class SettingsDialog(QDialog):
         if "pause" in pending:
             s.pause_analysis_while_playing = pending["pause"]
             self.pauseWhilePlayingChanged.emit(pending["pause"])
+        if "levelling" in pending:
+            s.levelling = pending["levelling"]
+            self.levellingChanged.emit(pending["levelling"])
         self._update_apply()
 
     def _ok(self) -> None:

@@ -79,6 +79,16 @@ def _model_text(version: str) -> str:
     return ", ".join(parts)
 
 
+def replaygain_text(row) -> str:
+    """``"track -7.89 dB (peak 0.988), album -6.50 dB"``; "none" without ReplayGain tags."""
+    parts = []
+    for scope in ("track", "album"):
+        gain, peak = getattr(row, f"rg_{scope}_gain", None), getattr(row, f"rg_{scope}_peak", None)
+        if gain is not None:
+            parts.append(f"{scope} {gain:+.2f} dB" + (f" (peak {peak:.3f})" if peak is not None else ""))
+    return ", ".join(parts).replace("-", "−") if parts else "none (plays at the level set for untagged files)"
+
+
 def _load(path: str, covers, cover_side: int, model_version: str | None) -> dict:
     """Runs on a worker thread: the file's details, its cover (a QImage) and the model's text."""
     from core.audio.details import file_details
@@ -132,9 +142,10 @@ class TrackInfoDialog(QDialog):
         self.form = QFormLayout(details)
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for name in ("Path", "Size", "Modified", "Format", "Codec", "Bit rate", "Sample rate", "Bits per sample",
-                     "Channels", "Duration", "Genres", "Model"):
+                     "Channels", "Duration", "ReplayGain", "Genres", "Model"):
             self._add_field(name, "…" if name not in ("Genres", "Model") else "")
         self._field("Path").setText(row.path)
+        self._field("ReplayGain").setText(replaygain_text(row))
         self._show_analysis()
 
         # the tags page

@@ -40,13 +40,18 @@ SAVE_POSITION_MS = 5000
 
 @dataclasses.dataclass(frozen=True)
 class PlayItem:
-    """What the desktop hands the player's queue: the player needs ``path``; we need ``id``."""
+    """What the desktop hands the player's queue: the player needs ``path`` (and, for volume
+    levelling, the ``rg_*`` ReplayGain values); we need ``id``."""
 
     id: int
     path: str
     title: str = ""
     artist: str = ""
     duration: float = 0.0
+    rg_track_gain: float | None = None
+    rg_track_peak: float | None = None
+    rg_album_gain: float | None = None
+    rg_album_peak: float | None = None
 
     def label(self) -> str:
         return f"{self.title} — {self.artist}" if self.artist else self.title
@@ -136,7 +141,8 @@ class PlaybackPresenter(QObject):
     @staticmethod
     def _item_of_row(r) -> PlayItem:
         """A table row's ``PlayItem`` (called on the player's thread too: reads the row only)."""
-        return PlayItem(r.id, r.path, r.title, r.artist, float(r.duration or 0.0))
+        return PlayItem(r.id, r.path, r.title, r.artist, float(r.duration or 0.0), r.rg_track_gain, r.rg_track_peak,
+                        r.rg_album_gain, r.rg_album_peak)
 
     def _set_current(self, item: PlayItem, duration: float | None = None) -> None:
         self.current = item

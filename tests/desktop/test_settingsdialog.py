@@ -306,3 +306,64 @@ def _about(window):
 
     found = [d for d in window.findChildren(AboutDialog) if d.isVisible()]
     return found[0] if found else None
+
+
+def test_volume_levelling_plays_a_tagged_track_at_its_replaygain(qapp, qtbot, tmp_path):
+    """Preferences ▸ Playback ▸ Volume levelling: a file tagged 12 dB too loud plays 12 dB
+    quieter once Track levelling is applied, and the choice is kept."""
+    import mutagen
+    import numpy as np
+
+    from core.playback import NullOutput, Player
+    from tests import media
+
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg is needed to generate fixture media")
+    song = media.make(tmp_path / "lib" / "loud.flac", kind="noise", seconds=3.0, tags={"title": "Loud"})
+    m = mutagen.File(song)
+    m["REPLAYGAIN_TRACK_GAIN"], m["REPLAYGAIN_TRACK_PEAK"] = "-12.00 dB", "0.95"
+    m.save()
+    levels: list[float] = []
+    player = Player(output=NullOutput(speed=4.0), tap=lambda b: levels.append(float(np.sqrt(np.mean(b * b)))))
+    window, app = _start(qapp, qtbot, tmp_path, folder=song.parent, player=player)
+
+    def level_of_a_play() -> float:
+        app.playback.play_ids([app.library.first_id()])
+        qtbot.waitUntil(lambda: app.playback.state == "playing", timeout=10_000)
+        levels.clear()
+        qtbot.waitUntil(lambda: len(levels) > 60, timeout=10_000)  # ~0.7 s of audio
+        app.player.stop()
+        qtbot.waitUntil(lambda: app.playback.state == "stopped", timeout=10_000)
+        return float(np.median(levels[10:]))
+
+    try:
+        qtbot.waitUntil(lambda: app.library.model.rowCount() == 1, timeout=30_000)
+        as_it_is = level_of_a_play()
+        dlg = _open_preferences(qtbot, window, app)
+        dlg.tabs.setCurrentIndex(1)
+        assert dlg.levelling_combo.currentData() == "off" and not dlg.preamp_spin.isEnabled()
+        _choose(dlg.levelling_combo, "Track: every track equally loud")
+        assert dlg.apply_button.isEnabled() and dlg.preamp_spin.isEnabled()
+        dlg.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+        qtbot.waitUntil(lambda: app.preferences is None, timeout=3000)
+        assert app.settings.levelling.mode == "track" and app.player.levelling.mode == "track"
+        levelled = level_of_a_play()
+        assert levelled / as_it_is == pytest.approx(10 ** (-12 / 20), rel=0.05)
+        dlg = _open_preferences(qtbot, window, app)
+        assert dlg.levelling_combo.currentData() == "track"
+        dlg.reject()
+    finally:
+        _close(window, app)
+
+
+@pytest.mark.parametrize("key, value", [("player/levelling", "loudest"), ("player/levelling_preamp_db", "abc"),
+                                        ("player/levelling_untagged_db", "99")])
+def test_a_levelling_setting_edited_by_hand_into_nonsense_reads_as_off(qapp, tmp_path, key, value):
+    from core.playback.levelling import Levelling
+    from desktop.settings import Settings
+
+    s = Settings.at(tmp_path / "settings.ini")
+    s.levelling = Levelling("album", preamp_db=3.0)
+    assert Settings.at(tmp_path / "settings.ini").levelling == Levelling("album", preamp_db=3.0)
+    s.q.setValue(key, value)
+    assert s.levelling == Levelling()

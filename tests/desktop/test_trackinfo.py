@@ -66,6 +66,7 @@ def test_the_dialog_shows_the_file_the_stream_every_tag_and_the_cover(qapp, qtbo
     # the genres, most probable first, and the model that made them
     assert d.field("Genres").splitlines() == ["jazz  70%", "blues  15%", "rock  15%"]
     assert d.field("Model").startswith("some-older-model (an earlier model")
+    assert d.field("ReplayGain").startswith("none")
     assert d.has_cover
     shown = d.cover_label.pixmap().toImage()
     assert near(shown.pixelColor(shown.width() // 2, shown.height() // 2), BLUE)
@@ -146,3 +147,12 @@ def test_opened_from_the_context_menu_and_with_ctrl_i(qapp, qtbot, tmp_path, ffm
         other.close()
     finally:
         c.shutdown()
+
+
+def test_the_replaygain_the_player_levels_by_is_shown(qapp, qtbot, tmp_path, ffmpeg):
+    import dataclasses
+
+    path = tagged_mp3(tmp_path / "blue.mp3")
+    row = dataclasses.replace(row_for(path), rg_track_gain=-7.89, rg_track_peak=0.988831, rg_album_gain=1.5)
+    d = open_dialog(qtbot, row, None)
+    assert d.field("ReplayGain") == "track −7.89 dB (peak 0.989), album +1.50 dB"
