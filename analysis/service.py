@@ -105,6 +105,7 @@ class TrackEvent:
     final: bool = True  # False: a crash that will be retried
     timings: dict | None = None  # seconds per stage in the worker (decode+logmel, model)
     label: tuple | None = None  # (genre, confidence, text) as the library shows it (core.genrelabel)
+    loudness: tuple | None = None  # (LUFS of the mono mix or None, sample peak): core.audio.loudness
 
 
 @dataclasses.dataclass
@@ -615,8 +616,10 @@ class AnalysisService:
             self.summary.analysed += 1
             if result.get("note"):
                 self.summary.notes.append({"track_id": tid, "path": task.path if task else None, "note": result["note"]})
+            measured = None if result.get("sample_peak") is None else (result.get("loudness"), result["sample_peak"])
             event = TrackEvent(tid, True, result["top_genre"], float(result["confidence"]), reason=result.get("note"),
-                               timings=timings, label=tuple(result["label"]) if result.get("label") else None)
+                               timings=timings, label=tuple(result["label"]) if result.get("label") else None,
+                               loudness=measured)
         else:  # ("error", tid, kind, reason)
             self.catalog.record_analysis_error(tid, msg[2], msg[3], max_attempts=1)
             self._failed(tid, task, msg[2], msg[3])

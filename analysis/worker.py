@@ -141,21 +141,26 @@ def _excerpt_audio(path: str, info_out: dict):
     """Yield the mono 22050 Hz audio of each 30 s excerpt of ``path``, cut by
     ``core.features.excerpts`` (as ``logmel_track`` cuts a whole track), decoding block by
     block.  Fills ``info_out`` with ``stats`` (a :class:`core.signalcheck.SignalStats`: samples,
-    peak, NaN/inf samples, which the blocks carry as 0) and ``error`` (a DecodeFailed after the
-    last good block; what decoded before it is still yielded)."""
+    peak, NaN/inf samples, which the blocks carry as 0), ``meter`` (a
+    :class:`core.audio.loudness.LoudnessMeter` fed every block) and ``error`` (a DecodeFailed after
+    the last good block; what decoded before it is still yielded)."""
     from core import features as F
     from core.audio import decode
+    from core.audio.loudness import LoudnessMeter
     from core.errors import DecodeFailed
     from core.signalcheck import SignalStats
 
     stats = SignalStats()
-    info_out.update(stats=stats, error=None)
+    meter = LoudnessMeter(F.SR)
+    info_out.update(stats=stats, meter=meter, error=None)
 
     def blocks():
         try:
             for y in decode.mono_stream(path, sr=F.SR, block_frames=STREAM_BLOCK, info=info_out):
                 if len(y):
-                    yield stats.add(y)
+                    y = stats.add(y)
+                    meter.add(y)
+                    yield y
         except DecodeFailed as exc:
             info_out["error"] = exc
 
@@ -174,6 +179,8 @@ def analyse_file(model, path: str, *, fingerprint: str | None = None, music=None
       ``window_s``/``hop_s`` its cell and step in seconds;
     - ``embeddings`` ``(W, D)`` float16, one per model window;
     - ``duration`` analysed in seconds, ``note`` or None;
+    - ``loudness``: the integrated loudness (LUFS) of the decoded mono 22050 Hz mix (None for
+      silence) and ``sample_peak`` its peak (:mod:`core.audio.loudness`);
     - with a :class:`models.music.MusicDetector` ``music``: ``music_probability``, ``is_music``,
       ``music_kind``, ``music_cells`` (one per 3 s cell of the timeline's grid), ``music_version``;
     - ``fingerprint``: of the bytes actually decoded (see :func:`prepare_file`);
@@ -189,7 +196,8 @@ def analyse_file(model, path: str, *, fingerprint: str | None = None, music=None
 
 def prepare_file(path: str, *, fingerprint: str | None = None) -> dict:
     """Decode + log-mel, the part that needs no model: ``{"path", "fingerprint", "S" (128,
-    n_columns), "seconds" (decoded), "note" (or None), "decoder", "timings"}``.  Raises what
+    n_columns), "seconds" (decoded), "note" (or None), "decoder", "loudness", "sample_peak",
+    "timings"}``.  Raises what
     :func:`analyse_file` raises.
 
     ``fingerprint`` is what the catalog knows of the file (the scan's).  The file's fingerprint
@@ -241,8 +249,9 @@ def prepare_file(path: str, *, fingerprint: str | None = None) -> dict:
     if stats.note():
         note = stats.note() if note is None else note + "; " + stats.note()
     S = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
+    meter = info["meter"]
     return {"path": path, "fingerprint": fp, "catalog_fingerprint": fingerprint or fp, "S": S, "seconds": seconds,
-            "note": note, "decoder": info.get("decoder"),
+            "note": note, "decoder": info.get("decoder"), "loudness": meter.loudness, "sample_peak": meter.peak,
             "timings": {"decode+logmel": t1 - t0, "cpu_decode": c1 - c0 - cpu_logmel, "cpu_logmel": cpu_logmel}}
 
 
@@ -282,6 +291,8 @@ def infer_prepared(model, prep: dict, *, music=None) -> dict:
         "window_s": r["timeline_width"] / F.COLUMNS_PER_SECOND,
         "hop_s": r["timeline_hop"] / F.COLUMNS_PER_SECOND,
         "duration": prep["seconds"],
+        "loudness": prep.get("loudness"),
+        "sample_peak": prep.get("sample_peak"),
         "note": note,
         "timings": dict(prep["timings"], model=time.perf_counter() - t0, cpu_model=time.thread_time() - c0),
         **detected,
@@ -451,7 +462,8 @@ def worker_main(conn, model_dir: str | None, threads: int, nice: int = WORKER_NI
                 catalog.store_analysis(tid, result)
                 timings["store"] = time.perf_counter() - t
                 send(("stored", tid, {"top_genre": result["top_genre"], "confidence": result["confidence"],
-                                      "label": _label(result), "note": result["note"], "timings": timings}))
+                                      "label": _label(result), "note": result["note"], "timings": timings,
+                                      "loudness": result.get("loudness"), "sample_peak": result.get("sample_peak")}))
             except Exception:  # noqa: BLE001 - e.g. the catalog stayed locked: the parent stores it
                 result["timings"] = timings
                 send(("result", tid, result))

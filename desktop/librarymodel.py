@@ -13,6 +13,7 @@ analysed), like/dislike.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import time
 from typing import Any, Iterable, Mapping, Sequence
@@ -65,6 +66,11 @@ class Row:
     rg_track_peak: float | None = None
     rg_album_gain: float | None = None
     rg_album_peak: float | None = None
+    channels: int = 0
+    # the gain from the loudness the analysis measured (files without tags; see apply_loudness)
+    measured_track_gain: float | None = None
+    measured_track_peak: float | None = None
+    measured_album_gain: float | None = None
 
     def __post_init__(self) -> None:
         if self.genre_tag and not self.genres:
@@ -86,6 +92,7 @@ def row_from_track(t) -> Row:
         track_no=t.track_no or 0, disc_no=t.disc_no or 0, album_artist=t.album_artist or "",
         rg_track_gain=getattr(t, "rg_track_gain", None), rg_track_peak=getattr(t, "rg_track_peak", None),
         rg_album_gain=getattr(t, "rg_album_gain", None), rg_album_peak=getattr(t, "rg_album_peak", None),
+        channels=int(getattr(t, "channels", None) or 0),
     )
     r.search = " ".join((title, r.artist, r.album, t.album_artist or "", os.path.basename(t.path))).casefold()
     return r
@@ -109,7 +116,56 @@ def load_rows(
             if p:
                 r.predicted, r.confidence = p[0], float(p[1])
                 r.label = p[2] if len(p) > 2 else ""
+    measured = getattr(catalog, "measured_loudness", None)
+    if measured is not None:
+        apply_loudness(rows, measured())
     return prepare_rows(rows, sort_column=sort_column)
+
+
+def _album_key(r: Row) -> tuple[str, str] | None:
+    return ((r.album_artist or r.artist).casefold(), r.album.casefold()) if r.album else None
+
+
+def apply_loudness(rows: Sequence[Row], loudness: Mapping[int, tuple], *, albums_of: Sequence[Row] | None = None) -> list[Row]:
+    """Set the measured gains of ``rows`` from ``loudness`` (track id -> ``(LUFS of the mono mix,
+    sample peak)``, :mod:`core.audio.loudness`): each file's own (its channels counted), and every
+    album's -- the duration-weighted power mean of its tracks' loudness, ReplayGain's album gain
+    near enough -- over the album's rows in ``albums_of`` (default ``rows``).  Returns the rows
+    whose values changed."""
+    from core.audio.loudness import gain_of_loudness, track_loudness
+
+    changed = []
+    touched_albums = set()
+    for r in rows:
+        v = loudness.get(r.id)
+        if v is None:
+            continue
+        lufs, peak = v
+        gain = gain_of_loudness(track_loudness(lufs, r.channels))
+        if (r.measured_track_gain, r.measured_track_peak) != (gain, peak):
+            r.measured_track_gain, r.measured_track_peak = gain, peak
+            changed.append(r)
+            touched_albums.add(_album_key(r))
+    touched_albums.discard(None)
+    if touched_albums:
+        members: dict[tuple, list[Row]] = {}
+        for r in (albums_of if albums_of is not None else rows):
+            k = _album_key(r)
+            if k in touched_albums:
+                members.setdefault(k, []).append(r)
+        for group in members.values():
+            measured = [(r, max(r.duration or 0.0, 1.0)) for r in group if r.measured_track_gain is not None]
+            if not measured:
+                continue
+            # loudness = -18 - gain; power mean over the album's tracks, weighted by length
+            power = sum(w * 10 ** ((-18.0 - r.measured_track_gain) / 10) for r, w in measured)
+            album_gain = -18.0 - 10 * math.log10(power / sum(w for _, w in measured))
+            for r in group:
+                if r.measured_album_gain != album_gain:
+                    r.measured_album_gain = album_gain
+                    if all(c is not r for c in changed):
+                        changed.append(r)
+    return changed
 
 
 _SORT_KEYS = {
@@ -403,6 +459,11 @@ class LibraryModel(QAbstractTableModel):
         if row is not None:
             i = self.index(row, COL_RATING)
             self.dataChanged.emit(i, i)
+
+    def set_loudness(self, loudness: Mapping[int, tuple]) -> None:
+        """Measured loudness that the analysis reports (see :func:`apply_loudness`); no column shows it."""
+        rows = [self._by_id[t] for t in loudness if t in self._by_id]
+        apply_loudness(rows, loudness, albums_of=self._all)
 
     def set_predictions(self, predictions: Mapping[int, tuple[str, float]]) -> None:
         changed = []

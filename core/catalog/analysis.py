@@ -35,7 +35,7 @@ class AnalysisTask:
 _ANALYSIS_COLUMNS = (
     "fingerprint", "model_version", "classes", "top_genre", "confidence", "track_probs", "window_probs",
     "embeddings", "window_s", "hop_s", "n_windows", "duration", "note", "computed_at",
-    "music_probability", "is_music", "music_kind", "music_cells", "music_version",
+    "music_probability", "is_music", "music_kind", "music_cells", "music_version", "loudness", "sample_peak",
 )
 #: the SQL condition "this analysis row has the detector result of version ?" (for ``a.``)
 _MUSIC_DONE = "a.music_version IS ?"
@@ -52,7 +52,11 @@ class AnalysisResult:
     ``music_probability`` (the track's: the median of its cells'), ``is_music``, ``music_kind``
     (``"speech"`` / ``"sound"`` for non-music), ``music_cells`` ``(n_cells,)`` float32 (one
     music probability per 3 s cell of the genre timeline's grid, NaN for a silent cell) and
-    ``music_version`` (the detector's version)."""
+    ``music_version`` (the detector's version).
+
+    ``loudness`` (LUFS) and ``sample_peak`` of the decoded mono 22050 Hz mix
+    (:mod:`core.audio.loudness`; None in a result stored before they were measured, loudness None
+    for silence): the volume levelling of a file without ReplayGain tags."""
 
     fingerprint: str
     model_version: str
@@ -73,6 +77,8 @@ class AnalysisResult:
     music_kind: str | None = None
     music_cells: Any = None
     music_version: str | None = None
+    loudness: float | None = None
+    sample_peak: float | None = None
 
     @classmethod
     def from_row(cls, row: Sequence) -> "AnalysisResult":
@@ -100,7 +106,7 @@ class AnalysisResult:
             "window_s": self.window_s, "hop_s": self.hop_s, "n_windows": self.n_windows,
             "duration": self.duration, "note": self.note, "computed_at": self.computed_at,
             "music_probability": self.music_probability, "is_music": self.is_music, "music_kind": self.music_kind,
-            "music_version": self.music_version,
+            "music_version": self.music_version, "loudness": self.loudness, "sample_peak": self.sample_peak,
         }
         if arrays:
             d["window_probs"] = self.window_probs.tolist()
@@ -108,6 +114,13 @@ class AnalysisResult:
             d["music_cells"] = None if self.music_cells is None else [
                 None if v != v else float(v) for v in self.music_cells]
         return d
+
+
+def _finite_or_none(v) -> float | None:
+    if v is None:
+        return None
+    v = float(v)
+    return v if v == v and abs(v) != float("inf") else None
 
 
 class AnalysisStore(Database):
@@ -183,7 +196,7 @@ class AnalysisStore(Database):
         ``embeddings`` ``(W, D)`` (numpy arrays, or bytes from :func:`pack_array`), ``window_s``,
         ``hop_s``, optional ``duration`` (s analysed), ``note`` and ``computed_at``, and the music
         detector's optional ``music_probability``, ``is_music``, ``music_kind``, ``music_cells``
-        ``(n_cells,)`` and ``music_version``.  The file's result from another model version, if
+        ``(n_cells,)`` and ``music_version``, and the measured ``loudness`` and ``sample_peak``.  The file's result from another model version, if
         any, is deleted (replaced)."""
         now = time.time() if now is None else now
         blob = lambda v: v if isinstance(v, (bytes, bytearray, memoryview)) else pack_array(v)  # noqa: E731
@@ -194,8 +207,8 @@ class AnalysisStore(Database):
             self.execute(
                 "INSERT OR REPLACE INTO analysis(fingerprint, model_version, classes, top_genre, confidence, "
                 "track_probs, window_probs, embeddings, window_s, hop_s, n_windows, duration, note, computed_at, "
-                "music_probability, is_music, music_kind, music_cells, music_version) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "music_probability, is_music, music_kind, music_cells, music_version, loudness, sample_peak) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     result["fingerprint"], result["model_version"], json.dumps(list(result["classes"])),
                     str(result["top_genre"]), float(result["confidence"]), blob(result["track_probs"]),
@@ -208,6 +221,7 @@ class AnalysisStore(Database):
                     result.get("music_kind"),
                     None if result.get("music_cells") is None else blob(result["music_cells"]),
                     result.get("music_version"),
+                    _finite_or_none(result.get("loudness")), _finite_or_none(result.get("sample_peak")),
                 ),
             )
             self.execute(
@@ -390,6 +404,16 @@ class AnalysisStore(Database):
                                  is_music=None if is_music is None else bool(is_music), kind=kind,
                                  music_probability=music_p)
             out[tid] = (lab.genre, lab.confidence, lab.text)
+        return out
+
+    def measured_loudness(self) -> dict[int, tuple[float | None, float | None]]:
+        """track id -> ``(loudness, sample_peak)`` of every present track whose newest analysis
+        measured them (:mod:`core.audio.loudness`)."""
+        out: dict[int, tuple[float | None, float | None]] = {}
+        for tid, lufs, peak in self.fetchall(
+                "SELECT t.id, a.loudness, a.sample_peak FROM tracks t JOIN analysis a ON a.fingerprint = t.fingerprint "
+                "WHERE t.missing = 0 AND a.sample_peak IS NOT NULL ORDER BY a.computed_at"):
+            out[tid] = (lufs, peak)
         return out
 
     def not_music_track_ids(self, model_version: str | None = None) -> set[int]:

@@ -284,3 +284,13 @@ def _track_replaygain(db: sqlite3.Connection) -> None:
     for column in ("rg_track_gain REAL", "rg_track_peak REAL", "rg_album_gain REAL", "rg_album_peak REAL"):
         db.execute(f"ALTER TABLE tracks ADD COLUMN {column}")
     db.execute("UPDATE tracks SET mtime_ns = -1")
+
+
+@migration()
+def _analysis_loudness(db: sqlite3.Connection) -> None:
+    """The loudness the analysis measures (``core.audio.loudness``) beside each result:
+    ``loudness`` (integrated, LUFS, of the decoded mono mix; NULL for silence) and ``sample_peak``.
+    NULL in rows analysed before: those tracks play at the level set for untagged files until
+    they are analysed again."""
+    for column in ("loudness REAL", "sample_peak REAL"):
+        db.execute(f"ALTER TABLE analysis ADD COLUMN {column}")

@@ -4,15 +4,19 @@ A track's ReplayGain values (:mod:`core.audio.tags`, kept in the catalog) say ho
 must be turned up or down to reach ReplayGain's reference loudness; the album values do the
 same for its whole album, so that a quiet song stays quieter than the loud one after it.
 
+Files without tags get the same from the loudness the analysis measured
+(:mod:`core.audio.loudness`): ``measured_track_gain`` / ``measured_track_peak``, and
+``measured_album_gain`` from their album's tracks.
+
 ``Levelling(mode, preamp_db, untagged_db, prevent_clipping)``:
 
 - ``mode``: ``"off"`` (every file as it is), ``"track"`` (each track to the reference; the album
   gain when a file has only that), ``"album"`` (each album to the reference; the track gain when
-  a file has no album gain);
+  a file has no album gain); tags first, the measurement when a file has no tags;
 - ``preamp_db``: added to every tagged gain (ReplayGain's reference is quieter than most modern
   masters: many players let the user lift it a few dB);
-- ``untagged_db``: the gain of a file without ReplayGain tags (typically a few dB down, where a
-  tagged library sits, so that an untagged loud master does not jump out);
+- ``untagged_db``: the gain of a file with neither tags nor a measurement yet (typically a few
+  dB down, where a levelled library sits, so that an unmeasured loud master does not jump out);
 - ``prevent_clipping``: a gain that would push the file's recorded peak above full scale is
   lowered to just reach it.
 
@@ -46,25 +50,31 @@ class Levelling:
                 raise ValueError(f"{name.replace('_db', '')} must be a number of dB between "
                                  f"{PREAMP_RANGE[0]:g} and {PREAMP_RANGE[1]:g}, not {v!r}")
 
+    def _choice(self, track: Any) -> tuple[float | None, float | None]:
+        """``(dB, peak)``: the gain this setting takes for ``track`` before the pre-amp, and the
+        peak that goes with it; ``(None, None)`` when the track has neither tags nor a measurement."""
+        scopes = ("track", "album") if self.mode == "track" else ("album", "track")
+        for source in ("rg", "measured"):  # a tagger's values first, then the analysis's
+            for scope in scopes:
+                gain = _value(track, f"{source}_{scope}_gain")
+                if gain is not None:
+                    peak = _value(track, f"{source}_{scope}_peak")
+                    if peak is None:
+                        other = "album" if scope == "track" else "track"
+                        peak = _value(track, f"{source}_{other}_peak")
+                    return gain, peak
+        return None, None
+
     def gain_db(self, track: Any) -> float | None:
-        """The dB this setting applies to ``track`` (anything with ``rg_track_gain`` ... attributes,
-        or none of them), before the clipping limit; None when it is left as it is."""
+        """The dB this setting applies to ``track`` (anything with ``rg_track_gain`` ... and
+        ``measured_track_gain`` ... attributes, or none of them), before the clipping limit; None
+        when it is left as it is."""
         if self.mode == "off":
             return None
-        tg, ag = _value(track, "rg_track_gain"), _value(track, "rg_album_gain")
-        first, second = (tg, ag) if self.mode == "track" else (ag, tg)
-        gain = first if first is not None else second
+        gain, _peak = self._choice(track)
         if gain is None:
             return self.untagged_db or None
         return gain + self.preamp_db
-
-    def _peak(self, track: Any) -> float | None:
-        """The peak that belongs to the gain :meth:`gain_db` took (the other one when it is missing)."""
-        tg, ag = _value(track, "rg_track_gain"), _value(track, "rg_album_gain")
-        scope = "track" if (tg is not None and (self.mode == "track" or ag is None)) else "album"
-        other = "album" if scope == "track" else "track"
-        peak = _value(track, f"rg_{scope}_peak")
-        return peak if peak is not None else _value(track, f"rg_{other}_peak")
 
     def factor(self, track: Any) -> float:
         """The linear factor for ``track``'s samples (1.0: untouched)."""
@@ -73,7 +83,7 @@ class Levelling:
             return 1.0
         f = 10.0 ** (db / 20.0)
         if self.prevent_clipping:
-            peak = self._peak(track)
+            _gain, peak = self._choice(track)
             if peak is not None and peak > 0:
                 f = min(f, 1.0 / peak)
         return float(f)

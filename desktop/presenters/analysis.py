@@ -200,6 +200,7 @@ class AnalysisPresenter(QObject):
     def _on_events(self, events: list) -> None:
         progress = None
         predictions: dict[int, tuple] = {}
+        loudness: dict[int, tuple] = {}
         failures: list[tuple[str, str]] = []
         for ev in events:
             kind = ev[0]
@@ -209,6 +210,8 @@ class AnalysisPresenter(QObject):
                 t = ev[1]
                 if t.ok and t.top_genre:
                     predictions[t.track_id] = getattr(t, "label", None) or (t.top_genre, float(t.confidence or 0.0))
+                if t.ok and getattr(t, "loudness", None) is not None:
+                    loudness[t.track_id] = t.loudness
                 elif not t.ok and t.final:
                     reason = t.reason or t.kind or "failed"
                     row = self.library.row(t.track_id)
@@ -217,6 +220,8 @@ class AnalysisPresenter(QObject):
                     self.trackFailed.emit(t.track_id, reason)
             elif kind == "state":
                 self._on_state(ev[1], ev[2])
+        if loudness:
+            self.library.set_loudness(loudness)  # volume levelling of untagged files
         if predictions:
             self.library.set_predictions(predictions)
             self.tracksAnalysed.emit(list(predictions))

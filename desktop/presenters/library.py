@@ -229,6 +229,10 @@ class LibraryPresenter(QObject):
         """Show the playing track's row in bold."""
         self.model.set_current(track_id)
 
+    def set_loudness(self, loudness: dict[int, tuple]) -> None:
+        """The loudness the analysis measured: ``{track id: (LUFS, peak)}`` (the rows' measured gains)."""
+        self.model.set_loudness(loudness)
+
     def set_predictions(self, predictions: dict[int, tuple]) -> None:
         """New genre results ``{track id: (genre, confidence[, label])}`` (``core.genrelabel``:
         the genre may be "Not music"); a new genre joins the filter."""

@@ -41,7 +41,7 @@ SAVE_POSITION_MS = 5000
 @dataclasses.dataclass(frozen=True)
 class PlayItem:
     """What the desktop hands the player's queue: the player needs ``path`` (and, for volume
-    levelling, the ``rg_*`` ReplayGain values); we need ``id``."""
+    levelling, the ``rg_*`` ReplayGain values and the ``measured_*`` gains); we need ``id``."""
 
     id: int
     path: str
@@ -52,6 +52,9 @@ class PlayItem:
     rg_track_peak: float | None = None
     rg_album_gain: float | None = None
     rg_album_peak: float | None = None
+    measured_track_gain: float | None = None
+    measured_track_peak: float | None = None
+    measured_album_gain: float | None = None
 
     def label(self) -> str:
         return f"{self.title} — {self.artist}" if self.artist else self.title
@@ -142,7 +145,8 @@ class PlaybackPresenter(QObject):
     def _item_of_row(r) -> PlayItem:
         """A table row's ``PlayItem`` (called on the player's thread too: reads the row only)."""
         return PlayItem(r.id, r.path, r.title, r.artist, float(r.duration or 0.0), r.rg_track_gain, r.rg_track_peak,
-                        r.rg_album_gain, r.rg_album_peak)
+                        r.rg_album_gain, r.rg_album_peak, r.measured_track_gain, r.measured_track_peak,
+                        r.measured_album_gain)
 
     def _set_current(self, item: PlayItem, duration: float | None = None) -> None:
         self.current = item

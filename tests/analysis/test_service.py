@@ -107,6 +107,10 @@ def test_service_analyses_the_library_records_failures_and_never_redoes_work(tmp
         assert r.top_genre == r.classes[int(np.argmax(r.track_probs))] and r.confidence == pytest.approx(r.track_probs.max())
         assert r.window_s == pytest.approx(39 / features.COLUMNS_PER_SECOND) and r.hop_s == pytest.approx(19 / features.COLUMNS_PER_SECOND)
         assert r.duration == pytest.approx(t.duration, abs=0.2)
+        assert -60 < r.loudness < 0 and 0 < r.sample_peak <= 1.0  # measured for volume levelling
+    # the table hears the loudness with the result (no reload needed to level the track)
+    stored = {e.track_id: e.loudness for e in events if e.ok}
+    assert all(v is not None and v[1] > 0 for v in stored.values()) and len(stored) == 4
     jingle = cat.track_analysis(cat.track_by_path(lib / "jingle.flac").id)
     assert jingle.n_windows == 1 and "repeated to fill it" in jingle.note
     # a second run: nothing to do, no worker is even started

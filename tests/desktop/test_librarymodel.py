@@ -162,3 +162,31 @@ def test_new_predictions_announce_only_the_cells_that_changed(model):
     many = {tid: ("disco", 0.8) for tid in range(1, 201, 2)}  # 100 separate runs: one range
     model.set_predictions(many)
     assert seen == [(0, 198, COL_PREDICTED, COL_PREDICTED)]
+
+
+def test_measured_loudness_gives_each_file_and_its_album_a_gain(model):
+    """Files without ReplayGain tags are levelled by the loudness the analysis measured: a stereo
+    file's mono mix reads 3 dB below the file, a track's gain brings it to -18 LUFS, and an album's
+    gain is that of its tracks together, which the player gets with the track."""
+    from desktop.librarymodel import apply_loudness, prepare_rows
+    from desktop.presenters.playback import PlayItem, PlaybackPresenter
+
+    rows = [Row(id=1, path="/m/a.flac", title="Loud", artist="X", album="Live", duration=100.0, genre_tag="",
+                channels=2),
+            Row(id=2, path="/m/b.flac", title="Quiet", artist="X", album="Live", duration=100.0, genre_tag="",
+                channels=2),
+            Row(id=3, path="/m/c.flac", title="Single", artist="Y", album="", duration=50.0, genre_tag="", channels=1)]
+    model.set_rows(prepare_rows(rows))
+    model.set_loudness({1: (-11.0, 0.9), 3: (-25.0, 0.3)})
+    a, b, c = (model._by_id[i] for i in (1, 2, 3))
+    assert a.measured_track_gain == pytest.approx(-18 - (-11 + 3.0103), abs=1e-3)  # -9.99 dB
+    assert a.measured_album_gain == pytest.approx(a.measured_track_gain)  # the album's only measured track so far
+    assert c.measured_track_gain == pytest.approx(7.0) and c.measured_album_gain is None  # no album
+    assert b.measured_track_gain is None and b.measured_album_gain == pytest.approx(a.measured_track_gain)
+    model.set_loudness({2: (-21.0, 0.5)})  # the quiet one: 10 dB below
+    # power mean of -7.99 and -17.99 LUFS over equal lengths: -10.59 LUFS -> -7.41 dB
+    assert a.measured_album_gain == pytest.approx(b.measured_album_gain) == pytest.approx(-7.41, abs=0.01)
+    item = PlaybackPresenter._item_of_row(b)
+    assert isinstance(item, PlayItem) and item.measured_track_gain == pytest.approx(-0.0103, abs=1e-3)
+    assert item.measured_album_gain == pytest.approx(-7.41, abs=0.01) and item.measured_track_peak == 0.5
+    assert apply_loudness([c], {3: (-25.0, 0.3)}) == []  # nothing new

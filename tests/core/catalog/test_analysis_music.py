@@ -85,3 +85,16 @@ def test_migration_from_the_previous_version_keeps_results_and_likes(tmp_path):
     assert row == ("jazz", None, None, None)
     assert cat.enqueue_analysis(V1) == 0 and cat.enqueue_analysis(V1, music_version=M1) == 1
     cat.close()
+
+
+def test_the_measured_loudness_is_kept_with_the_result_and_read_per_track(tmp_path):
+    cat = Catalog(tmp_path / "c.sqlite3")
+    a, b, c, d = (cat.add_track(_track(f"/m/{n}.ogg", f"f{n}")) for n in "abcd")
+    cat.store_analysis(a, _result("fa", loudness=-14.5, sample_peak=0.8))
+    cat.store_analysis(b, _result("fb"))  # a result from before the measurement
+    cat.store_analysis(c, _result("fc", loudness=None, sample_peak=0.0))  # silence: no loudness
+    cat.store_analysis(d, _result("fd", loudness=float("nan"), sample_peak=0.5))
+    assert cat.measured_loudness() == {a: (-14.5, 0.8), c: (None, 0.0), d: (None, 0.5)}
+    got = cat.track_analysis(a)
+    assert (got.loudness, got.sample_peak) == (-14.5, 0.8)
+    cat.close()

@@ -60,3 +60,14 @@ def test_a_setting_out_of_range_is_refused_in_one_sentence(kwargs):
 
 def test_odd_values_on_a_track_count_as_missing():
     assert Levelling("track").factor(T(rg_track_gain=float("nan"), rg_album_gain="x")) == 1.0
+
+
+def test_a_file_without_tags_is_levelled_by_its_measured_loudness_and_tags_win():
+    measured = T(measured_track_gain=-8.0, measured_track_peak=0.6, measured_album_gain=-6.0)
+    assert Levelling("track").factor(measured) == pytest.approx(db(-8))
+    assert Levelling("album").factor(measured) == pytest.approx(db(-6))
+    both = T(rg_track_gain=-2.0, measured_track_gain=-8.0)
+    assert Levelling("track").factor(both) == pytest.approx(db(-2))  # a tagger's value first
+    boosted = T(measured_track_gain=9.0, measured_track_peak=0.5)
+    assert Levelling("track").factor(boosted) == pytest.approx(2.0)  # 9 dB would clip: up to the peak
+    assert Levelling("track", untagged_db=-6).factor(measured) == pytest.approx(db(-8))  # measured, not untagged
