@@ -111,17 +111,19 @@ class SettingsDialog(QDialog):
         self.preamp_spin = self._db_spin("preampSpin", "Pre-amp", lv.preamp_db)
         self.preamp_spin.setToolTip("Added to every file's ReplayGain (its reference is quieter than most "
                                     "recent records)")
-        self.untagged_spin = self._db_spin("untaggedSpin", "Files without ReplayGain", lv.untagged_db)
-        self.untagged_spin.setToolTip("The gain of a file that has no ReplayGain tags")
+        self.untagged_spin = self._db_spin("untaggedSpin", "Files not measured yet", lv.untagged_db)
+        self.untagged_spin.setToolTip("The gain of a file without ReplayGain tags that the analysis has not "
+                                      "measured yet")
         form.addRow("P&re-amp:", self.preamp_spin)
-        form.addRow("Files &without ReplayGain:", self.untagged_spin)
+        form.addRow("Files not &measured yet:", self.untagged_spin)
         self.clipping_check = QCheckBox("Never turn a file up past its &peak")
         self.clipping_check.setObjectName("preventClippingCheck")
         self.clipping_check.setChecked(lv.prevent_clipping)
         form.addRow(self.clipping_check)
         hint = QLabel("Volume levelling plays each file at the loudness its ReplayGain tags give (a tagger "
-                      "such as foobar2000, Picard or loudgain writes them). It takes effect within a "
-                      "couple of seconds, at the next stretch of audio the player decodes.")
+                      "such as foobar2000, Picard or rsgain writes them) or, without tags, at the loudness "
+                      "the genre analysis measured. It takes effect within a couple of seconds, at the next "
+                      "stretch of audio the player decodes.")
         hint.setWordWrap(True)
         form.addRow(hint)
         self._levelling_controls_follow()
