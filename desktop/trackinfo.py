@@ -80,13 +80,22 @@ def _model_text(version: str) -> str:
 
 
 def replaygain_text(row) -> str:
-    """``"track -7.89 dB (peak 0.988), album -6.50 dB"``; "none" without ReplayGain tags."""
-    parts = []
-    for scope in ("track", "album"):
-        gain, peak = getattr(row, f"rg_{scope}_gain", None), getattr(row, f"rg_{scope}_peak", None)
-        if gain is not None:
-            parts.append(f"{scope} {gain:+.2f} dB" + (f" (peak {peak:.3f})" if peak is not None else ""))
-    return ", ".join(parts).replace("-", "−") if parts else "none (plays at the level set for untagged files)"
+    """``"track -7.89 dB (peak 0.988), album -6.50 dB"`` from the tags; without tags the gains
+    from the measured loudness (``"measured: track -4.20 dB, album -3.10 dB"``), or "none"."""
+    def gains(source: str, peaks: bool) -> list[str]:
+        out = []
+        for scope in ("track", "album"):
+            gain, peak = getattr(row, f"{source}_{scope}_gain", None), getattr(row, f"{source}_{scope}_peak", None)
+            if gain is not None:
+                out.append(f"{scope} {gain:+.2f} dB" + (f" (peak {peak:.3f})" if peaks and peak is not None else ""))
+        return out
+
+    tagged, measured = gains("rg", True), gains("measured", False)
+    if tagged:
+        return ", ".join(tagged).replace("-", "−")
+    if measured:
+        return ("no tags; measured: " + ", ".join(measured)).replace("-", "−")
+    return "none yet (plays at the level set for files not measured yet)"
 
 
 def _load(path: str, covers, cover_side: int, model_version: str | None) -> dict:

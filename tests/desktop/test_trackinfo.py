@@ -66,7 +66,7 @@ def test_the_dialog_shows_the_file_the_stream_every_tag_and_the_cover(qapp, qtbo
     # the genres, most probable first, and the model that made them
     assert d.field("Genres").splitlines() == ["jazz  70%", "blues  15%", "rock  15%"]
     assert d.field("Model").startswith("some-older-model (an earlier model")
-    assert d.field("ReplayGain").startswith("none")
+    assert d.field("ReplayGain").startswith("none yet")
     assert d.has_cover
     shown = d.cover_label.pixmap().toImage()
     assert near(shown.pixelColor(shown.width() // 2, shown.height() // 2), BLUE)
@@ -156,3 +156,6 @@ def test_the_replaygain_the_player_levels_by_is_shown(qapp, qtbot, tmp_path, ffm
     row = dataclasses.replace(row_for(path), rg_track_gain=-7.89, rg_track_peak=0.988831, rg_album_gain=1.5)
     d = open_dialog(qtbot, row, None)
     assert d.field("ReplayGain") == "track −7.89 dB (peak 0.989), album +1.50 dB"
+    measured = dataclasses.replace(row_for(path), measured_track_gain=-4.2, measured_album_gain=-3.1)
+    d2 = open_dialog(qtbot, measured, None)
+    assert d2.field("ReplayGain") == "no tags; measured: track −4.20 dB, album −3.10 dB"
