@@ -141,26 +141,21 @@ def _excerpt_audio(path: str, info_out: dict):
     """Yield the mono 22050 Hz audio of each 30 s excerpt of ``path``, cut by
     ``core.features.excerpts`` (as ``logmel_track`` cuts a whole track), decoding block by
     block.  Fills ``info_out`` with ``stats`` (a :class:`core.signalcheck.SignalStats`: samples,
-    peak, NaN/inf samples, which the blocks carry as 0), ``meter`` (a
-    :class:`core.audio.loudness.LoudnessMeter` fed every block) and ``error`` (a DecodeFailed after
-    the last good block; what decoded before it is still yielded)."""
+    peak, NaN/inf samples, which the blocks carry as 0) and ``error`` (a DecodeFailed after the
+    last good block; what decoded before it is still yielded)."""
     from core import features as F
     from core.audio import decode
-    from core.audio.loudness import LoudnessMeter
     from core.errors import DecodeFailed
     from core.signalcheck import SignalStats
 
     stats = SignalStats()
-    meter = LoudnessMeter(F.SR)
-    info_out.update(stats=stats, meter=meter, error=None)
+    info_out.update(stats=stats, error=None)
 
     def blocks():
         try:
             for y in decode.mono_stream(path, sr=F.SR, block_frames=STREAM_BLOCK, info=info_out):
                 if len(y):
-                    y = stats.add(y)
-                    meter.add(y)
-                    yield y
+                    yield stats.add(y)
         except DecodeFailed as exc:
             info_out["error"] = exc
 
@@ -223,14 +218,18 @@ def prepare_file(path: str, *, fingerprint: str | None = None) -> dict:
             check_readable(path)  # raises the right FileError
             raise DecodeFailed(path, f"cannot read the file: {exc}") from exc
 
+    from core.audio.loudness import integrated_loudness, k_weights
+
     fp = read_fingerprint()
     info: dict = {}
     parts = []
     cpu_logmel = 0.0
+    loud: list = []  # each excerpt's K-weighted frame powers: the loudness, from the same STFT
+    weighted = (k_weights(F.SR, F.N_FFT), loud)
     for y in _excerpt_audio(path, info):
         if len(y) >= F.N_FFT:
             c = time.thread_time()
-            parts.append(F.logmel_excerpt(y=y, sr=F.SR))
+            parts.append(F.logmel_excerpt(y=y, sr=F.SR, weighted=weighted))
             cpu_logmel += time.thread_time() - c
     if read_fingerprint() != fp:
         e = FileError(path, "the file changed while it was being analysed; it is analysed again after the next scan")
@@ -249,9 +248,9 @@ def prepare_file(path: str, *, fingerprint: str | None = None) -> dict:
     if stats.note():
         note = stats.note() if note is None else note + "; " + stats.note()
     S = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
-    meter = info["meter"]
+    lufs = integrated_loudness(np.concatenate(loud), sr=F.SR, hop=F.HOP_LENGTH) if loud else None
     return {"path": path, "fingerprint": fp, "catalog_fingerprint": fingerprint or fp, "S": S, "seconds": seconds,
-            "note": note, "decoder": info.get("decoder"), "loudness": meter.loudness, "sample_peak": meter.peak,
+            "note": note, "decoder": info.get("decoder"), "loudness": lufs, "sample_peak": float(stats.peak),
             "timings": {"decode+logmel": t1 - t0, "cpu_decode": c1 - c0 - cpu_logmel, "cpu_logmel": cpu_logmel}}
 
 
