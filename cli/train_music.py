@@ -1,4 +1,5 @@
-"""``python main.py train-music [--out DIR] [--epochs N] [--seed S] [--festival] [--compress P]``: train the music / not-music
+"""``python main.py train-music [--out DIR] [--epochs N] [--seed S] [--festival] [--compress P]
+[--voice-shift P]``: train the music / not-music
 detector (:mod:`models.music_training`) and write it, its card and its log into ``--out``.
 
 Needs ``espeak-ng`` (``apt-get install espeak-ng``; training only) and ``../shared/data``.
@@ -25,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--compress", type=number(float, low=0.0, high=1.0), default=None, metavar="P",
                         help="share of music cells given squashed dynamics, as a limiter or distortion leaves "
                              "them (default 0)")
+    parser.add_argument("--voice-shift", type=number(float, low=0.0, high=1.0), default=None, metavar="P",
+                        help="share of speech cells moved up or down the mel axis: deeper and higher voices "
+                             "(default 0)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
             return fail(args, f"{need}: training data is missing (see ../shared/data/README.md)")
     out = Path(args.out) if args.out else Path("runs") / f"music-{_dt.datetime.now():%Y%m%d-%H%M%S}"
     card = T.train(out, epochs=args.epochs, seed=args.seed, festival=args.festival,
-                   compress_share=args.compress)
+                   compress_share=args.compress, voice_shift=args.voice_shift)
     emit(args, {"out": str(out), "version": card["version"], "metrics": card["metrics"]},
          f"wrote {out} ({card['version']})")
     return 0

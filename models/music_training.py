@@ -1,6 +1,6 @@
 """Train the music / not-music detector (:mod:`models.music`) and write it with its card.
 
-    python main.py train-music [--out DIR] [--epochs N] [--seed S] [--festival] [--compress P]
+    python main.py train-music [--out DIR] [--epochs N] [--seed S] [--festival] [--compress P] [--voice-shift P]
 
 Data (``../shared/data``, see its README):
 
@@ -56,6 +56,8 @@ DEFAULTS = {
     # music cells with their dynamics squashed (a limiter's or a distorted guitar's steady wall of
     # sound), so that a dense, steady texture alone does not make a cell "sound"
     "p_compress": 0.0, "compress": [0.35, 0.8],  # --compress P sets p_compress (the shipped detector: 0.3)
+    # speech cells moved along the mel axis (deeper or higher voices than the few speakers here)
+    "p_voice_shift": 0.0, "voice_shift_bands": [-8, 3],
 }
 VALID_ESC_FOLD = "4"
 VALID_FSDD_SPEAKER = "nicolas"
@@ -244,6 +246,24 @@ def renorm(db: np.ndarray) -> np.ndarray:
     return np.maximum(db, -F.TOP_DB).astype(np.float32)
 
 
+def shift_bands(x: np.ndarray, rng, bands: int) -> np.ndarray:
+    """``x`` moved ``bands`` mel bands up (> 0) or down (< 0): a voice with its pitch and
+    formants higher or lower, roughly (the mel axis is near logarithmic above 1 kHz).  What
+    leaves the top or the bottom is lost; what comes in is the floor, with a little noise."""
+    if bands == 0:
+        return x
+    y = np.empty_like(x)
+    n = x.shape[0]
+    floor = -F.TOP_DB + np.abs(rng.normal(0.0, 2.0, (abs(bands), x.shape[1]))).astype(x.dtype)
+    if bands > 0:
+        y[bands:] = x[: n - bands]
+        y[:bands] = floor
+    else:
+        y[: n + bands] = x[-bands:]
+        y[n + bands:] = floor
+    return renorm(y)
+
+
 def compress(x: np.ndarray, factor: float) -> np.ndarray:
     """Each band's swings about its own mean level scaled by ``factor`` (< 1: a compressor's or
     a distorted guitar's steady level), the spectral shape kept."""
@@ -309,6 +329,9 @@ class Sampler:
                 x = compress(x, float(rng.uniform(*cfg["compress"])))
         else:
             x = self._from(self.speech if label == 1 else self.sound)
+            if label == 1 and rng.random() < cfg.get("p_voice_shift", 0.0):
+                lo, hi = cfg["voice_shift_bands"]
+                x = shift_bands(x, rng, int(rng.integers(lo, hi + 1)))
             if rng.random() < cfg["p_mix"]:
                 if rng.random() < 0.5:  # over quiet music
                     x = mix(x, self._music(), float(rng.uniform(*cfg["speech_over_music_db"])))
@@ -419,10 +442,12 @@ def evaluate(predict_cells, music_valid: np.ndarray, clips: list[dict]) -> dict:
 
 # ----------------------------------------------------------------------------------- training
 def train(out_dir: Path, *, epochs: int | None = None, seed: int | None = None, festival: bool | None = None,
-          compress_share: float | None = None, log_path: Path | None = None) -> dict:
+          compress_share: float | None = None, voice_shift: float | None = None,
+          log_path: Path | None = None) -> dict:
     """Train, export and write the detector into ``out_dir``; returns the card.  ``festival``:
     Festival's read speech in the speech class as well (``FESTIVAL_PACKAGES`` installed);
-    ``compress_share``: the share of music cells given squashed dynamics (:func:`compress`)."""
+    ``compress_share``: the share of music cells given squashed dynamics (:func:`compress`);
+    ``voice_shift``: the share of speech cells moved along the mel axis (:func:`shift_bands`)."""
     from models.genre import configure_tensorflow
 
     cfg = dict(DEFAULTS)
@@ -436,6 +461,10 @@ def train(out_dir: Path, *, epochs: int | None = None, seed: int | None = None, 
         if not 0.0 <= compress_share <= 1.0:
             raise ValueError(f"the compressed share of music cells must be between 0 and 1, got {compress_share}")
         cfg["p_compress"] = float(compress_share)
+    if voice_shift is not None:
+        if not 0.0 <= voice_shift <= 1.0:
+            raise ValueError(f"the shifted share of speech cells must be between 0 and 1, got {voice_shift}")
+        cfg["p_voice_shift"] = float(voice_shift)
     out_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_path or out_dir / "train.log"
     log = lambda m: _log(log_path, m)  # noqa: E731

@@ -82,3 +82,16 @@ def test_compressed_music_keeps_its_spectrum_and_loses_its_swings(music):
                                        tilt_db=0.0), seed=0)
     swings = lambda s: np.mean([s.one(0).std(axis=1).mean() for _ in range(40)])  # noqa: E731
     assert swings(sampler) < 0.85 * swings(plain)
+
+
+def test_a_shifted_voice_keeps_its_shape_a_few_bands_away(clips):
+    """``--voice-shift``: a speech cell moved down the mel axis (a deeper voice) has the same
+    pattern a few bands lower, the floor where nothing came in."""
+    rng = np.random.default_rng(1)
+    x = T.crop(next(c["S"] for c in clips if c["label"] == "speech"), rng)
+    down, up = T.shift_bands(x, rng, -6), T.shift_bands(x, rng, 3)
+    assert down.shape == up.shape == x.shape and down.max() == 0.0 and down.min() >= -F.TOP_DB
+    d = down - down.max()
+    np.testing.assert_allclose(d[:-6] - d[:-6].mean(), (x[6:] - x.max()) - (x[6:] - x.max()).mean(), atol=1e-4)
+    assert (down[-6:] < -F.TOP_DB + 10).all() and (up[:3] < -F.TOP_DB + 10).all()
+    assert T.shift_bands(x, rng, 0) is x
