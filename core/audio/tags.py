@@ -17,7 +17,7 @@ aac ...), ``codec``, ``duration`` (s), ``sample_rate`` (Hz), ``channels``, ``bit
 genre tag, joined with "; ": see :mod:`core.genres`), and the ReplayGain values ``rg_track_gain``,
 ``rg_album_gain`` (dB, relative to ReplayGain's reference loudness) and ``rg_track_peak``,
 ``rg_album_peak`` (linear sample peak, 1.0 = full scale): from ``REPLAYGAIN_*`` comments (FLAC,
-Vorbis, Opus, APE-style), ID3 ``TXXX`` frames, MP4 ``----:com.apple.iTunes:replaygain_*`` atoms,
+Vorbis, Opus), ID3 ``TXXX`` frames, an MP3's or AAC file's APEv2 tag (mp3gain, aacgain), MP4 ``----:com.apple.iTunes:replaygain_*`` atoms,
 WMA attributes, and Opus's ``R128_*_GAIN`` (Q7.8 dB relative to -23 LUFS, 5 dB below
 ReplayGain's reference).  A value that does not parse, or lies outside what any real track
 needs, is left out (None).
@@ -219,6 +219,18 @@ def _replaygain(tags, fmt: str | None) -> dict:
     return out
 
 
+def _ape_replaygain(f: BinaryIO) -> dict:
+    """ReplayGain from an APEv2 tag at the end of an MP3 or AAC file, where mp3gain and aacgain
+    write it (mutagen's MP3 reader reads only ID3); {} when there is none."""
+    try:
+        from mutagen.apev2 import APEv2
+
+        f.seek(0)
+        return _replaygain(APEv2(f), "ape")
+    except Exception:  # no APE tag (the usual case), or a broken one
+        return {}
+
+
 def riff_info_entries(f: BinaryIO, size: int) -> list[tuple[bytes, str]]:
     """Every ``(chunk id, text)`` of a WAV file's RIFF LIST/INFO chunk, in file order: many tools
     write a WAV's tags there, and mutagen reads only ID3 in WAV files."""
@@ -401,6 +413,8 @@ def read(f: BinaryIO, *, path: str | os.PathLike = "", size: int | None = None, 
                 out.update(_replaygain(tags, fmt))
             except Exception:  # a malformed ReplayGain frame: plays at its own level
                 pass
+        if fmt in ("mp3", "aac") and out["rg_track_gain"] is None and out["rg_album_gain"] is None:
+            out.update({k: v for k, v in _ape_replaygain(f).items() if v is not None})
         return out
     except (UnsupportedFile, DecodeFailed, UnreadableFile):
         raise

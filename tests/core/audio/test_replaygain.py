@@ -128,3 +128,17 @@ def test_a_library_scanned_before_gets_its_replaygain_on_the_next_scan(tmp_path)
     assert t.rg_track_gain == -8.0 and t.title == "Old" and t.rating == 1
     assert result.added == 0
     cat.close()
+
+
+def test_an_mp3gain_ape_tag_is_read_when_id3_has_none(tmp_path):
+    from mutagen.apev2 import APEv2
+
+    p = media.make(tmp_path / "a.mp3", seconds=0.5, tags={"title": "Gained"})
+    ape = APEv2()
+    ape["REPLAYGAIN_TRACK_GAIN"] = "-4.10 dB"
+    ape["REPLAYGAIN_TRACK_PEAK"] = "0.812"
+    ape["MP3GAIN_MINMAX"] = "090,210"
+    ape.save(str(p))
+    info = _read(p)
+    assert info["title"] == "Gained"  # the ID3 tag is still read
+    assert (info["rg_track_gain"], info["rg_track_peak"], info["rg_album_gain"]) == (-4.1, 0.812, None)
