@@ -514,6 +514,11 @@ class LibraryModel(QAbstractTableModel):
         if row is not None:
             self.dataChanged.emit(self.index(row, COL_PLAYS), self.index(row, COL_SKIPS))
 
+    @property
+    def current_id(self) -> int | None:
+        """The playing track (shown in bold), or None."""
+        return self._current_id
+
     def set_current(self, track_id: int | None) -> None:
         """Show the playing track in bold."""
         old, self._current_id = self._current_id, track_id

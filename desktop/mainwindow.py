@@ -17,6 +17,7 @@ album browser in a left dock, View ▸ Artists and albums, Ctrl+B):
     rateSelectedRequested(int) Ctrl+L / Ctrl+D while the table has focus: like (1) / dislike (-1)
                                the selected rows
     trackInfoRequested()       View ▸ Track info… (Ctrl+I): the selected track's details
+    showPlayingRequested()     View ▸ Show playing track (Ctrl+J): select it in the table
 """
 from __future__ import annotations
 
@@ -111,6 +112,7 @@ class MainWindow(QMainWindow):
     retryAnalysisRequested = Signal()
     rateSelectedRequested = Signal(int)
     trackInfoRequested = Signal()
+    showPlayingRequested = Signal()
     preferencesRequested = Signal()  # Edit ▸ Preferences… (Ctrl+,)
 
     def __init__(
@@ -433,6 +435,9 @@ class MainWindow(QMainWindow):
         self.history_columns_action = self._action("Listening &history columns", None, None, name="historyColumnsAction",
                                                    tip="Show how often and when each track was played and skipped")
         self.history_columns_action.setCheckable(True)
+        self.show_playing_action = self._action("Show &playing track", "Ctrl+J", self.showPlayingRequested,
+                                                name="showPlayingAction",
+                                                tip="Select the track that plays in the table, showing it if a filter hides it")
         self.track_info_action = self._action("Track &info…", "Ctrl+I", self._on_track_info, name="trackInfoAction",
                                               tip="Every tag, the file, the stream and the predicted genres")
         # shuffle and repeat: the playback presenter owns the modes and keeps these checked
@@ -498,6 +503,7 @@ class MainWindow(QMainWindow):
         v = mb.addMenu("&View")
         v.addAction(self.filter_action)
         v.addAction(self.track_info_action)
+        v.addAction(self.show_playing_action)
         v.addSeparator()
         self.now_playing_action = self.now_playing_dock.toggleViewAction()
         self.now_playing_action.setText("&Now playing")

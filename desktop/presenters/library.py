@@ -119,6 +119,7 @@ class LibraryPresenter(QObject):
         window.playSelectedRequested.connect(self._play_current_row)
         window.failures.showRequested.connect(self.show_path_folder)
         window.trackInfoRequested.connect(self.show_track_info_of_selection)
+        window.showPlayingRequested.connect(self.show_playing)
         self.folders = FoldersPresenter(self, window, settings)
 
     # --- the catalog and the folders ------------------------------------------------------------
@@ -224,6 +225,37 @@ class LibraryPresenter(QObject):
     def first_id(self) -> int | None:
         """The first track shown, if any."""
         return self.model.track_id(0) if self.model.rowCount() else None
+
+    def show_playing(self) -> None:
+        """View ▸ Show playing track: select the playing track's row and scroll to it.  A filter,
+        genre or browser pick that hides it is cleared first; a track no longer in the table, or
+        none playing, is said in the status bar."""
+        tid = self.model.current_id
+        if tid is None:
+            self.window.statusBar().showMessage("Nothing is playing", 4000)
+            return
+        if self.model.by_id(tid) is None:
+            self.window.statusBar().showMessage("The playing track is not in the library shown", 4000)
+            return
+        w = self.window
+        if self.model.row_for(tid) is None and w.filter_edit.text():
+            w.filter_edit.clear()
+            self.model.set_filter(text="")
+        if self.model.row_for(tid) is None and w.genre_combo.currentIndex() != 0:
+            w.genre_combo.setCurrentIndex(0)  # "All genres" (its handler sets the model's filter)
+            self.model.set_filter(genre="")
+        if self.model.row_for(tid) is None:
+            w.browser.tree.clearSelection()  # the browser's pick
+            self.model.set_browse(None)
+        row = self.model.row_for(tid)
+        if row is None:
+            return
+        view = w.library_view
+        index = self.model.index(row, 0)
+        view.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        view.scrollTo(index, view.ScrollHint.PositionAtCenter)
+        view.setFocus()
 
     def mark_playing(self, track_id: int | None) -> None:
         """Show the playing track's row in bold."""
