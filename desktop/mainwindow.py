@@ -444,6 +444,10 @@ class MainWindow(QMainWindow):
         self.shuffle_action = self._action("Shu&ffle", "Ctrl+U", None, name="shuffleAction")
         self.shuffle_action.setCheckable(True)
         self.repeat_cycle_action = self._action("&Next repeat mode", "Ctrl+R", t.repeatClicked, name="repeatCycleAction")
+        # the playback presenter hands it to the player and unchecks it once playback has stopped there
+        self.stop_after_action = self._action("Stop &after current track", None, None, name="stopAfterAction",
+                                              tip="Stop when this track ends; the queue stays for later")
+        self.stop_after_action.setCheckable(True)
         self.repeat_group = QActionGroup(self)
         self.repeat_group.setExclusive(True)
         self.repeat_actions: dict[str, QAction] = {}
@@ -485,7 +489,7 @@ class MainWindow(QMainWindow):
         e = mb.addMenu("&Edit")
         e.addAction(self.preferences_action)
         p = mb.addMenu("&Playback")
-        for a in (self.play_action, self.stop_action, self.prev_action, self.next_action):
+        for a in (self.play_action, self.stop_action, self.prev_action, self.next_action, self.stop_after_action):
             p.addAction(a)
         p.addSeparator()
         for a in (self.back_action, self.fwd_action, self.vol_up_action, self.vol_down_action):

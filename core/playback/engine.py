@@ -165,6 +165,7 @@ class Player:
         self._watch_calls, self._watch_since = -1, 0.0
 
         self._levelling = Levelling()
+        self._stop_after = False
 
         # shared with the callback (plain attribute reads/writes)
         self._volume = 1.0
@@ -391,6 +392,17 @@ class Player:
         self._post(self._do_queue_edit, lambda q: setattr(q, "repeat", mode), True)
 
     @property
+    def stop_after_current(self) -> bool:
+        """Stop when the current track ends instead of going on with the queue (the queue is
+        kept).  It turns itself off once playback has stopped there."""
+        return self._stop_after
+
+    @stop_after_current.setter
+    def stop_after_current(self, on: bool) -> None:
+        self._stop_after = bool(on)
+        self._post(self._do_stop_after)
+
+    @property
     def queue(self) -> list:
         """The upcoming tracks, in order (a copy).  A next track already pre-decoded for
         gapless playback is still listed here until it starts."""
@@ -596,7 +608,11 @@ class Player:
 
     def _open_next_from_queue(self) -> None:
         """Gapless: start decoding the next queued track right after the current one, while the
-        rates match; a track at another rate waits (``_pending``) until the ring has drained."""
+        rates match; a track at another rate waits (``_pending``) until the ring has drained.
+        Nothing follows while :attr:`stop_after_current` is on."""
+        if self._stop_after and self._segments:
+            self._expect_more = False
+            return
         failed: set[int] = set()  # (repeat must not retry a file that just failed, forever)
         while self._dec is None and self._pending is None:
             with self._qlock:
@@ -868,6 +884,12 @@ class Player:
                 self._tracks.play_next(seg.track)
         self._begin(prev, 0.0)
 
+    def _do_stop_after(self) -> None:
+        if self._stop_after:
+            self._unroll()  # a next track already decoded goes back to the queue
+        elif self._dec is None and self._pending is None and self._segments and self._ring is not None:
+            self._open_next_from_queue()  # turned off in time: go on as before
+
     def _do_queue_edit(self, edit: Callable[[PlayQueue], Any], touches_head: bool) -> None:
         if touches_head:
             self._unroll()
@@ -957,11 +979,13 @@ class Player:
                     return
                 self._emit(QueueChanged(tuple(self.queue)))  # it left the queue's list now
                 return
-            # the queue ran out: let the device play its last samples, then stop
+            # the queue ran out (or "stop after current"): let the device play its last
+            # samples, then stop
             self._expect_more = False
             self._out.close(abort=False)
             self._ring = None
             self._paused = False
+            self._stop_after = False
             self._set_state(STOPPED)
             return
         if self._state == PLAYING:

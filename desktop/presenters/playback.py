@@ -98,6 +98,7 @@ class PlaybackPresenter(QObject):
         t.shuffleToggled.connect(self.set_shuffle)
         t.repeatClicked.connect(self.cycle_repeat)
         window.shuffle_action.triggered.connect(self.set_shuffle)
+        window.stop_after_action.toggled.connect(self.set_stop_after)
         for mode, action in window.repeat_actions.items():
             action.triggered.connect(lambda _checked=False, mode=mode: self.set_repeat(mode))
         self._show_modes()
@@ -123,6 +124,7 @@ class PlaybackPresenter(QObject):
             self._unsubscribe()
         self.player = player
         player.volume = self.window.transport.volume() / 100.0
+        player.stop_after_current = self.window.stop_after_action.isChecked()
         player.shuffle = self.shuffle
         player.repeat = self.repeat
         if not player.available:
@@ -382,8 +384,15 @@ class PlaybackPresenter(QObject):
                 except Exception:  # noqa: BLE001 - one bad event must not stop the others
                     log.exception("handling %r", ev)
 
+    def set_stop_after(self, on: bool) -> None:
+        """Playback ▸ Stop after current track."""
+        if self.player is not None:
+            self.player.stop_after_current = on
+
     def _on_state_changed(self, ev) -> None:
         self.state = ev.state
+        if ev.state == "stopped" and self.player is not None and not self.player.stop_after_current:
+            self.window.stop_after_action.setChecked(False)  # it did its job (or was never on)
         self.window.transport.set_playing(ev.state == "playing")
         self.stateChanged.emit(ev.state)
         if ev.state == "playing":

@@ -467,3 +467,30 @@ def test_levelling_scales_each_track_from_its_first_sample_and_stays_gapless(rig
     k = _find(again, ya[:64])
     assert k >= 0
     np.testing.assert_array_equal(again[k : k + len(ya)], ya)
+
+
+def test_stop_after_current_ends_with_the_track_keeps_the_queue_and_turns_itself_off(rig, tmp_path):
+    """Turned on while the next track is already decoded behind the current one: that track goes
+    back to the queue, the device gets the current track to its last sample and then silence."""
+    p, rec, ev = rig
+    a = _noise(tmp_path, "a", 1.3)
+    b = media.make(tmp_path / "b.wav", kind="noise", seconds=1.0, sr=44100, channels=2, freq=330)
+    p.play(a)
+    p.enqueue(b)
+    ev.wait_state(P.PLAYING)
+    time.sleep(0.4)  # the ring (1 s) already holds the start of b behind the end of a
+    p.stop_after_current = True
+    ev.wait_for(lambda e: isinstance(e, P.TrackEnded) and e.track == a)
+    ev.wait_state(P.STOPPED)
+    assert [e.track for e in ev.of(P.TrackStarted)] == [a]
+    assert p.queue == [b] and p.stop_after_current is False
+    ya, _ = decode.read(a)
+    out = rec.audio()
+    np.testing.assert_array_equal(out[: len(ya)], ya)
+    assert not np.any(out[len(ya):]), "nothing of the next track reached the device"
+    # off again in time, the queue goes on as usual
+    mark = ev.mark()
+    p.play(a)
+    p.stop_after_current = True
+    p.stop_after_current = False
+    ev.wait_for(lambda e: isinstance(e, P.TrackEnded) and e.track == b, since=mark)

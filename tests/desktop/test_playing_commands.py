@@ -1,5 +1,6 @@
-"""View ▸ Show playing track (Ctrl+J): the playing row is selected and scrolled to, the filter
-that hid it cleared; with nothing playing the status bar says so."""
+"""Two commands about the playing track: View ▸ Show playing track (Ctrl+J) selects and scrolls to
+its row, clearing the filter that hid it (with nothing playing the status bar says so); Playback
+▸ Stop after current track stops there, keeps the queue and unchecks itself."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
@@ -24,3 +25,16 @@ def test_ctrl_j_finds_the_playing_track_behind_a_filter(make_app, qtbot, music_f
     assert app.library.selected_ids() == [ids["Pink Noise"]]
     current = window.library_view.currentIndex()
     assert app.library.model.track_id(current.row()) == ids["Pink Noise"]
+
+
+def test_stop_after_current_track_stops_there_and_unchecks_itself(make_app, qtbot, music_folder):
+    window, app = make_app(player=True, analysis=False)
+    ids = open_folder(window, app, qtbot, music_folder, 4)
+    app.playback.play_ids([ids["Morning Tone"], ids["Evening Tone"]])
+    qtbot.waitUntil(lambda: app.playback.state == "playing", timeout=10_000)
+    window.stop_after_action.trigger()
+    assert window.stop_after_action.isChecked() and app.player.stop_after_current
+    qtbot.waitUntil(lambda: app.playback.state == "stopped", timeout=10_000)
+    assert app.playback.current.title == "Morning Tone"
+    assert [getattr(t, "title", None) for t in app.player.queue][:1] == ["Evening Tone"]  # kept for later
+    qtbot.waitUntil(lambda: not window.stop_after_action.isChecked(), timeout=3000)
