@@ -126,12 +126,24 @@ def _album_key(r: Row) -> tuple[str, str] | None:
     return ((r.album_artist or r.artist).casefold(), r.album.casefold()) if r.album else None
 
 
-def apply_loudness(rows: Sequence[Row], loudness: Mapping[int, tuple], *, albums_of: Sequence[Row] | None = None) -> list[Row]:
+def albums_of(rows: Iterable[Row]) -> dict[tuple[str, str], list[Row]]:
+    """The rows of each album (album artist, or artist, and album title; rows without an album
+    belong to none)."""
+    out: dict[tuple[str, str], list[Row]] = {}
+    for r in rows:
+        k = _album_key(r)
+        if k is not None:
+            out.setdefault(k, []).append(r)
+    return out
+
+
+def apply_loudness(rows: Sequence[Row], loudness: Mapping[int, tuple], *,
+                   albums: Mapping[tuple[str, str], list[Row]] | None = None) -> list[Row]:
     """Set the measured gains of ``rows`` from ``loudness`` (track id -> ``(LUFS of the mono mix,
     sample peak)``, :mod:`core.audio.loudness`): each file's own (its channels counted), and every
     album's -- the duration-weighted power mean of its tracks' loudness, ReplayGain's album gain
-    near enough -- over the album's rows in ``albums_of`` (default ``rows``).  Returns the rows
-    whose values changed."""
+    near enough -- over the album's rows in ``albums`` (:func:`albums_of`; default: of ``rows``).
+    Returns the rows whose values changed."""
     from core.audio.loudness import gain_of_loudness, track_loudness
 
     changed = []
@@ -148,12 +160,8 @@ def apply_loudness(rows: Sequence[Row], loudness: Mapping[int, tuple], *, albums
             touched_albums.add(_album_key(r))
     touched_albums.discard(None)
     if touched_albums:
-        members: dict[tuple, list[Row]] = {}
-        for r in (albums_of if albums_of is not None else rows):
-            k = _album_key(r)
-            if k in touched_albums:
-                members.setdefault(k, []).append(r)
-        for group in members.values():
+        albums = albums if albums is not None else albums_of(rows)
+        for group in (albums.get(k, ()) for k in touched_albums):
             measured = [(r, max(r.duration or 0.0, 1.0)) for r in group if r.measured_track_gain is not None]
             if not measured:
                 continue
@@ -265,6 +273,7 @@ class LibraryModel(QAbstractTableModel):
         self._bold = QFont()
         self._bold.setBold(True)
         self._current_id: int | None = None
+        self._albums: dict | None = None  # album -> its rows (measured album gains), built when first needed
 
     # --- Qt model API --------------------------------------------------------------------------
     def rowCount(self, parent=QModelIndex()):  # noqa: N802
@@ -389,6 +398,7 @@ class LibraryModel(QAbstractTableModel):
         self._rowset = rows
         self.beginResetModel()
         self._all, self._by_id, self._pos = rows.rows, rows.by_id, rows.pos
+        self._albums = None
         self._orders = dict(rows.orders)
         self._stale_cols = set()
         self._text_mask = self._make_text_mask(self._text_words)
@@ -463,7 +473,9 @@ class LibraryModel(QAbstractTableModel):
     def set_loudness(self, loudness: Mapping[int, tuple]) -> None:
         """Measured loudness that the analysis reports (see :func:`apply_loudness`); no column shows it."""
         rows = [self._by_id[t] for t in loudness if t in self._by_id]
-        apply_loudness(rows, loudness, albums_of=self._all)
+        if self._albums is None:  # built once per set of rows: the analysis reports a few tracks at a time
+            self._albums = albums_of(self._all)
+        apply_loudness(rows, loudness, albums=self._albums)
 
     def set_predictions(self, predictions: Mapping[int, tuple[str, float]]) -> None:
         changed = []
