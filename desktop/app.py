@@ -215,6 +215,7 @@ class App:
         self.settings.levelling = levelling
         if self.player is not None:
             self.player.levelling = levelling
+            self.playback.show_levelling()
 
     def _preferences_closed(self, _result: int) -> None:
         if self.preferences is not None:

@@ -166,7 +166,7 @@ class TransportBar(QWidget):
         self.volume_slider.setRange(0, 100)
         self.volume_slider.setValue(80)
         self.volume_slider.setFixedWidth(110)
-        self.volume_slider.setToolTip("Volume (Ctrl+Up / Ctrl+Down)")
+        self.volume_slider.setToolTip(self.VOLUME_TIP)
         self.volume_slider.valueChanged.connect(self._on_volume)
 
         self.like_button = button(svg_icon("heart", "heart-filled"), "Like this track", "likeButton")
@@ -223,6 +223,12 @@ class TransportBar(QWidget):
             QWidget.setTabOrder(a, b)
 
     # --- slots in ---------------------------------------------------------------------------------
+    VOLUME_TIP = "Volume (Ctrl+Up / Ctrl+Down)"
+
+    def set_levelling_text(self, text: str) -> None:
+        """What volume levelling does to the playing track, under the volume's tooltip ("" for none)."""
+        self.volume_slider.setToolTip(self.VOLUME_TIP + (f"\n{text}" if text else ""))
+
     def set_playing(self, playing: bool) -> None:
         SP = QStyle.StandardPixmap
         self.play_button.setIcon(std_icon(self, SP.SP_MediaPause if playing else SP.SP_MediaPlay))

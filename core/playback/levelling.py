@@ -50,9 +50,9 @@ class Levelling:
                 raise ValueError(f"{name.replace('_db', '')} must be a number of dB between "
                                  f"{PREAMP_RANGE[0]:g} and {PREAMP_RANGE[1]:g}, not {v!r}")
 
-    def _choice(self, track: Any) -> tuple[float | None, float | None]:
-        """``(dB, peak)``: the gain this setting takes for ``track`` before the pre-amp, and the
-        peak that goes with it; ``(None, None)`` when the track has neither tags nor a measurement."""
+    def _source(self, track: Any) -> tuple[float | None, float | None, str, str]:
+        """``(dB, peak, "rg" | "measured" | "", "track" | "album" | "")``: the gain this setting
+        takes for ``track`` before the pre-amp, the peak that goes with it, and where it comes from."""
         scopes = ("track", "album") if self.mode == "track" else ("album", "track")
         for source in ("rg", "measured"):  # a tagger's values first, then the analysis's
             for scope in scopes:
@@ -62,8 +62,30 @@ class Levelling:
                     if peak is None:
                         other = "album" if scope == "track" else "track"
                         peak = _value(track, f"{source}_{other}_peak")
-                    return gain, peak
-        return None, None
+                    return gain, peak, source, scope
+        return None, None, "", ""
+
+    def _choice(self, track: Any) -> tuple[float | None, float | None]:
+        gain, peak, _source, _scope = self._source(track)
+        return gain, peak
+
+    def describe(self, track: Any) -> str:
+        """One line for the player's tooltip: what this setting does to ``track`` and why."""
+        if self.mode == "off":
+            return "Volume levelling off"
+        gain, _peak, source, scope = self._source(track)
+        f = self.factor(track)
+        applied = 20.0 * math.log10(f) if f > 0 else float("-inf")
+        if gain is None:
+            why = "no ReplayGain tags, not measured yet"
+        else:
+            why = f"{scope} gain from its {'ReplayGain tags' if source == 'rg' else 'measured loudness'}"
+            if self.preamp_db:
+                why += f", pre-amp {_db(self.preamp_db)}"
+            limited = self.gain_db(track)
+            if limited is not None and abs(applied - limited) > 0.05:
+                why += ", held below its peak"
+        return f"Levelled {_db(applied)} ({why})"
 
     def gain_db(self, track: Any) -> float | None:
         """The dB this setting applies to ``track`` (anything with ``rg_track_gain`` ... and
@@ -87,6 +109,11 @@ class Levelling:
             if peak is not None and peak > 0:
                 f = min(f, 1.0 / peak)
         return float(f)
+
+
+def _db(x: float) -> str:
+    """``+2.0 dB`` / ``−4.0 dB`` (a true minus sign)."""
+    return f"{x:+.1f} dB".replace("-", "\u2212")
 
 
 def _value(track: Any, name: str) -> float | None:

@@ -393,6 +393,8 @@ class PlaybackPresenter(QObject):
         self.state = ev.state
         if ev.state == "stopped" and self.player is not None and not self.player.stop_after_current:
             self.window.stop_after_action.setChecked(False)  # it did its job (or was never on)
+        if ev.state == "stopped":
+            self.window.transport.set_levelling_text("")
         self.window.transport.set_playing(ev.state == "playing")
         self.stateChanged.emit(ev.state)
         if ev.state == "playing":
@@ -417,6 +419,13 @@ class PlaybackPresenter(QObject):
     def _on_track_started(self, ev) -> None:
         if isinstance(ev.track, PlayItem):
             self._set_current(ev.track, ev.info.duration if ev.info is not None else None)
+            self.show_levelling()
+
+    def show_levelling(self) -> None:
+        """The volume's tooltip says what levelling does to the playing track."""
+        item, player = self.current, self.player
+        text = player.levelling.describe(item) if player is not None and item is not None else ""
+        self.window.transport.set_levelling_text(text)
 
     def _on_position(self, ev) -> None:
         transport = self.window.transport

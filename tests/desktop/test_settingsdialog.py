@@ -327,11 +327,14 @@ def test_volume_levelling_plays_a_tagged_track_at_its_replaygain(qapp, qtbot, tm
     player = Player(output=NullOutput(speed=4.0), tap=lambda b: levels.append(float(np.sqrt(np.mean(b * b)))))
     window, app = _start(qapp, qtbot, tmp_path, folder=song.parent, player=player)
 
+    tips: list[str] = []
+
     def level_of_a_play() -> float:
         app.playback.play_ids([app.library.first_id()])
         qtbot.waitUntil(lambda: app.playback.state == "playing", timeout=10_000)
         levels.clear()
         qtbot.waitUntil(lambda: len(levels) > 60, timeout=10_000)  # ~0.7 s of audio
+        tips.append(window.transport.volume_slider.toolTip())
         app.player.stop()
         qtbot.waitUntil(lambda: app.playback.state == "stopped", timeout=10_000)
         return float(np.median(levels[10:]))
@@ -349,6 +352,8 @@ def test_volume_levelling_plays_a_tagged_track_at_its_replaygain(qapp, qtbot, tm
         assert app.settings.levelling.mode == "track" and app.player.levelling.mode == "track"
         levelled = level_of_a_play()
         assert levelled / as_it_is == pytest.approx(10 ** (-12 / 20), rel=0.05)
+        assert "levelling off" in tips[0]
+        assert "Levelled −12.0 dB (track gain from its ReplayGain tags)" in tips[1]  # why it is quieter
         dlg = _open_preferences(qtbot, window, app)
         assert dlg.levelling_combo.currentData() == "track"
         dlg.reject()

@@ -71,3 +71,13 @@ def test_a_file_without_tags_is_levelled_by_its_measured_loudness_and_tags_win()
     boosted = T(measured_track_gain=9.0, measured_track_peak=0.5)
     assert Levelling("track").factor(boosted) == pytest.approx(2.0)  # 9 dB would clip: up to the peak
     assert Levelling("track", untagged_db=-6).factor(measured) == pytest.approx(db(-8))  # measured, not untagged
+
+
+def test_the_tooltip_line_says_what_is_applied_and_why():
+    assert Levelling().describe(LOUD) == "Volume levelling off"
+    assert Levelling("track").describe(LOUD) == "Levelled −9.0 dB (track gain from its ReplayGain tags)"
+    assert Levelling("album", preamp_db=2).describe(T(measured_album_gain=-6.0)) == \
+        "Levelled −4.0 dB (album gain from its measured loudness, pre-amp +2.0 dB)"
+    assert Levelling("track").describe(T(rg_track_gain=6.0, rg_track_peak=0.8)) == \
+        "Levelled +1.9 dB (track gain from its ReplayGain tags, held below its peak)"
+    assert Levelling("track", untagged_db=-3).describe(T()) == "Levelled −3.0 dB (no ReplayGain tags, not measured yet)"
