@@ -211,8 +211,8 @@ class App:
         dialog.open()
 
     def set_levelling(self, levelling) -> None:
-        """Edit ▸ Preferences ▸ Playback ▸ Volume levelling: from the audio not decoded yet on."""
-        self.settings.levelling = levelling
+        """Edit ▸ Preferences ▸ Playback ▸ Volume levelling (the dialog has saved it): from the
+        audio not decoded yet on."""
         if self.player is not None:
             self.player.levelling = levelling
             self.playback.show_levelling()

@@ -196,8 +196,8 @@ class AnalysisStore(Database):
         ``embeddings`` ``(W, D)`` (numpy arrays, or bytes from :func:`pack_array`), ``window_s``,
         ``hop_s``, optional ``duration`` (s analysed), ``note`` and ``computed_at``, and the music
         detector's optional ``music_probability``, ``is_music``, ``music_kind``, ``music_cells``
-        ``(n_cells,)`` and ``music_version``, and the measured ``loudness`` and ``sample_peak``.  The file's result from another model version, if
-        any, is deleted (replaced)."""
+        ``(n_cells,)`` and ``music_version``, and the measured ``loudness`` and ``sample_peak``.
+        The file's result from another model version, if any, is deleted (replaced)."""
         now = time.time() if now is None else now
         blob = lambda v: v if isinstance(v, (bytes, bytearray, memoryview)) else pack_array(v)  # noqa: E731
         window_probs = result["window_probs"]

@@ -400,7 +400,8 @@ class Player:
     @stop_after_current.setter
     def stop_after_current(self, on: bool) -> None:
         self._stop_after = bool(on)
-        self._post(self._do_stop_after)
+        if not self._closed:
+            self._post(self._do_stop_after)
 
     @property
     def queue(self) -> list:

@@ -65,25 +65,33 @@ class Levelling:
                     return gain, peak, source, scope
         return None, None, "", ""
 
-    def _choice(self, track: Any) -> tuple[float | None, float | None]:
-        gain, peak, _source, _scope = self._source(track)
-        return gain, peak
+    def _applied(self, track: Any) -> tuple[float | None, float, float | None, str, str]:
+        """``(dB before the clipping limit or None, linear factor, the chosen gain, its source,
+        its scope)`` -- what :meth:`gain_db`, :meth:`factor` and :meth:`describe` report."""
+        if self.mode == "off":
+            return None, 1.0, None, "", ""
+        gain, peak, source, scope = self._source(track)
+        db = (self.untagged_db or None) if gain is None else gain + self.preamp_db
+        if db is None:
+            return None, 1.0, gain, source, scope
+        f = 10.0 ** (db / 20.0)
+        if self.prevent_clipping and peak is not None and peak > 0:
+            f = min(f, 1.0 / peak)
+        return db, float(f), gain, source, scope
 
     def describe(self, track: Any) -> str:
         """One line for the player's tooltip: what this setting does to ``track`` and why."""
         if self.mode == "off":
             return "Volume levelling off"
-        gain, _peak, source, scope = self._source(track)
-        f = self.factor(track)
-        applied = 20.0 * math.log10(f) if f > 0 else float("-inf")
+        db, f, gain, source, scope = self._applied(track)
+        applied = 20.0 * math.log10(f)
         if gain is None:
             why = "no ReplayGain tags, not measured yet"
         else:
             why = f"{scope} gain from its {'ReplayGain tags' if source == 'rg' else 'measured loudness'}"
             if self.preamp_db:
                 why += f", pre-amp {_db(self.preamp_db)}"
-            limited = self.gain_db(track)
-            if limited is not None and abs(applied - limited) > 0.05:
+            if db is not None and abs(applied - db) > 0.05:
                 why += ", held below its peak"
         return f"Levelled {_db(applied)} ({why})"
 
@@ -91,24 +99,11 @@ class Levelling:
         """The dB this setting applies to ``track`` (anything with ``rg_track_gain`` ... and
         ``measured_track_gain`` ... attributes, or none of them), before the clipping limit; None
         when it is left as it is."""
-        if self.mode == "off":
-            return None
-        gain, _peak = self._choice(track)
-        if gain is None:
-            return self.untagged_db or None
-        return gain + self.preamp_db
+        return self._applied(track)[0]
 
     def factor(self, track: Any) -> float:
         """The linear factor for ``track``'s samples (1.0: untouched)."""
-        db = self.gain_db(track)
-        if db is None:
-            return 1.0
-        f = 10.0 ** (db / 20.0)
-        if self.prevent_clipping:
-            _gain, peak = self._choice(track)
-            if peak is not None and peak > 0:
-                f = min(f, 1.0 / peak)
-        return float(f)
+        return self._applied(track)[1]
 
 
 def _db(x: float) -> str:
